@@ -1,0 +1,60 @@
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from .chain import GENESIS_HASH, event_content, link_hash
+from .models import AuditEvent, ChainHead
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    first_bad_id: int | None = None
+    problem: str = ""
+
+
+def audit_events(*, object_type: str | None = None, object_id=None) -> QuerySet[AuditEvent]:
+    qs = AuditEvent.objects.select_related("actor")
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    if object_id is not None:
+        qs = qs.filter(object_id=str(object_id))
+    return qs
+
+
+def audit_verify_chain(*, chunk_size: int = 5000) -> ChainReport:
+    """Walk the chain in seq order; report the first event whose link or content does not hold."""
+    key = settings.AUDIT_HMAC_KEY.encode()
+    expected_seq, prev = 1, GENESIS_HASH
+    checked = 0
+    fields = (
+        "id", "seq", "occurred_at", "actor_id", "actor_username", "action", "object_type",
+        "object_id", "reason", "policy_version", "data", "prev_hash", "hash",
+    )  # fmt: skip
+    rows = AuditEvent.objects.order_by("seq").values_list(*fields).iterator(chunk_size=chunk_size)
+    for row in rows:
+        (pk, seq, occurred_at, actor_id, username, action, otype, oid, reason, policy, data,
+         prev_hash, digest) = row  # fmt: skip
+        if seq != expected_seq:
+            return ChainReport(False, checked, pk, f"expected event #{expected_seq}, found #{seq}")
+        if prev_hash != prev:
+            return ChainReport(False, checked, pk, "does not link to the event before it")
+        content = event_content(
+            seq=seq, occurred_at=occurred_at, actor_id=actor_id, actor_username=username,
+            action=action, object_type=otype, object_id=oid, reason=reason,
+            policy_version=policy, data=data,
+        )  # fmt: skip
+        if link_hash(key, prev, content) != digest:
+            return ChainReport(False, checked, pk, "content does not match its hash")
+        prev = digest
+        expected_seq += 1
+        checked += 1
+    head = ChainHead.objects.filter(pk=1).first()
+    if head is not None and (head.seq != checked or head.hash != prev):
+        last = AuditEvent.objects.order_by("-seq").values_list("id", flat=True).first()
+        return ChainReport(
+            False, checked, last, f"chain ends at #{checked} but its head records #{head.seq}"
+        )
+    return ChainReport(True, checked)

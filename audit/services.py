@@ -1,0 +1,105 @@
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from .chain import GENESIS_HASH, event_content, link_hash
+from .models import AuditEvent, ChainHead
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    action: str
+    object_type: str
+    object_id: str
+    reason: str = ""
+    policy_version: str = ""
+    data: dict = field(default_factory=dict)
+
+
+def _key() -> bytes:
+    return settings.AUDIT_HMAC_KEY.encode()
+
+
+def _json_safe(data: dict) -> dict:
+    # Decimals, dates and UUIDs become strings before hashing, so what is stored hashes the same.
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def _locked_head() -> ChainHead:
+    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS_HASH})
+        head = ChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def audit_record_many(*, actor, specs: Iterable[EventSpec]) -> list[AuditEvent]:
+    """Append events to the chain inside the caller's transaction, holding the head's row lock."""
+    specs = list(specs)
+    if not specs:
+        return []
+    actor_id = actor.pk if actor is not None else None
+    username = actor.get_username() if actor is not None else "system"
+    key = _key()
+    with transaction.atomic():
+        head = _locked_head()
+        occurred_at = timezone.now().astimezone(UTC)
+        seq, prev = head.seq, head.hash
+        events = []
+        for spec in specs:
+            seq += 1
+            data = _json_safe(spec.data)
+            content = event_content(
+                seq=seq,
+                occurred_at=occurred_at,
+                actor_id=actor_id,
+                actor_username=username,
+                action=spec.action,
+                object_type=spec.object_type,
+                object_id=str(spec.object_id),
+                reason=spec.reason,
+                policy_version=spec.policy_version,
+                data=data,
+            )
+            digest = link_hash(key, prev, content)
+            events.append(
+                AuditEvent(
+                    seq=seq,
+                    occurred_at=occurred_at,
+                    actor_id=actor_id,
+                    actor_username=username,
+                    action=spec.action,
+                    object_type=spec.object_type,
+                    object_id=str(spec.object_id),
+                    reason=spec.reason,
+                    policy_version=spec.policy_version,
+                    data=data,
+                    prev_hash=prev,
+                    hash=digest,
+                )
+            )
+            prev = digest
+        AuditEvent.objects.bulk_create(events, batch_size=2000)
+        head.seq, head.hash = seq, prev
+        head.save(update_fields=["seq", "hash"])
+    return events
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    object_type: str,
+    object_id,
+    reason: str = "",
+    policy_version: str = "",
+    data: dict | None = None,
+) -> AuditEvent:
+    spec = EventSpec(action, object_type, str(object_id), reason, policy_version, data or {})
+    return audit_record_many(actor=actor, specs=[spec])[0]

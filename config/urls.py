@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from licensing import views as licensing_views
+
+urlpatterns = [
+    path("", licensing_views.home, name="home"),
+    path("no-role/", licensing_views.no_role, name="no-role"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("licensing.urls")),
+    path("portal/", include("licensing.portal_urls")),
+    path("audit/", include("audit.urls")),
+    path("api/v1/", include("licensing.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

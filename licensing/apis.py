@@ -1,0 +1,156 @@
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from . import access, selectors, services
+from .filters import ContractFilter, CustomerFilter, EntitlementFilter, PlanFilter
+from .models import Bundle, Plan, Product
+from .serializers import (
+    BundleSerializer,
+    ContractCreateSerializer,
+    ContractSerializer,
+    CustomerSerializer,
+    EntitlementCreateSerializer,
+    EntitlementSerializer,
+    PlanSerializer,
+    ProductSerializer,
+    TransitionSerializer,
+)
+
+CONTRACT_PATH = "(?P<transition>" + "|".join(services.CONTRACT_TRANSITIONS) + ")"
+ENTITLEMENT_PATH = "(?P<transition>" + "|".join(services.ENTITLEMENT_TRANSITIONS) + ")"
+
+
+def _require(request, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied("Your role may not do this.")
+
+
+class ReadCreateViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):  # fmt: skip
+    create_perm: str = ""
+
+    def create(self, request, *args, **kwargs):
+        _require(request, self.create_perm)
+        return super().create(request, *args, **kwargs)
+
+
+class CustomerViewSet(ReadCreateViewSet):
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilter
+    create_perm = "licensing.add_customer"
+
+    def get_queryset(self) -> QuerySet:
+        return access.customers_for_user(self.request.user).order_by("name")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.customer_create(
+            actor=self.request.user, **serializer.validated_data
+        )
+
+
+class ProductViewSet(ReadCreateViewSet):
+    """The catalogue is visible to every signed-in user; staff with the permission add to it."""
+
+    queryset = Product.objects.order_by("name")
+    serializer_class = ProductSerializer
+    filterset_fields = ["sku"]
+    create_perm = "licensing.add_product"
+
+    def perform_create(self, serializer):
+        serializer.instance = services.product_create(
+            actor=self.request.user, **serializer.validated_data
+        )
+
+
+class PlanViewSet(ReadCreateViewSet):
+    queryset = Plan.objects.order_by("name")
+    serializer_class = PlanSerializer
+    filterset_class = PlanFilter
+    create_perm = "licensing.add_plan"
+
+    def perform_create(self, serializer):
+        serializer.instance = services.plan_create(
+            actor=self.request.user, **serializer.validated_data
+        )
+
+
+class BundleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = Bundle.objects.prefetch_related("items__product").order_by("name")
+    serializer_class = BundleSerializer
+
+
+class ContractViewSet(ReadCreateViewSet):
+    serializer_class = ContractSerializer
+    filterset_class = ContractFilter
+    create_perm = "licensing.add_contract"
+
+    def get_queryset(self) -> QuerySet:
+        base = access.contracts_for_user(self.request.user)
+        return selectors.contract_list(base=base).prefetch_related("lines__plan")
+
+    @extend_schema(request=ContractCreateSerializer, responses={201: ContractSerializer})
+    def create(self, request, *args, **kwargs):
+        _require(request, self.create_perm)
+        data = ContractCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        lines = [services.LineSpec(**line) for line in values.pop("lines")]
+        contract = services.contract_create(actor=request.user, lines=lines, **values)
+        out = ContractSerializer(contract, context=self.get_serializer_context())
+        return Response(out.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TransitionSerializer, responses={200: ContractSerializer})
+    @action(detail=True, methods=["post"], url_path=CONTRACT_PATH)
+    def transition(self, request, pk=None, transition=None):
+        contract = access.contract_for_user(user=request.user, pk=pk)
+        body = TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        contract = services.contract_transition(
+            actor=request.user,
+            contract_id=contract.pk,
+            transition=transition,
+            reason=body.validated_data["reason"],
+            expected_version=body.validated_data.get("version"),
+        )
+        return Response(ContractSerializer(contract, context={"request": request}).data)
+
+
+class EntitlementViewSet(ReadCreateViewSet):
+    serializer_class = EntitlementSerializer
+    filterset_class = EntitlementFilter
+    create_perm = "licensing.add_entitlement"
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.entitlement_list(base=access.entitlements_for_user(self.request.user))
+
+    @extend_schema(request=EntitlementCreateSerializer, responses={201: EntitlementSerializer})
+    def create(self, request, *args, **kwargs):
+        _require(request, self.create_perm)
+        data = EntitlementCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entitlement = services.entitlement_create(actor=request.user, **data.validated_data)
+        out = EntitlementSerializer(entitlement, context=self.get_serializer_context())
+        return Response(out.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TransitionSerializer, responses={200: EntitlementSerializer})
+    @action(detail=True, methods=["post"], url_path=ENTITLEMENT_PATH)
+    def transition(self, request, pk=None, transition=None):
+        entitlement = access.entitlement_for_user(user=request.user, pk=pk)
+        body = TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        entitlement = services.entitlement_transition(
+            actor=request.user,
+            entitlement_id=entitlement.pk,
+            transition=transition,
+            reason=body.validated_data["reason"],
+            expected_version=body.validated_data.get("version"),
+        )
+        return Response(EntitlementSerializer(entitlement, context={"request": request}).data)
+
+

@@ -1,0 +1,27 @@
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from .errors import DomainError
+
+
+class DomainErrorMiddleware:
+    """Pages show a refused action as a message on the page the user came from."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, DomainError) or request.path.startswith("/api/"):
+            return None
+        messages.error(request, str(exception))
+        target = request.META.get("HTTP_REFERER") or "/"
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = "/"
+        response = HttpResponseRedirect(target)
+        if getattr(request, "htmx", False):
+            response["HX-Redirect"] = target
+        return response

@@ -1,0 +1,458 @@
+from datetime import date
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from simple_history.models import HistoricalRecords
+
+from .money import money_field
+
+CONTRACT_PERM = "licensing.transition_contract"
+ENTITLEMENT_PERM = "licensing.transition_entitlement"
+
+
+class Customer(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    billing_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerMembership(models.Model):
+    """Ties a portal user to the one customer whose data they may see."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_membership"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="members")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.customer}"
+
+
+class Product(models.Model):
+    sku = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Bundle(models.Model):
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    products = models.ManyToManyField(Product, through="BundleItem", related_name="bundles")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BundleItem(models.Model):
+    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(default=1)
+    standalone_price = money_field(help_text="Price of the component bought on its own")
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bundle", "product"], name="bundleitem_unique_product")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bundle}: {self.quantity} × {self.product}"
+
+
+class Plan(models.Model):
+    class Tier(models.TextChoices):
+        STARTER = "starter", "Starter"
+        STANDARD = "standard", "Standard"
+        PROFESSIONAL = "professional", "Professional"
+        ENTERPRISE = "enterprise", "Enterprise"
+
+    class BillingCycle(models.TextChoices):
+        MONTHLY = "monthly", "Monthly"
+        QUARTERLY = "quarterly", "Quarterly"
+        ANNUAL = "annual", "Annual"
+
+    class PricingModel(models.TextChoices):
+        PER_SEAT = "per_seat", "Per seat"
+        PER_UNIT = "per_unit", "Per unit"
+
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.PROTECT, related_name="plans"
+    )
+    bundle = models.ForeignKey(
+        Bundle, null=True, blank=True, on_delete=models.PROTECT, related_name="plans"
+    )
+    tier = models.CharField(max_length=20, choices=Tier.choices)
+    currency = models.CharField(max_length=3, help_text="ISO 4217 code")
+    billing_cycle = models.CharField(max_length=20, choices=BillingCycle.choices)
+    pricing_model = models.CharField(max_length=20, choices=PricingModel.choices)
+    unit_price = money_field(validators=[MinValueValidator(0)])
+    unit_label = models.CharField(max_length=40, default="seat")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(product__isnull=False, bundle__isnull=True))
+                | (models.Q(product__isnull=True, bundle__isnull=False)),
+                name="plan_sells_product_or_bundle",
+            ),
+            models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="plan_price_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConnectedSystem(models.Model):
+    """A system that enforces entitlements: identity provider, license server, asset inventory."""
+
+    class Kind(models.TextChoices):
+        IDENTITY_PROVIDER = "identity_provider", "Identity provider"
+        LICENSE_SERVER = "license_server", "License server"
+        ASSET_INVENTORY = "asset_inventory", "Asset inventory"
+        PAYMENT_GATEWAY = "payment_gateway", "Payment gateway"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    endpoint = models.URLField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PolicyVersion(models.Model):
+    """A versioned rule set; published versions are never edited, only superseded."""
+
+    class Kind(models.TextChoices):
+        LIFECYCLE = "lifecycle", "Lifecycle"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    effective_from = models.DateField()
+    rules = models.JSONField(default=dict)
+    summary = models.TextField(blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "number"], name="policy_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}/v{self.number}"
+
+
+class Contract(ConcurrentTransitionMixin, models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        TERMINATED = "terminated", "Terminated"
+        EXPIRED = "expired", "Expired"
+
+    number = models.CharField(max_length=30, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contracts")
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="managed_contracts",
+    )
+    currency = models.CharField(max_length=3)
+    term_start = models.DateField()
+    term_end = models.DateField(help_text="Exclusive: the first day no longer covered")
+    billing_anchor = models.DateField(help_text="Billing periods start on this day")
+    prepaid = models.BooleanField(default=False)
+    commitment_years = models.PositiveSmallIntegerField(default=1)
+    grace_days = models.PositiveSmallIntegerField(default=0)
+    status = FSMField(default=Status.DRAFT, choices=Status.choices, protected=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-term_start", "number"]
+        permissions = [("transition_contract", "Can move a contract through its lifecycle")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(term_end__gt=models.F("term_start")),
+                name="contract_term_not_empty",
+            )
+        ]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("licensing:contract", args=[self.pk])
+
+    def term_has_ended(self, on: date | None = None) -> bool:
+        return (on or date.today()) >= self.term_end
+
+    @transition(field=status, permission=CONTRACT_PERM, source=Status.DRAFT, target=Status.ACTIVE)
+    def activate(self):
+        pass
+
+    @transition(
+        field=status, permission=CONTRACT_PERM, source=Status.ACTIVE, target=Status.SUSPENDED
+    )
+    def suspend(self):
+        pass
+
+    @transition(
+        field=status, permission=CONTRACT_PERM, source=Status.SUSPENDED, target=Status.ACTIVE
+    )
+    def resume(self):
+        pass
+
+    @transition(
+        field=status,
+        permission=CONTRACT_PERM,
+        source=[Status.ACTIVE, Status.SUSPENDED],
+        target=Status.TERMINATED,
+    )
+    def terminate(self):
+        pass
+
+    @transition(
+        field=status,
+        permission=CONTRACT_PERM,
+        source=[Status.ACTIVE, Status.SUSPENDED],
+        target=Status.EXPIRED,
+        conditions=[term_has_ended],
+    )
+    def expire(self):
+        pass
+
+
+class ContractLine(models.Model):
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="lines")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    unit_price = money_field(validators=[MinValueValidator(0)], help_text="Agreed price per period")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.plan}"
+
+    @property
+    def period_amount(self):
+        return self.unit_price * self.quantity
+
+
+class Entitlement(ConcurrentTransitionMixin, models.Model):
+    class Kind(models.TextChoices):
+        SEAT_POOL = "seat_pool", "Seat pool"
+        PRODUCT_KEY = "product_key", "Product key"
+        FEATURE_FLAG = "feature_flag", "Feature flag"
+        API_QUOTA = "api_quota", "API quota"
+        ROLE_PERMISSION = "role_permission", "Role permission"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        GRACE = "grace", "In grace"
+        HELD = "held", "On hold"
+        REVOKED = "revoked", "Revoked"
+        RESTORED = "restored", "Restored"
+        EXPIRED = "expired", "Expired"
+
+    class Renewal(models.TextChoices):
+        AUTO = "auto", "Renews automatically"
+        MANUAL = "manual", "Renewal to be agreed"
+        NONE = "none", "Does not renew"
+
+    # States in which the customer holds the entitlement's quantity (the ledger adds it on entry).
+    HOLDING_STATES = frozenset(
+        {State.ACTIVE, State.SUSPENDED, State.GRACE, State.HELD, State.RESTORED}
+    )
+    S = State
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="entitlements")
+    contract_line = models.ForeignKey(
+        ContractLine, null=True, blank=True, on_delete=models.PROTECT, related_name="entitlements"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    scope = models.CharField(max_length=200, help_text="What it covers: product, feature, role")
+    key = models.CharField(max_length=80, blank=True, help_text="Product key, where one is issued")
+    quantity = models.PositiveBigIntegerField(help_text="Seats, calls per period or 1 for a flag")
+    unit = models.CharField(max_length=40, default="seats")
+    starts_on = models.DateField()
+    ends_on = models.DateField(help_text="Exclusive")
+    renewal = models.CharField(max_length=10, choices=Renewal.choices, default=Renewal.AUTO)
+    state = FSMField(default=State.PENDING, choices=State.choices, protected=True)
+    held_from = models.CharField(max_length=20, blank=True, choices=State.choices)
+    grace_ends_on = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    enforced_by = models.ManyToManyField(ConnectedSystem, blank=True, related_name="entitlements")
+    history = HistoricalRecords(excluded_fields=["version"])
+
+    class Meta:
+        ordering = ["contract_id", "id"]
+        permissions = [("transition_entitlement", "Can move an entitlement through its lifecycle")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gt=models.F("starts_on")),
+                name="entitlement_period_not_empty",
+            )
+        ]
+        indexes = [models.Index(fields=["contract", "state"]), models.Index(fields=["state"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.contract})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("licensing:entitlement", args=[self.pk])
+
+    def has_ended(self, on: date | None = None) -> bool:
+        return (on or date.today()) >= self.ends_on
+
+    @property
+    def holds_quantity(self) -> bool:
+        return self.state in self.HOLDING_STATES
+
+    @transition(
+        field=state, permission=ENTITLEMENT_PERM, source=[S.PENDING, S.RESTORED], target=S.ACTIVE
+    )
+    def activate(self):
+        pass
+
+    @transition(
+        field=state,
+        permission=ENTITLEMENT_PERM,
+        source=[S.ACTIVE, S.RESTORED, S.GRACE],
+        target=S.SUSPENDED,
+    )
+    def suspend(self):
+        pass
+
+    @transition(field=state, permission=ENTITLEMENT_PERM, source=S.SUSPENDED, target=S.ACTIVE)
+    def resume(self):
+        pass
+
+    @transition(
+        field=state,
+        permission=ENTITLEMENT_PERM,
+        source=[S.ACTIVE, S.SUSPENDED, S.RESTORED],
+        target=S.GRACE,
+    )
+    def start_grace(self):
+        pass
+
+    @transition(
+        field=state,
+        permission=ENTITLEMENT_PERM,
+        source=[S.ACTIVE, S.SUSPENDED, S.GRACE, S.RESTORED],
+        target=S.HELD,
+    )
+    def hold(self):
+        self.held_from = self.state
+
+    @transition(
+        field=state,
+        permission=ENTITLEMENT_PERM,
+        source=S.HELD,
+        target=RETURN_VALUE(S.ACTIVE, S.SUSPENDED, S.GRACE, S.RESTORED),
+    )
+    def release_hold(self):
+        previous, self.held_from = self.held_from or self.S.ACTIVE, ""
+        return previous
+
+    @transition(
+        field=state,
+        permission=ENTITLEMENT_PERM,
+        source=[S.ACTIVE, S.SUSPENDED, S.GRACE],
+        target=S.REVOKED,
+    )
+    def revoke(self):
+        pass
+
+    @transition(field=state, permission=ENTITLEMENT_PERM, source=S.REVOKED, target=S.RESTORED)
+    def restore(self):
+        pass
+
+    @transition(
+        field=state,
+        permission=ENTITLEMENT_PERM,
+        source=[S.PENDING, S.ACTIVE, S.SUSPENDED, S.GRACE, S.RESTORED],
+        target=S.EXPIRED,
+        conditions=[has_ended],
+    )
+    def expire(self):
+        pass
+
+    del S
+
+
+class LedgerEntry(models.Model):
+    """Append-only record of every change to what a customer holds. The truth; state is a cache."""
+
+    entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="ledger")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="ledger")
+    effective_date = models.DateField()
+    quantity_delta = models.BigIntegerField()
+    state_after = models.CharField(max_length=20, choices=Entitlement.State.choices)
+    action = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField()
+    policy_version = models.CharField(max_length=64)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["effective_date", "id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=["contract", "effective_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.effective_date} {self.action} {self.quantity_delta:+d} → {self.state_after}"

@@ -1,0 +1,34 @@
+"""The role-aware navigation and each role's home page."""
+
+from django.urls import reverse
+
+from .roles import Role, role_of
+
+ROLE_LABELS = {**dict(Role.choices), "admin": "Administrator"}
+
+
+def home_url_for(user) -> str:
+    role = role_of(user)
+    if role == Role.CUSTOMER:
+        return reverse("portal:home")
+    if role == Role.AUDITOR:
+        return reverse("audit:events")
+    if role is None:
+        return reverse("no-role")
+    return reverse("licensing:dashboard")
+
+
+def navigation_for(user) -> tuple[str, list[dict]]:
+    role = role_of(user)
+    items: list[tuple[str, str]] = []
+    if role == Role.CUSTOMER:
+        items = [("Overview", "portal:home"), ("Entitlements", "portal:entitlements")]
+    elif role is not None:
+        items = [("Dashboard", "licensing:dashboard"), ("Contracts", "licensing:contracts")]
+        if role in (Role.AUDITOR, "admin"):
+            items.append(("Audit log", "audit:events"))
+        items.append(("API", "api-docs"))
+    nav = [{"label": label, "url": reverse(name), "name": name} for label, name in items]
+    if role == "admin":
+        nav.append({"label": "Admin", "url": reverse("admin:index"), "name": "admin"})
+    return ROLE_LABELS.get(role, ""), nav

@@ -1,0 +1,66 @@
+"""The roles people work in; each is a Django group created by a data migration."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ACCOUNT_MANAGER = "account_manager", "Account manager"
+    FINANCE_ANALYST = "finance_analyst", "Finance analyst"
+    FINANCE_APPROVER = "finance_approver", "Finance approver"
+    FINANCIAL_CONTROLLER = "financial_controller", "Financial controller"
+    AUDITOR = "auditor", "Auditor"
+    CUSTOMER = "customer", "Customer"
+
+
+STAFF_ROLES = frozenset(Role) - {Role.CUSTOMER}
+FINANCE_ROLES = frozenset({Role.FINANCE_ANALYST, Role.FINANCE_APPROVER, Role.FINANCIAL_CONTROLLER})
+
+VIEW_CATALOGUE = [
+    "view_customer", "view_product", "view_plan", "view_bundle", "view_bundleitem",
+    "view_connectedsystem", "view_contract", "view_contractline", "view_entitlement",
+    "view_ledgerentry", "view_policyversion",
+]  # fmt: skip
+
+# Permissions per role, as (app_label, codename). Applied by migration and by seed_demo.
+ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
+    Role.ACCOUNT_MANAGER: [("licensing", p) for p in VIEW_CATALOGUE]
+    + [
+        ("licensing", p)
+        for p in (
+            "add_customer",
+            "change_customer",
+            "add_contract",
+            "change_contract",
+            "add_contractline",
+            "add_entitlement",
+            "change_entitlement",
+            "transition_contract",
+            "transition_entitlement",
+        )
+    ],  # fmt: skip
+    Role.FINANCE_ANALYST: [("licensing", p) for p in VIEW_CATALOGUE],
+    Role.FINANCE_APPROVER: [("licensing", p) for p in VIEW_CATALOGUE],
+    Role.FINANCIAL_CONTROLLER: [("licensing", p) for p in VIEW_CATALOGUE]
+    + [("licensing", p) for p in ("add_product", "add_plan", "change_plan", "add_bundle")],
+    Role.AUDITOR: [("licensing", p) for p in VIEW_CATALOGUE] + [("audit", "view_auditevent")],
+    Role.CUSTOMER: [],
+}
+
+
+def role_of(user) -> str | None:
+    """The user's role: superusers act as administrators, others by their first role group."""
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return "admin"
+    cached = getattr(user, "_role_cache", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = next((role.value for role in Role if role.value in names), "")
+        user._role_cache = cached
+    return cached or None
+
+
+def is_staff_role(user) -> bool:
+    role = role_of(user)
+    return role == "admin" or role in STAFF_ROLES

@@ -1,0 +1,234 @@
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_fsm import has_transition_perm
+
+from . import access, selectors, services
+from .filters import ContractFilter, EntitlementFilter
+from .forms import contract_transition_form, entitlement_transition_form
+from .models import Contract, Entitlement
+from .navigation import home_url_for
+from .roles import Role, is_staff_role, role_of
+
+PAGE_SIZE = 25
+
+
+def _staff_only(user) -> None:
+    if not is_staff_role(user):
+        raise PermissionDenied("This page is for LicenseDesk staff.")
+
+
+def _allowed(obj, names, user) -> list[tuple[str, str]]:
+    return [
+        (name, services.TRANSITION_LABELS[name])
+        for name in names
+        if has_transition_perm(getattr(obj, name), user)
+    ]
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+@login_required
+def home(request):
+    return redirect(home_url_for(request.user))
+
+
+@login_required
+def no_role(request):
+    return render(request, "licensing/no_role.html", status=403)
+
+
+@login_required
+def dashboard(request):
+    _staff_only(request.user)
+    today = timezone.localdate()
+    contracts = access.contracts_for_user(request.user)
+    if role_of(request.user) == Role.ACCOUNT_MANAGER:
+        mine = contracts.filter(account_manager=request.user)
+    else:
+        mine = contracts.none()
+    by_status = dict(contracts.values_list("status").annotate(n=Count("id")).order_by())
+    attention = selectors.entitlement_list(
+        base=access.entitlements_for_user(request.user).filter(
+            state__in=[Entitlement.State.GRACE, Entitlement.State.HELD, Entitlement.State.SUSPENDED]
+        )
+    ).order_by("grace_ends_on", "ends_on")[:10]
+    ending = selectors.contract_list(
+        base=contracts.filter(
+            status=Contract.Status.ACTIVE, term_end__gte=today, term_end__lt=today + timedelta(90)
+        )
+    ).order_by("term_end")[:10]
+    context = {
+        "status_counts": [(s, label, by_status.get(s, 0)) for s, label in Contract.Status.choices],
+        "attention": attention,
+        "ending": ending,
+        "mine": selectors.contract_list(base=mine).order_by("term_end")[:10],
+        "is_manager": role_of(request.user) == Role.ACCOUNT_MANAGER,
+    }
+    return render(request, "licensing/dashboard.html", context)
+
+
+@login_required
+def contract_list(request):
+    _staff_only(request.user)
+    base = selectors.contract_list(base=access.contracts_for_user(request.user))
+    filterset = ContractFilter(request.GET, queryset=base)
+    queryset = filterset.qs if filterset.is_valid() else base.none()
+    if not request.GET.get("ordering"):
+        queryset = queryset.order_by("-term_start", "number")
+    context = {
+        "filter": filterset,
+        "page": _page(request, queryset),
+        "ordering": request.GET.get("ordering", ""),
+    }
+    template = "licensing/contract_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template = "licensing/partials/contract_table.html"
+    return render(request, template, context)
+
+
+def _contract_context(request, contract: Contract) -> dict:
+    entitlements = list(contract.entitlements.all())
+    for ent in entitlements:
+        ent.actions = _allowed(ent, services.ENTITLEMENT_TRANSITIONS, request.user)
+    return {
+        "contract": contract,
+        "entitlements": entitlements,
+        "contract_actions": _allowed(contract, services.CONTRACT_TRANSITIONS, request.user),
+        "activity": selectors.contract_activity(contract=contract),
+        "period_total": sum((line.period_amount for line in contract.lines.all()), 0),
+    }
+
+
+@login_required
+def contract_detail(request, pk: int):
+    _staff_only(request.user)
+    base = access.contracts_for_user(request.user)
+    access.contract_for_user(user=request.user, pk=pk)
+    contract = selectors.contract_detail(base=base, pk=pk)
+    return render(request, "licensing/contract_detail.html", _contract_context(request, contract))
+
+
+@login_required
+def entitlement_detail(request, pk: int):
+    _staff_only(request.user)
+    entitlement = access.entitlement_for_user(user=request.user, pk=pk)
+    context = {
+        "entitlement": entitlement,
+        "actions": _allowed(entitlement, services.ENTITLEMENT_TRANSITIONS, request.user),
+        "history": selectors.entitlement_history(entitlement=entitlement),
+        "ledger": selectors.ledger_for_entitlement(entitlement=entitlement),
+    }
+    return render(request, "licensing/entitlement_detail.html", context)
+
+
+def _transition_view(request, *, obj, form, run, fallback: str, template: str):
+    if not form.is_valid():
+        context = {"object": obj, "form": form, "cancel_url": fallback}
+        return render(request, template, context, status=400)
+    data = form.cleaned_data
+    run(transition=data["transition"], reason=data["reason"], expected_version=data["version"])
+    label = services.TRANSITION_LABELS[data["transition"]]
+    messages.success(request, f"{label}: done for {obj}. Reason recorded: “{data['reason']}”.")
+    return redirect(_safe_next(request, fallback))
+
+
+@login_required
+@require_POST
+def contract_transition(request, pk: int):
+    contract = access.contract_for_user(user=request.user, pk=pk, write=True)
+
+    def run(**kwargs):
+        services.contract_transition(actor=request.user, contract_id=contract.pk, **kwargs)
+
+    return _transition_view(
+        request,
+        obj=contract,
+        form=contract_transition_form(request.POST),
+        run=run,
+        fallback=contract.get_absolute_url(),
+        template="licensing/transition_form.html",
+    )
+
+
+@login_required
+@require_POST
+def entitlement_transition(request, pk: int):
+    entitlement = access.entitlement_for_user(user=request.user, pk=pk, write=True)
+
+    def run(**kwargs):
+        services.entitlement_transition(actor=request.user, entitlement_id=entitlement.pk, **kwargs)
+
+    return _transition_view(
+        request,
+        obj=entitlement,
+        form=entitlement_transition_form(request.POST),
+        run=run,
+        fallback=entitlement.get_absolute_url(),
+        template="licensing/transition_form.html",
+    )
+
+
+# The customer portal: the same selectors, scoped to the signed-in customer by access.py.
+
+
+def _customer_only(user):
+    customer = access.customer_of(user)
+    if customer is None:
+        raise PermissionDenied("The portal is for customer users.")
+    return customer
+
+
+@login_required
+def portal_home(request):
+    customer = _customer_only(request.user)
+    contracts = selectors.contract_list(base=access.contracts_for_user(request.user)).order_by(
+        "-term_start"
+    )
+    entitlements = access.entitlements_for_user(request.user)
+    context = {
+        "customer": customer,
+        "contracts": contracts,
+        "state_counts": entitlements.values("state").annotate(n=Count("id")).order_by("state"),
+    }
+    return render(request, "portal/home.html", context)
+
+
+@login_required
+def portal_entitlements(request):
+    _customer_only(request.user)
+    base = selectors.entitlement_list(base=access.entitlements_for_user(request.user))
+    filterset = EntitlementFilter(request.GET, queryset=base)
+    filterset.form.fields.pop("contract", None)
+    queryset = filterset.qs if filterset.is_valid() else base.none()
+    return render(
+        request,
+        "portal/entitlements.html",
+        {"filter": filterset, "page": _page(request, queryset.order_by("contract_id", "kind"))},
+    )
+
+
+@login_required
+def portal_contract(request, pk: int):
+    _customer_only(request.user)
+    base = access.contracts_for_user(request.user)
+    access.contract_for_user(user=request.user, pk=pk)
+    contract = selectors.contract_detail(base=base, pk=pk)
+    return render(request, "portal/contract.html", {"contract": contract})
