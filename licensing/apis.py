@@ -1,5 +1,5 @@
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -22,6 +22,17 @@ from .serializers import (
 
 CONTRACT_PATH = "(?P<transition>" + "|".join(services.CONTRACT_TRANSITIONS) + ")"
 ENTITLEMENT_PATH = "(?P<transition>" + "|".join(services.ENTITLEMENT_TRANSITIONS) + ")"
+
+
+def _transition_schema(names: tuple[str, ...], noun: str, output):
+    # Named explicitly: the generated id collides with create, and the path regex would be
+    # published as an unanchored alternation instead of the list of transitions.
+    return extend_schema(
+        operation_id=f"{noun}s_transition",
+        parameters=[OpenApiParameter("transition", str, OpenApiParameter.PATH, enum=names)],
+        request=TransitionSerializer,
+        responses={200: output},
+    )
 
 
 def _require(request, perm: str) -> None:
@@ -92,7 +103,13 @@ class ContractViewSet(ReadCreateViewSet):
 
     def get_queryset(self) -> QuerySet:
         base = access.contracts_for_user(self.request.user)
-        return selectors.contract_list(base=base).prefetch_related("lines__plan")
+        # The selector's counts add a GROUP BY, which drops Meta.ordering: order explicitly so
+        # pages are stable. An `ordering` query parameter still overrides this.
+        return (
+            selectors.contract_list(base=base)
+            .prefetch_related("lines__plan")
+            .order_by("-term_start", "number")
+        )
 
     @extend_schema(request=ContractCreateSerializer, responses={201: ContractSerializer})
     def create(self, request, *args, **kwargs):
@@ -105,10 +122,10 @@ class ContractViewSet(ReadCreateViewSet):
         out = ContractSerializer(contract, context=self.get_serializer_context())
         return Response(out.data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=TransitionSerializer, responses={200: ContractSerializer})
+    @_transition_schema(services.CONTRACT_TRANSITIONS, "contract", ContractSerializer)
     @action(detail=True, methods=["post"], url_path=CONTRACT_PATH)
     def transition(self, request, pk=None, transition=None):
-        contract = access.contract_for_user(user=request.user, pk=pk)
+        contract = access.contract_for_user(user=request.user, pk=pk, write=True)
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         contract = services.contract_transition(
@@ -138,10 +155,10 @@ class EntitlementViewSet(ReadCreateViewSet):
         out = EntitlementSerializer(entitlement, context=self.get_serializer_context())
         return Response(out.data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=TransitionSerializer, responses={200: EntitlementSerializer})
+    @_transition_schema(services.ENTITLEMENT_TRANSITIONS, "entitlement", EntitlementSerializer)
     @action(detail=True, methods=["post"], url_path=ENTITLEMENT_PATH)
     def transition(self, request, pk=None, transition=None):
-        entitlement = access.entitlement_for_user(user=request.user, pk=pk)
+        entitlement = access.entitlement_for_user(user=request.user, pk=pk, write=True)
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         entitlement = services.entitlement_transition(
@@ -152,5 +169,3 @@ class EntitlementViewSet(ReadCreateViewSet):
             expected_version=body.validated_data.get("version"),
         )
         return Response(EntitlementSerializer(entitlement, context={"request": request}).data)
-
-

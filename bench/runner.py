@@ -1,0 +1,140 @@
+"""Run every registered row on a fresh copy of a freshly migrated database; print and save."""
+
+import argparse
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from time import perf_counter
+
+from . import database
+from .database import BenchDatabaseError
+
+RESULTS = Path(__file__).resolve().parent.parent / "bench-results" / "latest.json"
+ACTOR_USERNAME = "bench"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a row gets: how many runs to take, the actor, and raw connections for baselines."""
+
+    url: str
+    repeats: int
+
+    def actor(self):
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.get(username=ACTOR_USERNAME)
+
+    def raw(self):
+        return database.connect(self.url)
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--repeats", type=int, default=3, help="runs per side; the best counts")
+    parser.add_argument("--only", action="append", default=[], metavar="KEY",
+                        help="run only this row (repeatable)")  # fmt: skip
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    return parser.parse_args(argv)
+
+
+def _django(url: str) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["DJANGO_DEBUG"] = "1"  # gives SECRET_KEY and AUDIT_HMAC_KEY their dev defaults
+    os.environ["DATABASE_URL"] = url
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    # DEBUG makes every cursor keep a log of its SQL; production does not pay that, so neither
+    # does the measured side.
+    settings.DEBUG = False
+
+
+def _prepare_pristine(url: str, pristine: str) -> None:
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connections
+
+    database.recreate(url)
+    call_command("migrate", verbosity=0, interactive=False)
+    get_user_model().objects.create_superuser(ACTOR_USERNAME, email="bench@localhost")
+    connections.close_all()
+    database.snapshot(url, pristine)
+
+
+def _restore(url: str, pristine: str) -> None:
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connections
+
+    connections.close_all()
+    database.recreate(url, template=pristine)
+    ContentType.objects.clear_cache()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    try:
+        url = database.database_url()
+    except BenchDatabaseError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 2
+    _django(url)
+
+    from . import rows  # noqa: F401  (registers the rows; needs Django set up)
+    from .registry import REGISTRY
+    from .report import Result, notes, table, write_json
+
+    chosen = [b for b in REGISTRY if not args.only or b.key in args.only]
+    unknown = set(args.only) - {b.key for b in REGISTRY}
+    if unknown:
+        print(f"bench: no row named {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+
+    started, clock = datetime.now(UTC), perf_counter()
+    pristine = f"{database.database_name(url)}_pristine"
+    print(f"bench: migrating a fresh database at {database.redacted(url)}", file=sys.stderr)
+    _prepare_pristine(url, pristine)
+    context = Context(url=url, repeats=args.repeats)
+    results = []
+    try:
+        for bench in chosen:
+            _restore(url, pristine)
+            print(f"bench: {bench.key} ...", file=sys.stderr, flush=True)
+            row_clock = perf_counter()
+            results.append(Result(bench, bench.run(context)))
+            print(f"bench: {bench.key} took {perf_counter() - row_clock:.0f} s with setup",
+                  file=sys.stderr)  # fmt: skip
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        database.drop(url, pristine)
+
+    print()
+    print(table(results))
+    print()
+    print(notes(results, args.repeats))
+    import django
+
+    write_json(
+        RESULTS,
+        meta={
+            "started_at": started.isoformat(timespec="seconds"),
+            "total_seconds": round(perf_counter() - clock, 1),
+            "repeats": args.repeats,
+            "database": database.redacted(url),
+            "postgres": database.server_version(url),
+            "python": platform.python_version(),
+            "django": django.get_version(),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cpus",
+        },
+        results=results,
+    )
+    print(f"\nwritten to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    missed = any(r.verdict in ("MISSED", "INVALID") for r in results)
+    return 1 if args.strict and missed else 0

@@ -1,0 +1,53 @@
+"""Reference rows every installation needs: role groups with their permissions, policy v1.
+
+Called by the data migration (with historical models) and by test setup after a flush.
+"""
+
+import datetime
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+
+from .roles import ROLE_PERMISSIONS
+
+LIFECYCLE_RULES = {
+    "default_grace_days": 30,
+    "reason_required": True,
+    "holding_states": ["active", "suspended", "grace", "held", "restored"],
+}
+LIFECYCLE_SUMMARY = (
+    "Every lifecycle change records who made it, when and why. A grace period lasts the days "
+    "the contract permits, or 30 days where it names none. A suspended, held or in-grace "
+    "entitlement still counts as held by the customer; revoked and expired ones do not."
+)
+
+
+def install_reference_data(apps=global_apps) -> None:
+    # Permissions are normally created after migrations; roles need them now.
+    for app_config in apps.get_app_configs():
+        had_models = getattr(app_config, "models_module", None)
+        app_config.models_module = had_models or True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = had_models
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=str(role))
+        group.permissions.set(
+            [
+                Permission.objects.get(content_type__app_label=app, codename=codename)
+                for app, codename in perms
+            ]
+        )
+    PolicyVersion = apps.get_model("licensing", "PolicyVersion")
+    PolicyVersion.objects.get_or_create(
+        kind="lifecycle",
+        number=1,
+        defaults={
+            "status": "published",
+            "effective_from": datetime.date(2020, 1, 1),
+            "rules": LIFECYCLE_RULES,
+            "summary": LIFECYCLE_SUMMARY,
+            "published_at": datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),
+        },
+    )
