@@ -3,7 +3,7 @@ from django.db import models
 
 
 class AuditEvent(models.Model):
-    """One link of the tamper-evident chain: its hash covers the previous hash and its own content."""
+    """One link of the tamper-evident chain: its hash covers the previous hash and its content."""
 
     seq = models.PositiveBigIntegerField(unique=True)
     occurred_at = models.DateTimeField()

@@ -23,7 +23,7 @@ def _scope(user, qs: QuerySet, customer_path: str) -> QuerySet:
     customer = customer_of(user)
     if customer is None:
         return qs.none()
-    return qs.filter(**{customer_path: customer})
+    return qs.filter(**{customer_path: customer.pk})
 
 
 def customers_for_user(user) -> QuerySet[Customer]:

@@ -9,7 +9,9 @@ from .models import Contract, Customer, Entitlement, Plan
 class ContractFilter(filters.FilterSet):
     q = filters.CharFilter(method="search", label="Search")
     status = filters.ChoiceFilter(choices=Contract.Status.choices, empty_label="Any status")
-    customer = filters.ModelChoiceFilter(queryset=Customer.objects.all(), empty_label="Any customer")
+    customer = filters.ModelChoiceFilter(
+        queryset=Customer.objects.all(), empty_label="Any customer"
+    )
     ordering = filters.OrderingFilter(
         fields=(
             ("number", "number"),

@@ -1,10 +1,26 @@
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
 
 from .errors import DomainError
-from .models import Contract, ContractLine, Entitlement, LedgerEntry, PolicyVersion
+from .models import Contract, ContractLine, Entitlement, LedgerEntry, Plan, PolicyVersion
+from .money import DECIMAL_PLACES, MAX_DIGITS
 
 
 @dataclass(frozen=True)
@@ -113,3 +129,109 @@ def contract_holdings_now(*, contract_id: int) -> dict[int, Holding]:
     for ent in Entitlement.objects.filter(contract_id=contract_id).only("quantity", "state"):
         result[ent.pk] = Holding(ent.quantity if ent.holds_quantity else 0, ent.state)
     return result
+
+
+# Read models for the dashboards. Amounts stay Decimal; pages round them with the money filter.
+
+PERIODS_PER_YEAR = {
+    Plan.BillingCycle.MONTHLY: 12,
+    Plan.BillingCycle.QUARTERLY: 4,
+    Plan.BillingCycle.ANNUAL: 1,
+}
+OPEN_CONTRACT_STATUSES = (
+    Contract.Status.DRAFT,
+    Contract.Status.ACTIVE,
+    Contract.Status.SUSPENDED,
+)
+ATTENTION_STATES = (
+    Entitlement.State.GRACE,
+    Entitlement.State.HELD,
+    Entitlement.State.SUSPENDED,
+)
+_MONEY = DecimalField(max_digits=MAX_DIGITS + 10, decimal_places=DECIMAL_PLACES)
+
+
+def _line_amount(prefix: str = ""):
+    return ExpressionWrapper(F(f"{prefix}unit_price") * F(f"{prefix}quantity"), output_field=_MONEY)
+
+
+def _periods_per_year(prefix: str = ""):
+    return Case(
+        *[When(**{f"{prefix}plan__billing_cycle": c, "then": n}) for c, n in PERIODS_PER_YEAR.items()],
+        default=1,
+        output_field=IntegerField(),
+    )
+
+
+def entitlements_needing_attention(*, base: QuerySet[Entitlement]) -> QuerySet[Entitlement]:
+    """In grace first, soonest grace end first; then held and suspended ones by period end."""
+    return entitlement_list(base=base.filter(state__in=ATTENTION_STATES)).order_by(
+        F("grace_ends_on").asc(nulls_last=True), "ends_on", "pk"
+    )
+
+
+def contracts_with_annual_value(*, base: QuerySet[Contract]) -> QuerySet[Contract]:
+    """contract_list plus `annual_value`: the plan lines' value over a year, in contract currency."""
+    lines = (
+        ContractLine.objects.filter(contract=OuterRef("pk"))
+        .order_by()
+        .values("contract")
+        .annotate(total=Sum(_line_amount() * _periods_per_year(), output_field=_MONEY))
+        .values("total")
+    )
+    return contract_list(base=base).annotate(annual_value=Subquery(lines, output_field=_MONEY))
+
+
+@dataclass(frozen=True)
+class CycleValue:
+    billing_cycle: str
+    label: str
+    contracts: int
+    per_period: Decimal
+    per_year: Decimal
+
+
+@dataclass(frozen=True)
+class CurrencyValue:
+    currency: str
+    cycles: list[CycleValue]
+    contracts: int
+    per_year: Decimal
+
+
+def contract_value_by_currency(*, base: QuerySet[Contract]) -> list[CurrencyValue]:
+    """What the contracts' plan lines bill per period, by currency and billing cycle, in one query.
+
+    Currencies are never added together; each has its own yearly total.
+    """
+    rows = (
+        ContractLine.objects.filter(contract__in=base)
+        .values("contract__currency", "plan__billing_cycle")
+        .annotate(contracts=Count("contract", distinct=True), amount=Sum(_line_amount()))
+        .order_by("contract__currency", "plan__billing_cycle")
+    )
+    cycle_labels = dict(Plan.BillingCycle.choices)
+    grouped: dict[str, list[CycleValue]] = {}
+    for row in rows:
+        cycle, amount = row["plan__billing_cycle"], row["amount"] or Decimal(0)
+        grouped.setdefault(row["contract__currency"], []).append(
+            CycleValue(
+                billing_cycle=cycle,
+                label=cycle_labels.get(cycle, cycle),
+                contracts=row["contracts"],
+                per_period=amount,
+                per_year=amount * PERIODS_PER_YEAR.get(cycle, 1),
+            )
+        )
+    counts = dict(
+        base.order_by().values("currency").annotate(n=Count("id")).values_list("currency", "n")
+    )
+    return [
+        CurrencyValue(
+            currency=currency,
+            cycles=cycles,
+            contracts=counts.get(currency, 0),
+            per_year=sum((c.per_year for c in cycles), Decimal(0)),
+        )
+        for currency, cycles in grouped.items()
+    ]

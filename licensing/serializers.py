@@ -125,8 +125,9 @@ class ContractCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError({"term_end": "The term must end after it starts."})
         currencies = {line["plan"].currency for line in attrs["lines"]}
         if len(currencies) > 1:
+            found = ", ".join(sorted(currencies))
             raise serializers.ValidationError(
-                {"lines": f"All plans must share one currency, not {', '.join(sorted(currencies))}."}
+                {"lines": f"All plans must share one currency, not {found}."}
             )
         return attrs
 

@@ -15,9 +15,9 @@ from audit.services import EventSpec, audit_record, audit_record_many
 from .errors import ActionForbidden, ConflictError, DomainError, TransitionNotAllowed
 from .models import (
     CONTRACT_PERM,
+    ENTITLEMENT_PERM,
     Bundle,
     BundleItem,
-    ENTITLEMENT_PERM,
     ConnectedSystem,
     Contract,
     ContractLine,
@@ -431,7 +431,9 @@ def entitlement_create(
     if ends_on <= starts_on:
         raise DomainError("The entitlement must end after it starts.")
     if contract.status in (Contract.Status.TERMINATED, Contract.Status.EXPIRED):
-        raise DomainError(f"Contract {contract.number} is {contract.status}; it grants nothing new.")
+        raise DomainError(
+            f"Contract {contract.number} is {contract.status}; it grants nothing new."
+        )
     effective = effective_date or timezone.localdate()
     policy = _lifecycle_policy(effective)
     entitlement = Entitlement(

@@ -16,9 +16,12 @@ from .filters import ContractFilter, EntitlementFilter
 from .forms import contract_transition_form, entitlement_transition_form
 from .models import Contract, Entitlement
 from .navigation import home_url_for
-from .roles import Role, is_staff_role, role_of
+from .roles import FINANCE_ROLES, Role, is_staff_role, role_of
 
 PAGE_SIZE = 25
+ATTENTION_ROWS = 10
+MINI_ROWS = 10
+ENDING_WITHIN_DAYS = 90
 
 
 def _staff_only(user) -> None:
@@ -58,31 +61,61 @@ def no_role(request):
 @login_required
 def dashboard(request):
     _staff_only(request.user)
-    today = timezone.localdate()
+    role = role_of(request.user)
     contracts = access.contracts_for_user(request.user)
-    if role_of(request.user) == Role.ACCOUNT_MANAGER:
-        mine = contracts.filter(account_manager=request.user)
-    else:
-        mine = contracts.none()
     by_status = dict(contracts.values_list("status").annotate(n=Count("id")).order_by())
-    attention = selectors.entitlement_list(
-        base=access.entitlements_for_user(request.user).filter(
-            state__in=[Entitlement.State.GRACE, Entitlement.State.HELD, Entitlement.State.SUSPENDED]
-        )
-    ).order_by("grace_ends_on", "ends_on")[:10]
-    ending = selectors.contract_list(
-        base=contracts.filter(
-            status=Contract.Status.ACTIVE, term_end__gte=today, term_end__lt=today + timedelta(90)
-        )
-    ).order_by("term_end")[:10]
     context = {
         "status_counts": [(s, label, by_status.get(s, 0)) for s, label in Contract.Status.choices],
-        "attention": attention,
-        "ending": ending,
-        "mine": selectors.contract_list(base=mine).order_by("term_end")[:10],
-        "is_manager": role_of(request.user) == Role.ACCOUNT_MANAGER,
+        "view": "finance" if role in FINANCE_ROLES else "operations",
+        "is_manager": role == Role.ACCOUNT_MANAGER,
     }
+    if role in FINANCE_ROLES:
+        context.update(_finance_dashboard(contracts))
+    else:
+        context.update(_operations_dashboard(request.user, contracts, manager=context["is_manager"]))
     return render(request, "licensing/dashboard.html", context)
+
+
+def _operations_dashboard(user, contracts, *, manager: bool) -> dict:
+    attention = selectors.entitlements_needing_attention(base=access.entitlements_for_user(user))
+    context = {"attention": attention[:ATTENTION_ROWS], "attention_total": attention.count()}
+    if manager:
+        mine = contracts.filter(
+            account_manager=user, status__in=selectors.OPEN_CONTRACT_STATUSES
+        ).order_by("term_end", "number")
+        context["mine"] = selectors.contract_list(base=mine)[:MINI_ROWS]
+        context["mine_total"] = mine.count()
+    else:
+        ending = _ending_soon(contracts, statuses=[Contract.Status.ACTIVE])
+        context["ending"] = selectors.contract_list(base=ending)[:MINI_ROWS]
+    return context
+
+
+def _finance_dashboard(contracts) -> dict:
+    ending = list(
+        selectors.contracts_with_annual_value(
+            base=_ending_soon(contracts, statuses=[Contract.Status.ACTIVE, Contract.Status.SUSPENDED])
+        )
+    )
+    today = timezone.localdate()
+    for contract in ending:
+        contract.days_left = (contract.term_end - today).days
+    return {
+        "value_by_currency": selectors.contract_value_by_currency(
+            base=contracts.filter(status=Contract.Status.ACTIVE)
+        ),
+        "ending": ending,
+        "horizon_days": ENDING_WITHIN_DAYS,
+    }
+
+
+def _ending_soon(contracts, *, statuses):
+    today = timezone.localdate()
+    return contracts.filter(
+        status__in=statuses,
+        term_end__gte=today,
+        term_end__lt=today + timedelta(ENDING_WITHIN_DAYS),
+    ).order_by("term_end", "number")
 
 
 @login_required

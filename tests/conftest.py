@@ -110,5 +110,5 @@ def other_customer_user(customer_b):
 
 @pytest.fixture
 def persona(request):
-    """Parametrize with persona names: `@pytest.mark.parametrize("persona", [...], indirect=True)`."""
+    """A persona by name: `@pytest.mark.parametrize("persona", [...], indirect=True)`."""
     return request.getfixturevalue(request.param)

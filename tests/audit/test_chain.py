@@ -13,8 +13,13 @@ from audit.services import audit_record
 def _append(n: int, actor=None) -> list[AuditEvent]:
     return [
         audit_record(
-            actor=actor, action="test.event", object_type="tests.thing", object_id=i,
-            reason=f"event {i}", policy_version="lifecycle/v1", data={"n": i, "amount": "1.50"},
+            actor=actor,
+            action="test.event",
+            object_type="tests.thing",
+            object_id=i,
+            reason=f"event {i}",
+            policy_version="lifecycle/v1",
+            data={"n": i, "amount": "1.50"},
         )  # fmt: skip
         for i in range(n)
     ]

@@ -1,3 +1,4 @@
+import io
 from datetime import date
 
 import pytest
@@ -68,7 +69,7 @@ def test_a_negative_quantity_is_refused_and_nothing_is_written(manager):
 
 @pytest.mark.django_db
 def test_ledger_equals_current_state_for_every_demo_contract_today():
-    call_command("seed_demo", password="demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", password="demo", stdout=io.StringIO())
     today = timezone.localdate()
     contracts = list(Contract.objects.values_list("pk", flat=True))
     assert len(contracts) >= 20
@@ -83,16 +84,18 @@ def test_ledger_equals_current_state_for_every_demo_contract_today():
 
 @pytest.mark.django_db
 def test_seed_demo_twice_duplicates_nothing():
-    call_command("seed_demo", password="demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", password="demo", stdout=io.StringIO())
     counts = (Contract.objects.count(), Entitlement.objects.count())
 
-    call_command("seed_demo", password="other", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", password="other", stdout=io.StringIO())
 
     assert (Contract.objects.count(), Entitlement.objects.count()) == counts
 
 
 @pytest.mark.django_db
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(steps=st.lists(st.sampled_from(services.ENTITLEMENT_TRANSITIONS), max_size=10))
 def test_any_sequence_of_transitions_keeps_ledger_and_state_equal(manager, steps):
     entitlement = EntitlementFactory(state="pending", quantity=7)

@@ -62,12 +62,17 @@ def test_legal_entitlement_transition_changes_state_and_records_it(manager, star
     assert Entitlement.objects.get(pk=entitlement.pk).state == end
     entry = LedgerEntry.objects.filter(entitlement=entitlement).latest("id")
     assert (entry.action, entry.state_after, entry.actor, entry.reason) == (
-        transition, end, manager, "Because."
+        transition,
+        end,
+        manager,
+        "Because.",
     )
     assert entry.policy_version == "lifecycle/v1"
     history = entitlement.history.latest()
     assert (history.state, history.history_user, history.history_change_reason) == (
-        end, manager, "Because."
+        end,
+        manager,
+        "Because.",
     )
     event = AuditEvent.objects.latest("seq")
     assert AuditEvent.objects.count() == events_before + 1

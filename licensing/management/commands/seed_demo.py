@@ -119,7 +119,7 @@ class Command(BaseCommand):
                 self._catalogue(users["admin"])
                 self._customers_and_contracts(users)
             self._portal_users(password)
-        self.stdout.write(self.style.SUCCESS("Demo logins (password: %s):" % password))
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password: {password}):"))
         for name in ["manager", "analyst", "approver", "controller", "auditor", "admin",
                      "customer1", "customer2"]:  # fmt: skip
             self.stdout.write(f"  {name}")
@@ -130,7 +130,11 @@ class Command(BaseCommand):
         for username, first, last, role in USERS:
             user, _ = User.objects.get_or_create(
                 username=username,
-                defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com"},
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@example.com",
+                },
             )
             user.set_password(password)
             user.save()
@@ -151,7 +155,8 @@ class Command(BaseCommand):
         for username, code, first in [("customer1", "northwind", "Nina"),
                                       ("customer2", "globex", "Gus")]:  # fmt: skip
             user, _ = User.objects.get_or_create(
-                username=username, defaults={"first_name": first, "email": f"{username}@example.com"}
+                username=username,
+                defaults={"first_name": first, "email": f"{username}@example.com"},
             )
             user.set_password(password)
             user.save()
@@ -300,5 +305,3 @@ class Command(BaseCommand):
                 reason="The contract's term ended.",
             )  # fmt: skip
         return contract
-
-
