@@ -1,0 +1,374 @@
+"""The proration arithmetic shared by credits (downgrades) and breach true-ups (over-use).
+
+Pure functions on `Decimal`: no database, no floats, no rounding until a line's result.
+Convention: periods are [start, end) in whole days; a change takes effect at the start of
+its effective date.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from .money import minor_digits, round_money
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+INTENTS = ("downgrade", "pause", "terminate")
+BASES = ("seat", "usage", "bundle")
+
+
+class ProrationError(ValueError):
+    """Inputs that no calculation can be made from; `field` names the culprit."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Component:
+    id: str
+    standalone_price: Decimal
+    quantity_before: int
+    quantity_after: int | None = None
+
+
+@dataclass(frozen=True)
+class Line:
+    id: str
+    basis: str
+    amount_paid: Decimal
+    quantity_before: int | None = None
+    quantity_after: int | None = None
+    # The quantity the payment bought, when earlier changes already released some of it.
+    quantity_paid: int | None = None
+    included_units: int | None = None
+    units_used: int | None = None
+    components: tuple[Component, ...] = ()
+    # Credits already issued against this paid period of this line.
+    already_credited: Decimal = ZERO
+    # Paid for whole periods after this one (prepaid and multi-year terms).
+    prepaid_future_amount: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class QuoteRequest:
+    currency: str
+    intent: str
+    period_start: date
+    period_end: date
+    effective_date: date
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The parts of a credit policy version that the arithmetic needs."""
+
+    termination: str = "prorate"  # or "period_end": nothing back for the current period
+    prepaid_refundable_share: Decimal = ONE
+    minimum_credit: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class ComponentQuote:
+    id: str
+    credit: Decimal
+    explanation: str
+    allocated: Decimal
+
+
+@dataclass(frozen=True)
+class LineQuote:
+    id: str
+    basis: str
+    credit: Decimal
+    explanation: str
+    components: tuple[ComponentQuote, ...] = ()
+
+
+@dataclass(frozen=True)
+class Quote:
+    currency: str
+    intent: str
+    lines: tuple[LineQuote, ...]
+    total: Decimal
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Period:
+    days: int
+    elapsed: int
+    remaining: int
+
+
+def period_of(start: date, end: date, effective: date) -> Period:
+    if end <= start:
+        raise ProrationError("period_end", "The period must end after it starts.")
+    if not start <= effective <= end:
+        raise ProrationError(
+            "effective_date",
+            f"The effective date must fall within the period [{start:%Y-%m-%d}, {end:%Y-%m-%d}].",
+        )
+    return Period((end - start).days, (effective - start).days, (end - effective).days)
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    digits = minor_digits(currency)
+    return f"{currency} {amount:,.{digits}f}"
+
+
+def fraction_text(numerator, denominator) -> str:
+    return f"{numerator}/{denominator}"
+
+
+def _quantity_after(intent: str, value: int | None, field_name: str) -> int:
+    if intent == "terminate":
+        if value not in (None, 0):
+            raise ProrationError(field_name, "A termination releases everything: omit it or use 0.")
+        return 0
+    if value is None:
+        if intent == "pause":
+            return 0
+        raise ProrationError(field_name, "Say how many remain after the downgrade.")
+    return value
+
+
+def _seat_credit(
+    *,
+    amount: Decimal,
+    before: int,
+    after: int,
+    paid: int,
+    remaining: int,
+    days: int,
+    currency: str,
+    noun: str,
+) -> tuple[Decimal, str]:
+    released = before - after
+    if released == 0 or amount == 0 or remaining == 0:
+        reason = (
+            "nothing is released" if released == 0
+            else "nothing was paid" if amount == 0
+            else "no days remain in the period"
+        )  # fmt: skip
+        return round_money(ZERO, currency), f"No credit: {reason}."
+    exact = amount * released / paid * remaining / days
+    credit = round_money(exact, currency)
+    text = (
+        f"{released} of {paid} {noun} released for {remaining} of {days} days: "
+        f"{money_text(amount, currency)} × {fraction_text(released, paid)} × "
+        f"{fraction_text(remaining, days)} = {money_text(credit, currency)}."
+    )
+    return credit, text
+
+
+def _line_current(line: Line, request: QuoteRequest, period: Period) -> LineQuote:
+    currency, remaining = request.currency, period.remaining
+    if line.basis == "seat":
+        before = line.quantity_before
+        after = _quantity_after(request.intent, line.quantity_after, "quantity_after")
+        paid = line.quantity_paid or before
+        credit, text = _seat_credit(
+            amount=line.amount_paid, before=before, after=after, paid=paid,
+            remaining=remaining, days=period.days, currency=currency, noun="seats",
+        )  # fmt: skip
+        return LineQuote(line.id, line.basis, credit, text)
+    if line.basis == "usage":
+        used_share = Decimal(line.units_used) / Decimal(line.included_units)
+        time_share = Decimal(period.elapsed) / Decimal(period.days)
+        consumed = max(used_share, time_share)
+        exact = line.amount_paid * max(ZERO, ONE - consumed)
+        credit = round_money(exact, currency)
+        if used_share >= time_share:
+            basis = (
+                f"{line.units_used:,} of {line.included_units:,} units used "
+                f"({fraction_text(line.units_used, line.included_units)})"
+            )
+            share = fraction_text(line.included_units - min(line.units_used, line.included_units),
+                                  line.included_units)  # fmt: skip
+        else:
+            basis = f"{period.elapsed} of {period.days} days elapsed"
+            share = fraction_text(period.remaining, period.days)
+        text = (
+            f"The whole commitment is released; {basis} is the larger share consumed: "
+            f"{money_text(line.amount_paid, currency)} × {share} = {money_text(credit, currency)}."
+            if credit
+            else f"No credit: {basis}, so the commitment is used up."
+        )
+        return LineQuote(line.id, line.basis, credit, text)
+    return _bundle_current(line, request, period)
+
+
+def _bundle_current(line: Line, request: QuoteRequest, period: Period) -> LineQuote:
+    currency = request.currency
+    weights = [c.standalone_price * c.quantity_before for c in line.components]
+    total_weight = sum(weights, ZERO)
+    if total_weight == 0:
+        raise ProrationError("components", "A bundle needs a component with a price.")
+    quotes = []
+    for component, weight in zip(line.components, weights, strict=True):
+        allocated = line.amount_paid * weight / total_weight
+        after = _quantity_after(request.intent, component.quantity_after, "quantity_after")
+        credit, text = _seat_credit(
+            amount=allocated, before=component.quantity_before, after=after,
+            paid=component.quantity_before, remaining=period.remaining, days=period.days,
+            currency=currency, noun="units",
+        )  # fmt: skip
+        share = (
+            f"{component.id} carries {money_text(round_money(allocated, currency), currency)} "
+            f"of the bundle's {money_text(line.amount_paid, currency)} "
+            f"(standalone {money_text(component.standalone_price, currency)} × "
+            f"{component.quantity_before}). "
+        )
+        quotes.append(ComponentQuote(component.id, credit, share + text, allocated))
+    credit = sum((q.credit for q in quotes), ZERO)
+    text = (
+        f"Bundle price allocated to its components by standalone value; "
+        f"the credit is the sum of their credits: {money_text(credit, currency)}."
+    )
+    return LineQuote(line.id, line.basis, credit, text, tuple(quotes))
+
+
+def _line_quote(line: Line, request: QuoteRequest, period: Period, rules: Rules) -> LineQuote:
+    currency = request.currency
+    if request.intent == "terminate" and rules.termination == "period_end":
+        current = LineQuote(
+            line.id, line.basis, ZERO,
+            "The policy credits a termination only from the end of the current billing "
+            "period, so nothing is credited for it.",
+        )  # fmt: skip
+    else:
+        current = _line_current(line, request, period)
+    credit, parts = current.credit, [current.explanation]
+    if line.prepaid_future_amount > 0:
+        future = _future_prepaid(line, request, rules)
+        credit += future[0]
+        parts.append(future[1])
+    ceiling = max(ZERO, line.amount_paid + line.prepaid_future_amount - line.already_credited)
+    if line.already_credited > 0 or credit > ceiling:
+        if credit > ceiling:
+            parts.append(
+                f"Earlier credits of {money_text(line.already_credited, currency)} leave "
+                f"{money_text(ceiling, currency)} creditable, so the credit is capped there."
+            )
+            credit = round_money(ceiling, currency)
+        else:
+            parts.append(
+                f"Earlier credits of {money_text(line.already_credited, currency)} on this "
+                f"period are taken into account."
+            )
+    credit = round_money(credit, currency)
+    return LineQuote(line.id, line.basis, credit, " ".join(parts), current.components)
+
+
+def _future_prepaid(line: Line, request: QuoteRequest, rules: Rules) -> tuple[Decimal, str]:
+    currency, share = request.currency, rules.prepaid_refundable_share
+    if line.basis == "seat":
+        before = line.quantity_before
+        after = _quantity_after(request.intent, line.quantity_after, "quantity_after")
+        paid = line.quantity_paid or before
+        released = Decimal(before - after) / Decimal(paid)
+        label = f"{before - after}/{paid} of it released"
+    else:
+        released, label = ONE, "all of it released"
+    credit = round_money(line.prepaid_future_amount * released * share, currency)
+    text = (
+        f"Prepaid future periods: {money_text(line.prepaid_future_amount, currency)}, "
+        f"{label}, {share * 100:.0f}% refundable under the policy = "
+        f"{money_text(credit, currency)}."
+    )
+    return credit, text
+
+
+def validate(request: QuoteRequest) -> None:
+    """Raise ProrationError naming the first field no calculation can be made from."""
+    if request.intent not in INTENTS:
+        raise ProrationError("intent", f"Use one of {', '.join(INTENTS)}.")
+    period_of(request.period_start, request.period_end, request.effective_date)
+    seen = set()
+    for line in request.lines:
+        if line.id in seen:
+            raise ProrationError("lines", f"Line id '{line.id}' appears twice.")
+        seen.add(line.id)
+        if line.basis not in BASES:
+            raise ProrationError("basis", f"Use one of {', '.join(BASES)}.")
+        if line.amount_paid < 0:
+            raise ProrationError("amount_paid", "An amount cannot be negative.")
+        if line.basis == "seat":
+            _check_quantities(request.intent, line.quantity_before, line.quantity_after)
+        elif line.basis == "usage":
+            if not line.included_units or line.included_units <= 0:
+                raise ProrationError("included_units", "Must be more than zero.")
+            if line.units_used is None or line.units_used < 0:
+                raise ProrationError("units_used", "Cannot be negative.")
+        else:
+            if not line.components:
+                raise ProrationError("components", "A bundle needs its components.")
+            for component in line.components:
+                if component.standalone_price < 0:
+                    raise ProrationError("standalone_price", "A price cannot be negative.")
+                _check_quantities(
+                    request.intent, component.quantity_before, component.quantity_after
+                )
+
+
+def _check_quantities(intent: str, before: int | None, after: int | None) -> None:
+    if before is None or before <= 0:
+        raise ProrationError("quantity_before", "Must be more than zero.")
+    after = _quantity_after(intent, after, "quantity_after")
+    if after < 0:
+        raise ProrationError("quantity_after", "Cannot be negative.")
+    if after > before:
+        raise ProrationError("quantity_after", "Cannot exceed quantity_before.")
+
+
+DEFAULT_RULES = Rules()
+
+
+def quote(request: QuoteRequest, rules: Rules = DEFAULT_RULES) -> Quote:
+    """Price a change request line by line; each line is rounded once, the total is their sum."""
+    validate(request)
+    period = period_of(request.period_start, request.period_end, request.effective_date)
+    lines = tuple(_line_quote(line, request, period, rules) for line in request.lines)
+    total = sum((line.credit for line in lines), ZERO)
+    notes: list[str] = []
+    if 0 < total < rules.minimum_credit:
+        notes.append(
+            f"The total {money_text(total, request.currency)} is below the policy's minimum "
+            f"credit of {money_text(rules.minimum_credit, request.currency)}, so none is due."
+        )
+        total = ZERO
+    return Quote(request.currency, request.intent, lines, round_money(total, request.currency),
+                 tuple(notes))  # fmt: skip
+
+
+def declining_schedule(total: Decimal, periods: int, currency: str) -> list[Decimal]:
+    """Spread a credit over N periods as a declining discount (N, N-1, ... 1 shares).
+
+    Each instalment is rounded; the last absorbs the rounding so the sum equals the total.
+    """
+    if periods < 1:
+        raise ProrationError("periods", "Spread over one period or more.")
+    weight_sum = periods * (periods + 1) // 2
+    amounts = [
+        round_money(total * (periods - i) / weight_sum, currency) for i in range(periods - 1)
+    ]
+    amounts.append(total - sum(amounts, ZERO))
+    return amounts
+
+
+def approval_roles(amount: Decimal, steps: Sequence[tuple[str, Decimal]]) -> list[str]:
+    """The roles that must approve an amount: every step whose threshold it reaches."""
+    return [role for role, threshold in steps if amount >= threshold]
+
+
+def overuse_charge(
+    *, unit_price: Decimal, excess: int, remaining: int, days: int, currency: str
+) -> Decimal:
+    """A breach true-up: the same proration run the other way (seats bought for the rest)."""
+    return round_money(unit_price * excess * remaining / days, currency)
