@@ -137,6 +137,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"EntitlementStateEnum": "licensing.models.Entitlement.State"},
 }
 
 # Without a broker, tasks run in-process as they are sent, so a laptop needs no Redis.

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("licensing.urls")),
     path("portal/", include("licensing.portal_urls")),
     path("audit/", include("audit.urls")),
+    path("api/v1/credits/", include("credits.api_urls")),
     path("api/v1/", include("licensing.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -22,9 +22,9 @@ LIFECYCLE_SUMMARY = (
 )
 
 
-def install_reference_data(apps=global_apps) -> None:
+def install_reference_data(apps=global_apps, *, create_perms: bool = True) -> None:
     # Permissions are normally created after migrations; roles need them now.
-    for app_config in apps.get_app_configs():
+    for app_config in apps.get_app_configs() if create_perms else []:
         had_models = getattr(app_config, "models_module", None)
         app_config.models_module = had_models or True
         create_permissions(app_config, verbosity=0, apps=apps)
@@ -33,12 +33,13 @@ def install_reference_data(apps=global_apps) -> None:
     Permission = apps.get_model("auth", "Permission")
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=str(role))
-        group.permissions.set(
-            [
-                Permission.objects.get(content_type__app_label=app, codename=codename)
-                for app, codename in perms
-            ]
-        )
+        # Add, never replace: other apps grant the same groups their own permissions. A
+        # permission whose model a later migration creates is added by that migration's rerun.
+        for app in {app for app, _ in perms}:
+            codenames = [codename for label, codename in perms if label == app]
+            group.permissions.add(
+                *Permission.objects.filter(content_type__app_label=app, codename__in=codenames)
+            )
     PolicyVersion = apps.get_model("licensing", "PolicyVersion")
     PolicyVersion.objects.get_or_create(
         kind="lifecycle",

@@ -8,7 +8,7 @@ class TransitionForm(forms.Form):
     reason = forms.CharField(
         max_length=2000,
         strip=True,
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Why? The customer will see it."}),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "e.g. Invoice overdue by 30 days"}),
         error_messages={"required": "Give a reason: every change records why it was made."},
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -35,6 +35,7 @@ class CustomerMembership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_membership"
     )
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="members")
+    history = HistoricalRecords()
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.customer}"
@@ -456,3 +457,48 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.effective_date} {self.action} {self.quantity_delta:+d} → {self.state_after}"
+
+
+class Invoice(models.Model):
+    """What the customer was billed for one billing period, and whether it was paid."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="invoices")
+    number = models.CharField(max_length=30, unique=True)
+    currency = models.CharField(max_length=3)
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="Exclusive")
+    issued_on = models.DateField()
+    paid_on = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract_id", "period_start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gt=models.F("period_start")),
+                name="invoice_period_not_empty",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_on is not None
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    contract_line = models.ForeignKey(
+        ContractLine, on_delete=models.PROTECT, related_name="invoice_lines"
+    )
+    quantity = models.PositiveIntegerField()
+    amount = money_field(validators=[MinValueValidator(0)])
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["invoice_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.invoice}: {self.quantity} × {self.contract_line.plan}"

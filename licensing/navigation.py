@@ -23,9 +23,17 @@ def navigation_for(user) -> tuple[str, list[dict]]:
     items: list[tuple[str, str]] = []
     if role == Role.CUSTOMER:
         items = [("Overview", "portal:home"), ("Entitlements", "portal:entitlements")]
+    elif role == Role.AUDITOR:
+        # The audit log is the auditor's home, so it comes first.
+        items = [
+            ("Audit log", "audit:events"),
+            ("Dashboard", "licensing:dashboard"),
+            ("Contracts", "licensing:contracts"),
+            ("API", "api-docs"),
+        ]
     elif role is not None:
         items = [("Dashboard", "licensing:dashboard"), ("Contracts", "licensing:contracts")]
-        if role in (Role.AUDITOR, "admin"):
+        if role == "admin":
             items.append(("Audit log", "audit:events"))
         items.append(("API", "api-docs"))
     nav = [{"label": label, "url": reverse(name), "name": name} for label, name in items]

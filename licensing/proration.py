@@ -274,6 +274,19 @@ def _future_prepaid(line: Line, request: QuoteRequest, rules: Rules) -> tuple[De
         paid = line.quantity_paid or before
         released = Decimal(before - after) / Decimal(paid)
         label = f"{before - after}/{paid} of it released"
+    elif line.basis == "bundle":
+        weights = [c.standalone_price * c.quantity_before for c in line.components]
+        freed = sum(
+            (
+                weight * (c.quantity_before - _quantity_after(request.intent, c.quantity_after,
+                                                              "quantity_after"))
+                / c.quantity_before
+                for c, weight in zip(line.components, weights, strict=True)
+            ),
+            ZERO,
+        )  # fmt: skip
+        released = freed / sum(weights, ZERO)
+        label = f"{released * 100:.2f}% of its value released"
     else:
         released, label = ONE, "all of it released"
     credit = round_money(line.prepaid_future_amount * released * share, currency)
@@ -372,3 +385,35 @@ def overuse_charge(
 ) -> Decimal:
     """A breach true-up: the same proration run the other way (seats bought for the rest)."""
     return round_money(unit_price * excess * remaining / days, currency)
+
+
+CYCLE_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
+
+
+def add_months(day: date, months: int) -> date:
+    """Same day-of-month `months` later, clamped to the month's last day."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def billing_period(anchor: date, cycle: str, on: date) -> tuple[date, date]:
+    """The billing period [start, end) that contains `on`, counted from the anchor."""
+    months = CYCLE_MONTHS[cycle]
+    if on < anchor:
+        raise ProrationError("effective_date", "The date falls before billing began.")
+    steps = ((on.year - anchor.year) * 12 + on.month - anchor.month) // months
+    start = add_months(anchor, steps * months)
+    while start > on:
+        steps -= 1
+        start = add_months(anchor, steps * months)
+    end = add_months(anchor, (steps + 1) * months)
+    while end <= on:
+        steps += 1
+        start, end = end, add_months(anchor, (steps + 1) * months)
+    return start, end

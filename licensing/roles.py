@@ -18,7 +18,7 @@ FINANCE_ROLES = frozenset({Role.FINANCE_ANALYST, Role.FINANCE_APPROVER, Role.FIN
 VIEW_CATALOGUE = [
     "view_customer", "view_product", "view_plan", "view_bundle", "view_bundleitem",
     "view_connectedsystem", "view_contract", "view_contractline", "view_entitlement",
-    "view_ledgerentry", "view_policyversion",
+    "view_ledgerentry", "view_policyversion", "view_invoice", "view_invoiceline",
 ]  # fmt: skip
 
 # Permissions per role, as (app_label, codename). Applied by migration and by seed_demo.
@@ -41,7 +41,10 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     Role.FINANCE_ANALYST: [("licensing", p) for p in VIEW_CATALOGUE],
     Role.FINANCE_APPROVER: [("licensing", p) for p in VIEW_CATALOGUE],
     Role.FINANCIAL_CONTROLLER: [("licensing", p) for p in VIEW_CATALOGUE]
-    + [("licensing", p) for p in ("add_product", "add_plan", "change_plan", "add_bundle")],
+    + [
+        ("licensing", p)
+        for p in ("add_product", "add_plan", "change_plan", "add_bundle", "add_invoice")
+    ],
     Role.AUDITOR: [("licensing", p) for p in VIEW_CATALOGUE] + [("audit", "view_auditevent")],
     Role.CUSTOMER: [],
 }

@@ -156,8 +156,9 @@ def _line_amount(prefix: str = ""):
 
 
 def _periods_per_year(prefix: str = ""):
+    field = f"{prefix}plan__billing_cycle"
     return Case(
-        *[When(**{f"{prefix}plan__billing_cycle": c, "then": n}) for c, n in PERIODS_PER_YEAR.items()],
+        *[When(**{field: cycle, "then": n}) for cycle, n in PERIODS_PER_YEAR.items()],
         default=1,
         output_field=IntegerField(),
     )
@@ -171,7 +172,7 @@ def entitlements_needing_attention(*, base: QuerySet[Entitlement]) -> QuerySet[E
 
 
 def contracts_with_annual_value(*, base: QuerySet[Contract]) -> QuerySet[Contract]:
-    """contract_list plus `annual_value`: the plan lines' value over a year, in contract currency."""
+    """contract_list plus `annual_value`: what its plan lines bill in a year, in its currency."""
     lines = (
         ContractLine.objects.filter(contract=OuterRef("pk"))
         .order_by()

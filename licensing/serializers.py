@@ -6,6 +6,11 @@ from .models import Bundle, BundleItem, Contract, ContractLine, Customer, Entitl
 from .money import is_currency
 from .services import CONTRACT_TRANSITIONS, ENTITLEMENT_TRANSITIONS
 
+# The columns' limits (PositiveIntegerField, PositiveBigIntegerField): larger numbers are a 400
+# here rather than a database error.
+INTEGER_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1
+
 
 def _allowed(obj, names, request) -> list[str]:
     user = getattr(request, "user", None)
@@ -94,7 +99,7 @@ class ContractSerializer(serializers.ModelSerializer):
 
 class LineInputSerializer(serializers.Serializer):
     plan = serializers.SlugRelatedField(slug_field="code", queryset=Plan.objects.all())
-    quantity = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=INTEGER_MAX)
     unit_price = serializers.DecimalField(
         max_digits=20, decimal_places=6, min_value=0, required=False
     )
@@ -155,7 +160,7 @@ class EntitlementCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     scope = serializers.CharField(max_length=200)
     key = serializers.CharField(max_length=80, required=False, default="")
-    quantity = serializers.IntegerField(min_value=0)
+    quantity = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
     unit = serializers.CharField(max_length=40, default="seats")
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()

@@ -23,6 +23,8 @@ from .models import (
     ContractLine,
     Customer,
     Entitlement,
+    Invoice,
+    InvoiceLine,
     LedgerEntry,
     Plan,
     PolicyVersion,
@@ -538,11 +540,16 @@ def system_actor():
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
+    if created or not user.has_perm("licensing.change_entitlement"):
         user.user_permissions.set(
             Permission.objects.filter(
                 content_type__app_label="licensing",
-                codename__in=["transition_entitlement", "transition_contract"],
-            )
+                codename__in=[
+                    "transition_entitlement",
+                    "transition_contract",
+                    "change_entitlement",
+                ],
+            )  # fmt: skip
         )
     return user
 
@@ -625,3 +632,84 @@ def bundle_create(*, actor, code: str, name: str, items: list[tuple[Product, int
         _stamp(item, actor=actor, reason=reason)
         item.save()
     return bundle
+
+
+@transaction.atomic
+def entitlement_extend(*, actor, entitlement_id: int, days: int, reason: str) -> Entitlement:
+    """Move an entitlement's end later by whole days (a service-time credit)."""
+    _require_perm(actor, "licensing.change_entitlement", "change entitlements")
+    reason = _require_reason(reason)
+    if days < 1:
+        raise DomainError("An extension is one day or more.")
+    entitlement = Entitlement.objects.select_for_update(of=("self",)).get(pk=entitlement_id)
+    effective = _effective(entitlement.pk, None)
+    policy = _lifecycle_policy(effective)
+    before = entitlement.ends_on
+    entitlement.ends_on = before + timedelta(days=days)
+    entitlement.version += 1
+    _stamp(entitlement, actor=actor, reason=reason)
+    entitlement.save(update_fields=["ends_on", "version"])
+    LedgerEntry.objects.create(
+        entitlement=entitlement,
+        contract_id=entitlement.contract_id,
+        effective_date=effective,
+        quantity_delta=0,
+        state_after=entitlement.state,
+        action="extend",
+        actor=actor,
+        reason=reason,
+        policy_version=policy.label,
+    )
+    audit_record(
+        actor=actor,
+        action="entitlement.extend",
+        object_type="licensing.entitlement",
+        object_id=entitlement.pk,
+        reason=reason,
+        policy_version=policy.label,
+        data={"from": before, "to": entitlement.ends_on, "days": days},
+    )
+    return entitlement
+
+
+@transaction.atomic
+def invoice_record(
+    *,
+    actor,
+    contract: Contract,
+    number: str,
+    period_start: date,
+    period_end: date,
+    lines: list[tuple[ContractLine, int, Decimal]],
+    issued_on: date,
+    paid_on: date | None = None,
+    reason: str = "Invoice recorded from billing",
+) -> Invoice:
+    """Record what billing invoiced (and whether it was paid), the base of every credit."""
+    _require_perm(actor, "licensing.add_invoice", "record invoices")
+    if period_end <= period_start:
+        raise DomainError("An invoice period must end after it starts.")
+    invoice = Invoice(
+        contract=contract, number=number, currency=contract.currency, period_start=period_start,
+        period_end=period_end, issued_on=issued_on, paid_on=paid_on,
+    )  # fmt: skip
+    _stamp(invoice, actor=actor, reason=reason)
+    invoice.save()
+    for contract_line, quantity, amount in lines:
+        if contract_line.contract_id != contract.pk:
+            raise DomainError("Invoice lines must belong to the invoiced contract.")
+        line = InvoiceLine(
+            invoice=invoice, contract_line=contract_line, quantity=quantity, amount=amount
+        )
+        _stamp(line, actor=actor, reason=reason)
+        line.save()
+    audit_record(
+        actor=actor,
+        action="invoice.record",
+        object_type="licensing.invoice",
+        object_id=invoice.pk,
+        reason=reason,
+        data={"number": number, "period_start": period_start, "period_end": period_end,
+              "paid_on": paid_on, "total": sum((a for _, _, a in lines), Decimal(0))},
+    )  # fmt: skip
+    return invoice

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,7 +22,9 @@ from .roles import FINANCE_ROLES, Role, is_staff_role, role_of
 PAGE_SIZE = 25
 ATTENTION_ROWS = 10
 MINI_ROWS = 10
+ACTIVITY_ROWS = 25
 ENDING_WITHIN_DAYS = 90
+ENDING_ROWS = 25
 
 
 def _staff_only(user) -> None:
@@ -72,7 +75,8 @@ def dashboard(request):
     if role in FINANCE_ROLES:
         context.update(_finance_dashboard(contracts))
     else:
-        context.update(_operations_dashboard(request.user, contracts, manager=context["is_manager"]))
+        manager = context["is_manager"]
+        context.update(_operations_dashboard(request.user, contracts, manager=manager))
     return render(request, "licensing/dashboard.html", context)
 
 
@@ -92,11 +96,9 @@ def _operations_dashboard(user, contracts, *, manager: bool) -> dict:
 
 
 def _finance_dashboard(contracts) -> dict:
-    ending = list(
-        selectors.contracts_with_annual_value(
-            base=_ending_soon(contracts, statuses=[Contract.Status.ACTIVE, Contract.Status.SUSPENDED])
-        )
-    )
+    open_statuses = [Contract.Status.ACTIVE, Contract.Status.SUSPENDED]
+    ending_soon = _ending_soon(contracts, statuses=open_statuses)
+    ending = list(selectors.contracts_with_annual_value(base=ending_soon)[:ENDING_ROWS])
     today = timezone.localdate()
     for contract in ending:
         contract.days_left = (contract.term_end - today).days
@@ -105,6 +107,7 @@ def _finance_dashboard(contracts) -> dict:
             base=contracts.filter(status=Contract.Status.ACTIVE)
         ),
         "ending": ending,
+        "ending_total": ending_soon.count(),
         "horizon_days": ENDING_WITHIN_DAYS,
     }
 
@@ -141,12 +144,14 @@ def _contract_context(request, contract: Contract) -> dict:
     entitlements = list(contract.entitlements.all())
     for ent in entitlements:
         ent.actions = _allowed(ent, services.ENTITLEMENT_TRANSITIONS, request.user)
+    activity = selectors.contract_activity(contract=contract, limit=ACTIVITY_ROWS)
     return {
         "contract": contract,
         "entitlements": entitlements,
         "contract_actions": _allowed(contract, services.CONTRACT_TRANSITIONS, request.user),
-        "activity": selectors.contract_activity(contract=contract),
-        "period_total": sum((line.period_amount for line in contract.lines.all()), 0),
+        "activity": activity,
+        "activity_truncated": len(activity) >= ACTIVITY_ROWS,
+        "period_total": sum((line.period_amount for line in contract.lines.all()), Decimal(0)),
     }
 
 
@@ -172,15 +177,28 @@ def entitlement_detail(request, pk: int):
     return render(request, "licensing/entitlement_detail.html", context)
 
 
-def _transition_view(request, *, obj, form, run, fallback: str, template: str):
+def _transition_view(request, *, obj, form, run, names, fallback: str, template: str):
     if not form.is_valid():
-        context = {"object": obj, "form": form, "cancel_url": fallback}
+        # Offer again only the changes allowed now; the full list was only needed to validate.
+        allowed = _allowed(obj, names, request.user)
+        form.fields["transition"].choices = allowed
+        context = {"object": obj, "form": form, "cancel_url": fallback, "allowed": allowed}
         return render(request, template, context, status=400)
     data = form.cleaned_data
-    run(transition=data["transition"], reason=data["reason"], expected_version=data["version"])
-    label = services.TRANSITION_LABELS[data["transition"]]
-    messages.success(request, f"{label}: done for {obj}. Reason recorded: “{data['reason']}”.")
+    changed = run(
+        transition=data["transition"], reason=data["reason"], expected_version=data["version"]
+    )
+    messages.success(
+        request,
+        f"{changed} is now {_state_label(changed).lower()}. Reason recorded: “{data['reason']}”",
+    )
     return redirect(_safe_next(request, fallback))
+
+
+def _state_label(obj) -> str:
+    if isinstance(obj, Entitlement):
+        return obj.get_state_display()
+    return obj.get_status_display()
 
 
 @login_required
@@ -189,13 +207,14 @@ def contract_transition(request, pk: int):
     contract = access.contract_for_user(user=request.user, pk=pk, write=True)
 
     def run(**kwargs):
-        services.contract_transition(actor=request.user, contract_id=contract.pk, **kwargs)
+        return services.contract_transition(actor=request.user, contract_id=contract.pk, **kwargs)
 
     return _transition_view(
         request,
         obj=contract,
         form=contract_transition_form(request.POST),
         run=run,
+        names=services.CONTRACT_TRANSITIONS,
         fallback=contract.get_absolute_url(),
         template="licensing/transition_form.html",
     )
@@ -207,13 +226,16 @@ def entitlement_transition(request, pk: int):
     entitlement = access.entitlement_for_user(user=request.user, pk=pk, write=True)
 
     def run(**kwargs):
-        services.entitlement_transition(actor=request.user, entitlement_id=entitlement.pk, **kwargs)
+        return services.entitlement_transition(
+            actor=request.user, entitlement_id=entitlement.pk, **kwargs
+        )
 
     return _transition_view(
         request,
         obj=entitlement,
         form=entitlement_transition_form(request.POST),
         run=run,
+        names=services.ENTITLEMENT_TRANSITIONS,
         fallback=entitlement.get_absolute_url(),
         template="licensing/transition_form.html",
     )
@@ -235,11 +257,21 @@ def portal_home(request):
     contracts = selectors.contract_list(base=access.contracts_for_user(request.user)).order_by(
         "-term_start"
     )
-    entitlements = access.entitlements_for_user(request.user)
+    counts = dict(
+        access.entitlements_for_user(request.user)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     context = {
         "customer": customer,
         "contracts": contracts,
-        "state_counts": entitlements.values("state").annotate(n=Count("id")).order_by("state"),
+        # In lifecycle order, with the labels customers see elsewhere, and only states they have.
+        "state_counts": [
+            (state, label, counts[state])
+            for state, label in Entitlement.State.choices
+            if state in counts
+        ],
     }
     return render(request, "portal/home.html", context)
 
@@ -264,4 +296,8 @@ def portal_contract(request, pk: int):
     base = access.contracts_for_user(request.user)
     access.contract_for_user(user=request.user, pk=pk)
     contract = selectors.contract_detail(base=base, pk=pk)
-    return render(request, "portal/contract.html", {"contract": contract})
+    context = {
+        "contract": contract,
+        "period_total": sum((line.period_amount for line in contract.lines.all()), Decimal(0)),
+    }
+    return render(request, "portal/contract.html", context)

@@ -1,3 +1,5 @@
+"""Signing in (session and token), anonymous refusals, page shape and the published schema."""
+
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -13,6 +15,14 @@ LISTS = [
     "/api/v1/contracts/",
     "/api/v1/entitlements/",
 ]
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_every_list_answers_in_pages(api, analyst, url):
+    response = api(analyst).get(url)
+
+    assert response.status_code == 200
+    assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
 
 
 def test_token_endpoint_answers_a_token_for_the_right_password(manager):
@@ -36,9 +46,11 @@ def test_token_endpoint_refuses_a_wrong_password(manager):
 
 def test_a_token_authenticates_requests(manager, customer_a):
     ContractFactory(customer=customer_a, number="C-TOKEN")
-    key = APIClient().post(
-        "/api/v1/auth/token/", {"username": "maya", "password": "pw"}, format="json"
-    ).json()["token"]
+    key = (
+        APIClient()
+        .post("/api/v1/auth/token/", {"username": "maya", "password": "pw"}, format="json")
+        .json()["token"]
+    )
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
 
@@ -111,9 +123,9 @@ def test_openapi_schema_is_served(api):
 
 
 def test_openapi_schema_names_each_transition_operation_once(api):
-    paths = api().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()[
-        "paths"
-    ]
+    paths = (
+        api().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
+    )
 
     contract = paths["/api/v1/contracts/{id}/{transition}/"]["post"]
     entitlement = paths["/api/v1/entitlements/{id}/{transition}/"]["post"]

@@ -1,16 +1,24 @@
-"""Customers, products and plans: who may read, who may add, and what a bad request answers."""
+"""The catalogue and customers: who may read, who may add, and what a bad request answers."""
+
+from decimal import Decimal
 
 import pytest
 
 from audit.models import AuditEvent
+from licensing import services
 from licensing.models import Customer, Plan, Product
-from tests.factories import CustomerFactory, PlanFactory, ProductFactory
+from tests.factories import CustomerFactory, PlanFactory, ProductFactory, admin_actor
 
 pytestmark = pytest.mark.django_db
 
 
 def new_customer():
-    return {"code": "initech", "name": "Initech", "country": "US", "billing_email": "ap@initech.test"}
+    return {
+        "code": "initech",
+        "name": "Initech",
+        "country": "US",
+        "billing_email": "ap@initech.test",
+    }
 
 
 def new_product():
@@ -32,12 +40,6 @@ def new_plan():
 
 # Customers
 
-# access.customers_for_user scopes with `pk=<Customer instance>`, which Django rejects with a
-# TypeError (a 500 for every customer user). Remove the marks once access.py is fixed.
-CUSTOMER_SCOPE_BUG = pytest.mark.xfail(
-    raises=TypeError, strict=True, reason="access.customers_for_user filters pk by instance"
-)
-
 
 def test_staff_list_every_customer_by_name(api, analyst, customer_a, customer_b):
     response = api(analyst).get("/api/v1/customers/")
@@ -48,14 +50,12 @@ def test_staff_list_every_customer_by_name(api, analyst, customer_a, customer_b)
     assert [c["code"] for c in body["results"]] == ["globex", "northwind"]
 
 
-@CUSTOMER_SCOPE_BUG
 def test_customer_user_lists_only_their_own_customer(api, customer_user, customer_b):
     response = api(customer_user).get("/api/v1/customers/")
 
     assert [c["code"] for c in response.json()["results"]] == ["northwind"]
 
 
-@CUSTOMER_SCOPE_BUG
 def test_customer_user_cannot_see_another_customer(api, customer_user, customer_b):
     response = api(customer_user).get(f"/api/v1/customers/{customer_b.pk}/")
 
@@ -240,3 +240,23 @@ def test_an_invalid_plan_is_refused_with_an_error_on_the_field(api, controller, 
     assert response.status_code == 400
     assert field in response.json()
     assert not Plan.objects.exists()
+
+
+# Bundles
+
+
+def test_every_signed_in_user_reads_bundles_with_their_items(api, customer_user):
+    atlas, beacon = ProductFactory(sku="ATL"), ProductFactory(sku="BCN")
+    services.bundle_create(
+        actor=admin_actor(),
+        code="SUITE",
+        name="Suite",
+        items=[(atlas, 1, Decimal("30")), (beacon, 2, Decimal("12.5"))],
+    )
+
+    response = api(customer_user).get("/api/v1/bundles/")
+
+    bundle = response.json()["results"][0]
+    assert bundle["code"] == "SUITE"
+    items = sorted((i["product"], i["quantity"], i["standalone_price"]) for i in bundle["items"])
+    assert items == [("ATL", 1, "30.000000"), ("BCN", 2, "12.500000")]

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from audit.models import AuditEvent
 from licensing import services
 from licensing.models import Contract
-from tests.factories import ContractFactory, PlanFactory, admin_actor
+from tests.factories import ContractFactory, PlanFactory, UserFactory, admin_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def numbers(response) -> list[str]:
     return [c["number"] for c in response.json()["results"]]
 
 
-def new_contract(customer, plan, **changes):
+def new_contract(customer, plan, /, **changes):
     return {
         "number": "C-2026-0100",
         "customer": customer.pk,
@@ -43,8 +43,14 @@ def test_contract_list_answers_a_page_with_lines_and_the_customer(api, analyst, 
     body = response.json()
     assert (body["count"], body["next"], body["previous"]) == (1, None, None)
     row = body["results"][0]
-    assert (row["id"], row["customer_name"], row["status"]) == (contract.pk, "Northwind Traders", "active")
-    assert [(line["quantity"], line["period_amount"]) for line in row["lines"]] == [(4, "120.000000")]
+    assert (row["id"], row["customer_name"], row["status"]) == (
+        contract.pk,
+        "Northwind Traders",
+        "active",
+    )
+    assert [(line["quantity"], line["period_amount"]) for line in row["lines"]] == [
+        (4, "120.000000")
+    ]
 
 
 def test_contract_list_puts_the_latest_term_first(api, analyst):
@@ -84,7 +90,9 @@ def test_contract_list_filters_by_customer(api, analyst, customer_a, customer_b)
 
 
 @pytest.mark.parametrize("term", ["globex", "Globex Corp", "C-GLO"])
-def test_contract_search_matches_number_customer_name_and_code(api, analyst, customer_a, customer_b, term):
+def test_contract_search_matches_number_customer_name_and_code(
+    api, analyst, customer_a, customer_b, term
+):
     ContractFactory(customer=customer_a, number="C-NOR-1")
     ContractFactory(customer=customer_b, number="C-GLO-1")
 
@@ -139,6 +147,16 @@ def test_customer_user_lists_only_their_customers_contracts(
     assert numbers(response) == ["C-MINE"]
 
 
+def test_a_user_without_a_role_sees_no_contracts(api, customer_a):
+    contract = ContractFactory(customer=customer_a)
+    nobody = UserFactory(username="nobody")
+
+    listed = api(nobody).get("/api/v1/contracts/")
+    detail = api(nobody).get(f"/api/v1/contracts/{contract.pk}/")
+
+    assert (listed.json()["count"], detail.status_code) == (0, 404)
+
+
 @pytest.mark.parametrize(
     ("persona", "status"),
     [("customer_user", 200), ("other_customer_user", 404), ("analyst", 200)],
@@ -152,9 +170,7 @@ def test_only_staff_and_the_contracts_customer_see_a_contract(api, customer_a, p
     assert response.status_code == status
 
 
-def test_customer_user_filtering_by_another_customer_sees_nothing(
-    api, customer_user, customer_b
-):
+def test_customer_user_filtering_by_another_customer_sees_nothing(api, customer_user, customer_b):
     ContractFactory(customer=customer_b)
 
     response = api(customer_user).get("/api/v1/contracts/", {"customer": customer_b.pk})
@@ -175,7 +191,9 @@ def test_customer_user_filtering_by_another_customer_sees_nothing(
     ],
     indirect=["persona"],
 )
-def test_only_account_managers_and_admins_create_contracts(api, manager, customer_a, persona, status):
+def test_only_account_managers_and_admins_create_contracts(
+    api, manager, customer_a, persona, status
+):
     plan = PlanFactory()
 
     response = api(persona).post(
@@ -216,7 +234,9 @@ def test_creating_a_contract_records_history_and_one_audit_event(api, manager, c
     assert AuditEvent.objects.count() == events_before + 1
     event = AuditEvent.objects.latest("seq")
     assert (event.action, event.object_id, event.actor) == (
-        "contract.create", str(contract.pk), manager
+        "contract.create",
+        str(contract.pk),
+        manager,
     )
 
 
@@ -227,6 +247,8 @@ def test_creating_a_contract_records_history_and_one_audit_event(api, manager, c
         ({"term_end": "2026-03-01"}, "term_end"),
         ({"lines": []}, "lines"),
         ({"lines": [{"plan": "NO-SUCH-PLAN", "quantity": 1}]}, "lines"),
+        ({"lines": [{"plan": "PLAN-X", "quantity": 0}]}, "lines"),
+        ({"lines": [{"plan": "PLAN-X", "quantity": 2**31}]}, "lines"),
         ({"number": "C-TAKEN"}, "number"),
         ({"customer": 999999}, "customer"),
         ({"commitment_years": 11}, "commitment_years"),
@@ -235,7 +257,7 @@ def test_creating_a_contract_records_history_and_one_audit_event(api, manager, c
 def test_an_invalid_contract_is_refused_with_an_error_on_the_field(
     api, manager, customer_a, change, field
 ):
-    plan = PlanFactory()
+    plan = PlanFactory(code="PLAN-X")
     ContractFactory(number="C-TAKEN")
 
     response = api(manager).post(
@@ -267,6 +289,4 @@ def test_a_terminated_contracts_detail_offers_no_transitions(api, manager):
 
     response = api(manager).get(f"/api/v1/contracts/{contract.pk}/")
 
-    assert (response.json()["status"], response.json()["allowed_transitions"]) == (
-        "terminated", []
-    )
+    assert (response.json()["status"], response.json()["allowed_transitions"]) == ("terminated", [])

@@ -216,6 +216,33 @@ class Command(BaseCommand):
                     status, states, systems,
                 )  # fmt: skip
 
+    def _invoices(self, contract, today) -> None:
+        """Paid invoices for the last two periods, and prepaid future years where agreed."""
+        from licensing.proration import add_months, billing_period
+
+        line = contract.lines.select_related("plan").get()
+        cycle = line.plan.billing_cycle
+        on = min(today, contract.term_end - timedelta(days=1))
+        start, end = billing_period(contract.billing_anchor, cycle, on)
+        months = {"monthly": 1, "quarterly": 3, "annual": 12}[cycle]
+        periods = [(add_months(start, -months), start), (start, end)]
+        if contract.prepaid:
+            while periods[-1][1] < contract.term_end:
+                nxt = periods[-1][1]
+                periods.append((nxt, add_months(nxt, months)))
+        admin = get_user_model().objects.get(username="admin")
+        for index, (period_start, period_end) in enumerate(periods):
+            if period_start < contract.term_start or period_end > contract.term_end:
+                continue
+            issued = min(period_start, start) if contract.prepaid else period_start
+            services.invoice_record(
+                actor=admin, contract=contract,
+                number=f"INV-{contract.number[2:]}-{index + 1:02d}",
+                period_start=period_start, period_end=period_end,
+                lines=[(line, line.quantity, line.unit_price * line.quantity)],
+                issued_on=issued, paid_on=issued + timedelta(days=12),
+            )  # fmt: skip
+
     def _systems(self) -> list:
         from licensing.models import ConnectedSystem
 
@@ -293,6 +320,8 @@ class Command(BaseCommand):
                     actor=manager, entitlement_id=entitlement.pk, transition=step,
                     reason=REASONS[step], effective_date=when,
                 )  # fmt: skip
+        if status != "draft":
+            self._invoices(contract, today)
         if status in ("suspended", "terminated"):
             services.contract_transition(
                 actor=manager, contract_id=contract.pk,

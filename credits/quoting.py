@@ -1,0 +1,217 @@
+"""Quote inputs for a real contract, read from its invoices and the entitlement ledger.
+
+Nobody retypes numbers: amounts come from paid invoices, quantities from the ledger on the
+effective date, earlier credits from the credits already reserved against each payment.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from licensing import services as licensing_services
+from licensing.errors import DomainError
+from licensing.models import Contract, ContractLine, Entitlement, InvoiceLine, Plan
+from licensing.proration import Component, Line, QuoteRequest, billing_period
+from licensing.selectors import contract_holdings_on
+
+from .models import ChangeLine, Credit
+
+RESERVING = [Credit.Status.PENDING, Credit.Status.SENT_BACK, Credit.Status.APPROVED,
+             Credit.Status.ISSUED]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LineInputs:
+    contract_line: ContractLine
+    invoice_line: InvoiceLine | None
+    line: Line
+    quantity_after: int | None
+    request: QuoteRequest
+
+
+@dataclass(frozen=True)
+class ContractQuoteInputs:
+    lines: tuple[LineInputs, ...]
+
+
+def basis_of(plan: Plan) -> str:
+    if plan.bundle_id:
+        return "bundle"
+    return "usage" if plan.pricing_model == Plan.PricingModel.PER_UNIT else "seat"
+
+
+def _quantity_on(contract: Contract, line: ContractLine, on: date) -> int:
+    seat_pools = [
+        e.pk
+        for e in line.entitlements.all()
+        if e.kind in (Entitlement.Kind.SEAT_POOL, Entitlement.Kind.API_QUOTA)
+    ]
+    if not seat_pools:
+        return line.quantity
+    holdings = contract_holdings_on(contract_id=contract.pk, on=on)
+    kind = {e.pk: e.kind for e in line.entitlements.all()}
+    seats = [holdings[pk].quantity for pk in seat_pools if pk in holdings and
+             kind[pk] == Entitlement.Kind.SEAT_POOL]  # fmt: skip
+    return sum(seats) if seats else line.quantity
+
+
+def _included_units(line: ContractLine) -> int:
+    quotas = [e.quantity for e in line.entitlements.all() if e.kind == Entitlement.Kind.API_QUOTA]
+    return sum(quotas) if quotas else line.quantity
+
+
+def _reserved(invoice_line: InvoiceLine | None) -> Decimal:
+    if invoice_line is None:
+        return Decimal(0)
+    total = ChangeLine.objects.filter(
+        invoice_line=invoice_line, change__credit__status__in=RESERVING
+    ).aggregate(total=Sum("credit"))["total"]
+    return total or Decimal(0)
+
+
+def contract_quote_inputs(
+    *, contract: Contract, intent: str, effective_date: date, changes: list[dict],
+    lock: bool = False,
+) -> ContractQuoteInputs:  # fmt: skip
+    lines = []
+    seen = set()
+    for change in changes:
+        try:
+            contract_line = (
+                contract.lines.select_related("plan__bundle")
+                .prefetch_related("entitlements", "plan__bundle__items__product")
+                .get(pk=change["contract_line"])
+            )
+        except (ContractLine.DoesNotExist, KeyError, ValueError, TypeError):
+            raise DomainError("Choose lines of this contract.") from None
+        if contract_line.pk in seen:
+            raise DomainError("A contract line is named twice.")
+        seen.add(contract_line.pk)
+        lines.append(_line_inputs(contract, contract_line, intent, effective_date, change, lock))
+    return ContractQuoteInputs(tuple(lines))
+
+
+def _line_inputs(contract, contract_line, intent, effective, change, lock) -> LineInputs:
+    plan = contract_line.plan
+    invoice_lines = InvoiceLine.objects.filter(
+        contract_line=contract_line,
+        invoice__period_start__lte=effective,
+        invoice__period_end__gt=effective,
+    ).select_related("invoice")
+    if lock:
+        invoice_lines = invoice_lines.select_for_update(of=("self",))
+    invoice_line = invoice_lines.order_by("pk").first()
+    if invoice_line is not None:
+        start, end = invoice_line.invoice.period_start, invoice_line.invoice.period_end
+        paid = invoice_line.amount if invoice_line.invoice.is_paid else Decimal(0)
+        quantity_paid = invoice_line.quantity
+    else:
+        start, end = billing_period(contract.billing_anchor, plan.billing_cycle, effective)
+        paid, quantity_paid = Decimal(0), contract_line.quantity
+    future = InvoiceLine.objects.filter(
+        contract_line=contract_line, invoice__period_start__gte=end, invoice__paid_on__isnull=False
+    ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    before = _quantity_on(contract, contract_line, effective)
+    after = 0 if intent == "terminate" else change.get("quantity_after")
+    if intent == "pause" and after is None:
+        after = 0
+    basis = basis_of(plan)
+    common = {
+        "id": f"line-{contract_line.pk}",
+        "basis": basis,
+        "amount_paid": paid,
+        "already_credited": _reserved(invoice_line),
+        "prepaid_future_amount": future if contract.prepaid else Decimal(0),
+    }
+    if basis == "seat":
+        line = Line(**common, quantity_before=before, quantity_after=after,
+                    quantity_paid=max(quantity_paid, before))  # fmt: skip
+    elif basis == "usage":
+        if change.get("units_used") is None:
+            raise DomainError("Give the units used so far for a usage line.")
+        line = Line(**common, included_units=_included_units(contract_line),
+                    units_used=change["units_used"])  # fmt: skip
+    else:
+        items = list(plan.bundle.items.all())
+        line = Line(**common, components=tuple(
+            Component(item.product.sku, item.standalone_price, item.quantity * before,
+                      None if after is None else item.quantity * after)
+            for item in items
+        ))  # fmt: skip
+    request = QuoteRequest(contract.currency, intent, start, end, effective, (line,))
+    return LineInputs(contract_line, invoice_line, line, after, request)
+
+
+def check_paid_ceiling(*, credit: Credit) -> None:
+    """Last guard at issue: issued credits on one payment never exceed what was paid."""
+    for change_line in credit.change.lines.select_related("invoice_line__invoice"):
+        invoice_line = change_line.invoice_line
+        if invoice_line is None:
+            continue
+        InvoiceLine.objects.select_for_update().get(pk=invoice_line.pk)
+        issued = ChangeLine.objects.filter(
+            invoice_line=invoice_line, change__credit__status=Credit.Status.ISSUED
+        ).exclude(change__credit=credit).aggregate(total=Sum("credit"))["total"] or Decimal(0)
+        future = InvoiceLine.objects.filter(
+            contract_line=invoice_line.contract_line,
+            invoice__period_start__gte=invoice_line.invoice.period_end,
+            invoice__paid_on__isnull=False,
+        ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+        ceiling = invoice_line.amount + future
+        if issued + change_line.credit > ceiling:
+            raise DomainError(
+                f"Issuing {credit} would credit more than was paid for invoice "
+                f"{invoice_line.invoice.number}; reject it and request again."
+            )
+
+
+def apply_change_to_entitlements(*, actor, credit: Credit, reason: str) -> None:
+    """Carry out the change the customer asked for, and the form's effect, via licensing."""
+    system = licensing_services.system_actor()
+    change = credit.change
+    for change_line in change.lines.select_related("contract_line"):
+        entitlements = list(
+            Entitlement.objects.filter(contract_line=change_line.contract_line)
+            .exclude(state__in=[Entitlement.State.REVOKED, Entitlement.State.EXPIRED])
+            .order_by("pk")
+        )
+        seat_pools = [e for e in entitlements if e.kind == Entitlement.Kind.SEAT_POOL]
+        if change.intent == "downgrade" and change_line.quantity_after is not None:
+            for pool in seat_pools[:1]:
+                licensing_services.entitlement_change_quantity(
+                    actor=system, entitlement_id=pool.pk, quantity=change_line.quantity_after,
+                    reason=reason, effective_date=max(change.effective_date, _last(pool)),
+                )  # fmt: skip
+        elif change.intent in ("pause", "terminate"):
+            transition = "suspend" if change.intent == "pause" else "start_grace"
+            for entitlement in entitlements:
+                if entitlement.state in (Entitlement.State.ACTIVE, Entitlement.State.RESTORED):
+                    licensing_services.entitlement_transition(
+                        actor=system, entitlement_id=entitlement.pk, transition=transition,
+                        reason=reason,
+                    )  # fmt: skip
+        if credit.form == "service_extension" and change_line.credit > 0:
+            days = _equivalent_days(change_line)
+            for entitlement in entitlements:
+                if days:
+                    licensing_services.entitlement_extend(
+                        actor=system, entitlement_id=entitlement.pk, days=days, reason=reason
+                    )
+
+
+def _last(entitlement: Entitlement) -> date:
+    last = entitlement.ledger.order_by("-effective_date").values_list("effective_date", flat=True)
+    return last.first() or entitlement.starts_on
+
+
+def _equivalent_days(change_line: ChangeLine) -> int:
+    """Days of service the credit buys at the line's daily price for what remains."""
+    line = change_line.contract_line
+    remaining = change_line.quantity_after if change_line.quantity_after else line.quantity
+    months = {"monthly": 1, "quarterly": 3, "annual": 12}[line.plan.billing_cycle]
+    daily = line.unit_price * remaining * 12 / months / 365
+    if daily <= 0:
+        return 0
+    return int(change_line.credit / daily)
