@@ -100,6 +100,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files (dispute attachments) are never served directly: views check access first.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_URL = "/media/"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -152,6 +158,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-ended-entitlements": {
         "task": "licensing.tasks.expire_ended_entitlements",
         "schedule": crontab(hour=1, minute=5),
+    },
+    "credit-approval-deadlines": {
+        "task": "credits.tasks.process_approval_deadlines",
+        "schedule": crontab(minute="*/15"),
     },
 }
 
