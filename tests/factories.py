@@ -44,6 +44,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"cust-{n}")
     name = factory.Sequence(lambda n: f"Customer {n} Ltd")
     country = "US"
+    billing_email = factory.LazyAttribute(lambda o: f"billing@{o.code}.example")
 
     @classmethod
     def _create(cls, model_class, **kwargs):
