@@ -30,14 +30,20 @@ def is_currency(code: str) -> bool:
     return code in currency_codes()
 
 
+@cache
 def minor_digits(currency: str) -> int:
     return get_currency_precision(currency)
 
 
+@cache
+def minor_unit(currency: str) -> Decimal:
+    """The smallest amount of the currency: Decimal('0.01') for USD, Decimal('1') for JPY."""
+    return Decimal(1).scaleb(-minor_digits(currency))
+
+
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round half up to the currency's ISO 4217 minor unit (JPY 0, USD 2, KWD 3)."""
-    exponent = Decimal(1).scaleb(-minor_digits(currency))
-    return amount.quantize(exponent, rounding=ROUND_HALF_UP)
+    return amount.quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
 
 
 def currency_choices() -> list[tuple[str, str]]:

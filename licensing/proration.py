@@ -5,12 +5,13 @@ Convention: periods are [start, end) in whole days; a change takes effect at the
 its effective date.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
-from .money import minor_digits, round_money
+from .money import minor_digits, minor_unit, round_money
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -28,7 +29,7 @@ class ProrationError(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Component:
     id: str
     standalone_price: Decimal
@@ -36,7 +37,7 @@ class Component:
     quantity_after: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     id: str
     basis: str
@@ -54,7 +55,7 @@ class Line:
     prepaid_future_amount: Decimal = ZERO
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QuoteRequest:
     currency: str
     intent: str
@@ -64,7 +65,7 @@ class QuoteRequest:
     lines: tuple[Line, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rules:
     """The parts of a credit policy version that the arithmetic needs."""
 
@@ -73,24 +74,47 @@ class Rules:
     minimum_credit: Decimal = ZERO
 
 
-@dataclass(frozen=True)
-class ComponentQuote:
+# An explanation is written when it is read: quoting a hundred thousand lines for a total
+# should not pay for a hundred thousand sentences nobody looks at.
+# Hot paths pass (renderer name, arguments) rather than a closure: tuples of numbers and
+# strings are invisible to the garbage collector, closures are not.
+Text = str | Callable[[], str] | tuple
+
+
+def render(text: Text) -> str:
+    if isinstance(text, str):
+        return text
+    if isinstance(text, tuple):
+        name, arguments = text
+        return _RENDERERS[name](*arguments)
+    return text()
+
+
+class ComponentQuote(NamedTuple):
     id: str
     credit: Decimal
-    explanation: str
-    allocated: Decimal
+    explain: Text
+    allocated: Decimal = ZERO
+
+    @property
+    def explanation(self) -> str:
+        return render(self.explain)
 
 
-@dataclass(frozen=True)
-class LineQuote:
+class LineQuote(NamedTuple):
+    # A named tuple of numbers and strings: cheap to build, ignored by the garbage collector.
     id: str
     basis: str
     credit: Decimal
-    explanation: str
+    explain: Text
     components: tuple[ComponentQuote, ...] = ()
 
+    @property
+    def explanation(self) -> str:
+        return render(self.explain)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Quote:
     currency: str
     intent: str
@@ -99,7 +123,7 @@ class Quote:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Period:
     days: int
     elapsed: int
@@ -148,7 +172,7 @@ def _seat_credit(
     days: int,
     currency: str,
     noun: str,
-) -> tuple[Decimal, str]:
+) -> tuple[Decimal, Text]:
     released = before - after
     if released == 0 or amount == 0 or remaining == 0:
         reason = (
@@ -159,12 +183,18 @@ def _seat_credit(
         return round_money(ZERO, currency), f"No credit: {reason}."
     exact = amount * released / paid * remaining / days
     credit = round_money(exact, currency)
-    text = (
+    return credit, ("seat", (released, paid, noun, remaining, days, amount, credit, currency))
+
+
+def _seat_text(released, paid, noun, remaining, days, amount, credit, currency) -> str:
+    return (
         f"{released} of {paid} {noun} released for {remaining} of {days} days: "
         f"{money_text(amount, currency)} × {fraction_text(released, paid)} × "
         f"{fraction_text(remaining, days)} = {money_text(credit, currency)}."
     )
-    return credit, text
+
+
+_RENDERERS = {"seat": _seat_text}
 
 
 def _line_current(line: Line, request: QuoteRequest, period: Period) -> LineQuote:
@@ -184,22 +214,26 @@ def _line_current(line: Line, request: QuoteRequest, period: Period) -> LineQuot
         consumed = max(used_share, time_share)
         exact = line.amount_paid * max(ZERO, ONE - consumed)
         credit = round_money(exact, currency)
-        if used_share >= time_share:
-            basis = (
-                f"{line.units_used:,} of {line.included_units:,} units used "
-                f"({fraction_text(line.units_used, line.included_units)})"
+
+        def text() -> str:
+            if used_share >= time_share:
+                basis = (
+                    f"{line.units_used:,} of {line.included_units:,} units used "
+                    f"({fraction_text(line.units_used, line.included_units)})"
+                )
+                unused = line.included_units - min(line.units_used, line.included_units)
+                share = fraction_text(unused, line.included_units)
+            else:
+                basis = f"{period.elapsed} of {period.days} days elapsed"
+                share = fraction_text(period.remaining, period.days)
+            if not credit:
+                return f"No credit: {basis}, so the commitment is used up."
+            return (
+                f"The whole commitment is released; {basis} is the larger share consumed: "
+                f"{money_text(line.amount_paid, currency)} × {share} = "
+                f"{money_text(credit, currency)}."
             )
-            share = fraction_text(line.included_units - min(line.units_used, line.included_units),
-                                  line.included_units)  # fmt: skip
-        else:
-            basis = f"{period.elapsed} of {period.days} days elapsed"
-            share = fraction_text(period.remaining, period.days)
-        text = (
-            f"The whole commitment is released; {basis} is the larger share consumed: "
-            f"{money_text(line.amount_paid, currency)} × {share} = {money_text(credit, currency)}."
-            if credit
-            else f"No credit: {basis}, so the commitment is used up."
-        )
+
         return LineQuote(line.id, line.basis, credit, text)
     return _bundle_current(line, request, period)
 
@@ -219,18 +253,25 @@ def _bundle_current(line: Line, request: QuoteRequest, period: Period) -> LineQu
             paid=component.quantity_before, remaining=period.remaining, days=period.days,
             currency=currency, noun="units",
         )  # fmt: skip
-        share = (
-            f"{component.id} carries {money_text(round_money(allocated, currency), currency)} "
-            f"of the bundle's {money_text(line.amount_paid, currency)} "
-            f"(standalone {money_text(component.standalone_price, currency)} × "
-            f"{component.quantity_before}). "
-        )
-        quotes.append(ComponentQuote(component.id, credit, share + text, allocated))
+
+        def explain(component=component, allocated=allocated, text=text) -> str:
+            return (
+                f"{component.id} carries "
+                f"{money_text(round_money(allocated, currency), currency)} of the bundle's "
+                f"{money_text(line.amount_paid, currency)} (standalone "
+                f"{money_text(component.standalone_price, currency)} × "
+                f"{component.quantity_before}). {render(text)}"
+            )
+
+        quotes.append(ComponentQuote(component.id, credit, explain, allocated))
     credit = sum((q.credit for q in quotes), ZERO)
-    text = (
-        f"Bundle price allocated to its components by standalone value; "
-        f"the credit is the sum of their credits: {money_text(credit, currency)}."
-    )
+
+    def text() -> str:
+        return (
+            f"Bundle price allocated to its components by standalone value; "
+            f"the credit is the sum of their credits: {money_text(credit, currency)}."
+        )
+
     return LineQuote(line.id, line.basis, credit, text, tuple(quotes))
 
 
@@ -244,26 +285,36 @@ def _line_quote(line: Line, request: QuoteRequest, period: Period, rules: Rules)
         )  # fmt: skip
     else:
         current = _line_current(line, request, period)
-    credit, parts = current.credit, [current.explanation]
+    credit, parts = current.credit, [current.explain]
     if line.prepaid_future_amount > 0:
         future = _future_prepaid(line, request, rules)
         credit += future[0]
         parts.append(future[1])
+    if not line.already_credited and not line.prepaid_future_amount and credit <= line.amount_paid:
+        return LineQuote(line.id, line.basis, credit, parts[0], current.components)
     ceiling = max(ZERO, line.amount_paid + line.prepaid_future_amount - line.already_credited)
     if line.already_credited > 0 or credit > ceiling:
+        earlier = line.already_credited
         if credit > ceiling:
             parts.append(
-                f"Earlier credits of {money_text(line.already_credited, currency)} leave "
-                f"{money_text(ceiling, currency)} creditable, so the credit is capped there."
+                lambda: (
+                    f"Earlier credits of {money_text(earlier, currency)} leave "
+                    f"{money_text(ceiling, currency)} creditable, so the credit is capped there."
+                )
             )
             credit = round_money(ceiling, currency)
         else:
             parts.append(
-                f"Earlier credits of {money_text(line.already_credited, currency)} on this "
-                f"period are taken into account."
+                lambda: (
+                    f"Earlier credits of {money_text(earlier, currency)} on this "
+                    f"period are taken into account."
+                )
             )
     credit = round_money(credit, currency)
-    return LineQuote(line.id, line.basis, credit, " ".join(parts), current.components)
+    if len(parts) == 1:
+        return LineQuote(line.id, line.basis, credit, parts[0], current.components)
+    return LineQuote(line.id, line.basis, credit, lambda: " ".join(render(p) for p in parts),
+                     current.components)  # fmt: skip
 
 
 def _future_prepaid(line: Line, request: QuoteRequest, rules: Rules) -> tuple[Decimal, str]:
@@ -347,7 +398,37 @@ def quote(request: QuoteRequest, rules: Rules = DEFAULT_RULES) -> Quote:
     """Price a change request line by line; each line is rounded once, the total is their sum."""
     validate(request)
     period = period_of(request.period_start, request.period_end, request.effective_date)
-    lines = tuple(_line_quote(line, request, period, rules) for line in request.lines)
+    currency, intent = request.currency, request.intent
+    remaining, days = period.remaining, period.days
+    unit = minor_unit(currency)
+    # Plain seat lines (the bulk of any large request) take a straight path; every other case,
+    # and every seat line with nothing to credit, goes through the general one.
+    plain_seats = remaining and not (intent == "terminate" and rules.termination == "period_end")
+    lines = []
+    for line in request.lines:
+        if (
+            plain_seats
+            and line.basis == "seat"
+            and line.quantity_after is not None
+            and not line.already_credited
+            and not line.prepaid_future_amount
+            and line.amount_paid
+            and line.quantity_after < line.quantity_before
+            and intent != "terminate"
+        ):
+            before, after = line.quantity_before, line.quantity_after
+            paid = line.quantity_paid or before
+            released = before - after
+            credit = (line.amount_paid * released / paid * remaining / days).quantize(
+                unit, rounding=ROUND_HALF_UP
+            )
+            if credit <= line.amount_paid:
+                text = (released, paid, "seats", remaining, days, line.amount_paid, credit,
+                        currency)  # fmt: skip
+                lines.append(LineQuote(line.id, "seat", credit, ("seat", text)))
+                continue
+        lines.append(_line_quote(line, request, period, rules))
+    lines = tuple(lines)
     total = sum((line.credit for line in lines), ZERO)
     notes: list[str] = []
     if 0 < total < rules.minimum_credit:

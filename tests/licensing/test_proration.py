@@ -278,3 +278,19 @@ def test_successive_credits_never_exceed_what_was_paid(amount, before, period, d
         quantity = after
 
     assert credited <= amount
+
+
+@given(cents=amounts, before=st.integers(1, 500), data=st.data(), period=periods(),
+       currency=currencies)  # fmt: skip
+def test_the_straight_seat_path_agrees_with_the_general_one(cents, before, data, period,
+                                                            currency):  # fmt: skip
+    from licensing.proration import _line_quote, period_of
+
+    amount = _in_minor_units(cents, currency)
+    line = seat(amount, before, data.draw(st.integers(0, before)))
+    request = QuoteRequest(currency, "downgrade", *period, (line,))
+
+    fast = quote(request).lines[0]
+    general = _line_quote(line, request, period_of(*period), DEFAULT_RULES)
+
+    assert (fast.credit, fast.explanation) == (general.credit, general.explanation)
