@@ -15,10 +15,13 @@ class BenchDatabaseError(RuntimeError):
 
 
 def database_url() -> str:
-    url = os.environ.get("DATABASE_URL") or DEFAULT_URL
+    # Its own variable: a shell's DATABASE_URL names a database somebody keeps data in.
+    url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql", "pgsql"):
-        raise BenchDatabaseError(f"The bench needs PostgreSQL; DATABASE_URL is {parts.scheme}://.")
+        raise BenchDatabaseError(
+            f"The bench needs PostgreSQL; BENCH_DATABASE_URL is {parts.scheme}://."
+        )
     name = database_name(url)
     # The bench drops its database on every run: never let a shell's DATABASE_URL aim that at
     # a database somebody keeps data in.
@@ -87,3 +90,10 @@ def server_version(url: str) -> str:
 def connect(url: str) -> psycopg.Connection:
     """A raw psycopg connection for baselines, in UTC like Django's own."""
     return psycopg.connect(url, options="-c TimeZone=UTC")
+
+
+def settle(url: str) -> None:
+    """VACUUM ANALYZE after setup, so both sides meet tables with fresh statistics and set hint
+    bits, instead of whichever side runs first paying for them (or for autovacuum)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")

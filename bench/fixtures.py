@@ -83,10 +83,16 @@ def _grant_in_bulk(*, actor, contract: Contract, count: int) -> None:
     LedgerEntry.objects.bulk_create(
         [
             LedgerEntry(
-                entitlement=e, contract=contract, effective_date=today, quantity_delta=0,
-                state_after=e.state, action="grant", actor=actor, reason=reason,
+                entitlement=e,
+                contract=contract,
+                effective_date=today,
+                quantity_delta=0,
+                state_after=e.state,
+                action="grant",
+                actor=actor,
+                reason=reason,
                 policy_version=policy,
-            )  # fmt: skip
+            )
             for e in granted
         ],
         batch_size=BATCH,
@@ -101,10 +107,14 @@ def _grant_in_bulk(*, actor, contract: Contract, count: int) -> None:
                 reason=reason,
                 policy_version=policy,
                 data={
-                    "contract": contract.pk, "kind": e.kind, "name": e.name,
-                    "quantity": e.quantity, "starts_on": e.starts_on, "ends_on": e.ends_on,
+                    "contract": contract.pk,
+                    "kind": e.kind,
+                    "name": e.name,
+                    "quantity": e.quantity,
+                    "starts_on": e.starts_on,
+                    "ends_on": e.ends_on,
                 },
-            )  # fmt: skip
+            )
             for e in granted
         ],
     )
@@ -122,9 +132,14 @@ def audit_events(*, actor, count: int, batch: int = 5000) -> None:
                     object_id=str(n),
                     reason="Seat count reviewed with the customer",
                     policy_version="lifecycle/v1",
-                    data={"from": n % 50, "to": n % 50 + 1, "quantity_delta": 1,
-                          "contract": n // 100, "effective_date": "2025-06-01"},
-                )  # fmt: skip
+                    data={
+                        "from": n % 50,
+                        "to": n % 50 + 1,
+                        "quantity_delta": 1,
+                        "contract": n // 100,
+                        "effective_date": "2025-06-01",
+                    },
+                )
                 for n in range(start, min(start + batch, count))
             ],
         )

@@ -3,8 +3,13 @@
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from time import perf_counter
 from typing import Any, Literal
+
+from . import database
+
+ACTOR_USERNAME = "bench"
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,25 @@ class Samples:
 
 
 @dataclass(frozen=True)
+class Context:
+    """What a row gets: how many runs to take, the actor, and raw connections for baselines."""
+
+    url: str
+    repeats: int
+
+    def actor(self):
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.get(username=ACTOR_USERNAME)
+
+    def raw(self):
+        return database.connect(self.url)
+
+    def settle(self) -> None:
+        database.settle(self.url)
+
+
+@dataclass(frozen=True)
 class Benchmark:
     key: str
     title: str
@@ -26,7 +50,7 @@ class Benchmark:
     unit: Literal["s", "rate"]  # the figure is the best time, or items per second at best time
     item: str  # what the rate counts, e.g. "events"
     target: float | None  # highest acceptable ratio of measured time to baseline time
-    run: Callable[[Any], Samples]
+    run: Callable[[Context], Samples]
 
 
 REGISTRY: list[Benchmark] = []
@@ -42,7 +66,7 @@ def benchmark(
     item: str = "",
     target: float | None = None,
 ):
-    def register(run: Callable[[Any], Samples]) -> Callable[[Any], Samples]:
+    def register(run: Callable[[Context], Samples]) -> Callable[[Context], Samples]:
         if any(b.key == key for b in REGISTRY):
             raise ValueError(f"Benchmark {key!r} is registered twice.")
         REGISTRY.append(Benchmark(key, title, measured, baseline, unit, item, target, run))
@@ -57,3 +81,23 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = perf_counter()
     value = fn()
     return perf_counter() - start, value
+
+
+def alternate(
+    sides: dict[str, Callable[[Any], Any]], runs: list[Any]
+) -> tuple[dict[str, list[float]], dict[str, list[Any]]]:
+    """Time every side once per run; seconds and return values per side, in run order.
+
+    `sides` maps a side ("measured", "baseline") to a callable taking that run's input (its own
+    fresh state, where the work changes state). Which side goes first swaps every run, so
+    warm-up and background work (autovacuum, checkpoints) do not always land on the same side.
+    """
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    values: dict[str, list[Any]] = {name: [] for name in sides}
+    for n, given in enumerate(runs):
+        order = list(sides) if n % 2 == 0 else list(reversed(sides))
+        for name in order:
+            seconds, value = timed(partial(sides[name], given))
+            times[name].append(seconds)
+            values[name].append(value)
+    return times, values

@@ -71,6 +71,7 @@ class Result:
             "target_max_ratio": b.target,
             "verdict": self.verdict,
             "work": s.work,
+            "runs_per_side": len(s.measured),
             "measured_seconds": s.measured,
             "baseline_seconds": s.baseline,
             "measured_does": b.measured,
@@ -94,13 +95,11 @@ def table(results: list[Result]) -> str:
     return "\n".join([line(rows[0]), rule, *(line(row) for row in rows[1:])])
 
 
-def notes(results: list[Result], repeats: int) -> str:
-    lines = [
-        f"best of {repeats} runs per side; ratio = measured time / baseline time "
-        "(above 1 is slower than the baseline)"
-    ]
+def notes(results: list[Result]) -> str:
+    lines = ["ratio = measured time / baseline time, best run of each (above 1 is slower)"]
     for r in results:
-        lines.append(f"- {r.benchmark.title}")
+        runs = len(r.samples.measured)
+        lines.append(f"- {r.benchmark.title} (best of {runs} runs per side)")
         lines.append(f"    measured: {r.benchmark.measured}")
         lines.append(f"    baseline: {r.benchmark.baseline}")
         failed = [name for name, ok in r.samples.checks.items() if not ok]

@@ -4,39 +4,32 @@ import argparse
 import os
 import platform
 import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
 
 from . import database
 from .database import BenchDatabaseError
+from .registry import ACTOR_USERNAME, Context
 
 RESULTS = Path(__file__).resolve().parent.parent / "bench-results" / "latest.json"
-ACTOR_USERNAME = "bench"
 
 
-@dataclass(frozen=True)
-class Context:
-    """What a row gets: how many runs to take, the actor, and raw connections for baselines."""
-
-    url: str
-    repeats: int
-
-    def actor(self):
-        from django.contrib.auth import get_user_model
-
-        return get_user_model().objects.get(username=ACTOR_USERNAME)
-
-    def raw(self):
-        return database.connect(self.url)
+def _runs(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least one run per side")
+    return value
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--repeats", type=int, default=3, help="runs per side; the best counts")
-    parser.add_argument("--only", action="append", default=[], metavar="KEY",
-                        help="run only this row (repeatable)")  # fmt: skip
+    parser.add_argument(
+        "--repeats", type=_runs, default=3, help="runs per side, best counts (read-only rows: 2x)"
+    )
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="KEY", help="run only this row (repeatable)"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     return parser.parse_args(argv)
 
@@ -107,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench: {bench.key} ...", file=sys.stderr, flush=True)
             row_clock = perf_counter()
             results.append(Result(bench, bench.run(context)))
-            print(f"bench: {bench.key} took {perf_counter() - row_clock:.0f} s with setup",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"bench: {bench.key} took {perf_counter() - row_clock:.0f} s with setup",
+                file=sys.stderr,
+            )
     finally:
         from django.db import connections
 
@@ -118,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(results))
     print()
-    print(notes(results, args.repeats))
+    print(notes(results))
     import django
 
     write_json(
@@ -135,6 +130,6 @@ def main(argv: list[str] | None = None) -> int:
         },
         results=results,
     )
-    print(f"\nwritten to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    print(f"\nwritten to {RESULTS}")
     missed = any(r.verdict in ("MISSED", "INVALID") for r in results)
     return 1 if args.strict and missed else 0

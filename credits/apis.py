@@ -1,11 +1,30 @@
+"""The credits API: the calculator, the published policy, change requests and their approval.
+
+Views parse with an input serializer, call a service and answer with an output serializer. Who
+may request or decide is the services' business: a refusal is a DomainError that
+config/exceptions.py maps to 403 or 409.
+"""
+
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import selectors
-from .serializers import CalculatorInput, CalculatorOutput
-from .services import calculator_quote
+from . import access, selectors, services
+from .models import ApprovalStep, ChangeLine
+from .serializers import (
+    CalculatorInput,
+    CalculatorOutput,
+    ChangeRequestInput,
+    ChangeRequestSerializer,
+    CreditPolicySerializer,
+    CreditSerializer,
+    DecisionInput,
+    ReasonedDecisionInput,
+)
 
 EXAMPLE = {
     "currency": "USD",
@@ -18,6 +37,11 @@ EXAMPLE = {
          "quantity_after": 20},
         {"id": "api", "basis": "usage", "amount_paid": "1000.00", "included_units": 1000000,
          "units_used": 400000},
+        {"id": "suite", "basis": "bundle", "amount_paid": "900.00", "components": [
+            {"id": "editor", "standalone_price": "20.00", "quantity_before": 10,
+             "quantity_after": 5},
+            {"id": "viewer", "standalone_price": "5.00", "quantity_before": 40,
+             "quantity_after": 40}]},
     ],
 }  # fmt: skip
 
@@ -34,4 +58,115 @@ class CalculatorApi(APIView):
         body = CalculatorInput(data=request.data)
         body.is_valid(raise_exception=True)
         policy = selectors.credit_policy_in_force(on=timezone.localdate())
-        return Response(calculator_quote(body.validated_data, policy=policy))
+        answer = services.calculator_quote(body.validated_data, policy=policy)
+        return Response(CalculatorOutput(answer).data)
+
+
+class CreditPolicyViewSet(viewsets.ReadOnlyModelViewSet):
+    """Published versions of the credit policy, newest first, readable by every signed-in user."""
+
+    serializer_class = CreditPolicySerializer
+    lookup_field = "number"
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.published_policies()
+
+    @action(detail=False)
+    def current(self, request):
+        """The version in force today."""
+        policy = selectors.credit_policy_in_force(on=timezone.localdate())
+        return Response(self.get_serializer(policy).data)
+
+
+# What the output serializers read, fetched in a fixed number of queries however many rows.
+
+
+def _steps(path: str) -> Prefetch:
+    steps = ApprovalStep.objects.select_related("decided_by").order_by("order")
+    return Prefetch(path, queryset=steps)
+
+
+def _credit_list(base: QuerySet) -> QuerySet:
+    return (
+        base.select_related("customer", "contract", "policy", "calculated_by")
+        .prefetch_related(_steps("steps"))
+        .order_by("-created_at", "-id")
+    )
+
+
+def _change_request_list(base: QuerySet) -> QuerySet:
+    return (
+        base.select_related(
+            "contract", "customer", "requested_by", "policy", "credit__customer",
+            "credit__contract", "credit__policy", "credit__calculated_by",
+        )
+        .prefetch_related(
+            Prefetch("lines", queryset=ChangeLine.objects.order_by("id")),
+            _steps("credit__steps"),
+        )
+        .order_by("-requested_at", "-id")
+    )  # fmt: skip
+
+
+class ChangeRequestViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):  # fmt: skip
+    """Downgrades, pauses and terminations with their frozen quotes and the credits they opened."""
+
+    serializer_class = ChangeRequestSerializer
+    filterset_fields = ["contract", "customer", "intent"]
+
+    def get_queryset(self) -> QuerySet:
+        return _change_request_list(access.change_requests_for_user(self.request.user))
+
+    @extend_schema(request=ChangeRequestInput, responses={201: ChangeRequestSerializer})
+    def create(self, request, *args, **kwargs):
+        body = ChangeRequestInput(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        values = dict(body.validated_data)
+        change = services.change_request_create(
+            actor=request.user, contract_id=values.pop("contract").pk, **values
+        )
+        out = self.get_serializer(self.get_queryset().get(pk=change.pk))
+        return Response(out.data, status=status.HTTP_201_CREATED)
+
+
+class CreditViewSet(viewsets.ReadOnlyModelViewSet):
+    """Credits with their approval steps; staff see all, a customer's users their own."""
+
+    serializer_class = CreditSerializer
+    filterset_fields = ["status", "customer", "form", "contract"]
+
+    def get_queryset(self) -> QuerySet:
+        return _credit_list(access.credits_for_user(self.request.user))
+
+    def _decide(self, request, pk, decide, body_class):
+        credit = access.credit_for_user(user=request.user, pk=pk)
+        body = body_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        credit = decide(
+            actor=request.user,
+            credit_id=credit.pk,
+            reason=body.validated_data["reason"],
+            expected_version=body.validated_data.get("version"),
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=credit.pk)).data)
+
+    @extend_schema(request=DecisionInput, responses={200: CreditSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Approve the step awaiting a decision; the last approval issues the credit."""
+        return self._decide(request, pk, services.credit_approve, DecisionInput)
+
+    @extend_schema(request=ReasonedDecisionInput, responses={200: CreditSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide(request, pk, services.credit_reject, ReasonedDecisionInput)
+
+    @extend_schema(request=ReasonedDecisionInput, responses={200: CreditSerializer})
+    @action(detail=True, methods=["post"], url_path="send-back")
+    def send_back(self, request, pk=None):
+        """Return the credit to its requester, who may resubmit it."""
+        return self._decide(request, pk, services.credit_send_back, ReasonedDecisionInput)

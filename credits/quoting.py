@@ -114,6 +114,8 @@ def _line_inputs(contract, contract_line, intent, effective, change, lock) -> Li
         contract_line=contract_line, invoice__period_start__gte=end, invoice__paid_on__isnull=False
     ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
     before = _quantity_on(contract, contract_line, effective)
+    if intent == "terminate" and change.get("quantity_after") not in (None, 0):
+        raise DomainError("A termination releases everything: leave the quantity after at 0.")
     after = 0 if intent == "terminate" else change.get("quantity_after")
     if intent == "pause" and after is None:
         after = 0

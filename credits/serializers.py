@@ -1,23 +1,79 @@
+"""The credits API's input and output: parse and shape, nothing more.
+
+Amounts go out as strings with exactly their currency's minor digits (JPY 0, USD 2, KWD 3).
+"""
+
 from decimal import Decimal
+from operator import attrgetter
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
-from licensing.money import is_currency, minor_digits
-from licensing.proration import BASES, INTENTS
+from licensing.access import contracts_for_user
+from licensing.money import is_currency, minor_digits, round_money
+from licensing.proration import BASES
+
+from .models import (
+    ApprovalStep,
+    ChangeLine,
+    ChangeRequest,
+    Credit,
+    CreditForm,
+    CreditPolicyVersion,
+    Intent,
+)
+from .quoting import basis_of
+
+# The columns' limits (PositiveIntegerField, PositiveBigIntegerField): a larger number is a 400
+# here rather than a database error.
+INTEGER_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1
+
+
+def _quantity(*, max_value: int = BIGINT_MAX, **kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(max_value=max_value, **kwargs)
+
+
+def by_index(errors: dict[int, dict], count: int) -> dict[int, dict] | list[dict]:
+    """Errors of a list's items in the shape DRF gives its own nested errors.
+
+    Since DRF 3.18 that is a dict of the failing items by index ({"lines": {"1": {...}}}); with
+    LIST_SERIALIZER_ERRORS_AS_DICT off it is the older list with {} for each valid item.
+    """
+    if getattr(api_settings, "LIST_SERIALIZER_ERRORS_AS_DICT", False):
+        return errors
+    return [errors.get(index, {}) for index in range(count)]
 
 
 class AmountField(serializers.DecimalField):
-    """A non-negative amount; its decimals are checked against the currency in `validate`."""
+    """A non-negative amount; whether it fits the currency's minor unit is checked in `validate`."""
 
     def __init__(self, **kwargs):
         super().__init__(max_digits=20, decimal_places=6, min_value=Decimal(0), **kwargs)
 
 
-class ComponentInput(serializers.Serializer):
+@extend_schema_field({"type": "string", "format": "decimal", "example": "464.52"})
+class MoneyField(serializers.Field):
+    """An amount read from `amount`, written with the minor digits of the currency at `currency`."""
+
+    def __init__(self, amount: str, currency: str = "currency", **kwargs):
+        self.amount, self.currency = attrgetter(amount), attrgetter(currency)
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        return str(round_money(self.amount(value), self.currency(value)))
+
+
+# The calculator
+
+
+class CalculatorComponentInput(serializers.Serializer):
     id = serializers.CharField(max_length=60)
     standalone_price = AmountField()
-    quantity_before = serializers.IntegerField(min_value=1)
-    quantity_after = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    quantity_before = _quantity(min_value=1)
+    quantity_after = _quantity(min_value=0, required=False, allow_null=True)
 
     def validate(self, attrs):
         after = attrs.get("quantity_after")
@@ -26,15 +82,15 @@ class ComponentInput(serializers.Serializer):
         return attrs
 
 
-class LineInput(serializers.Serializer):
+class CalculatorLineInput(serializers.Serializer):
     id = serializers.CharField(max_length=60)
     basis = serializers.ChoiceField(choices=BASES)
     amount_paid = AmountField()
-    quantity_before = serializers.IntegerField(min_value=1, required=False)
-    quantity_after = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    included_units = serializers.IntegerField(min_value=1, required=False)
-    units_used = serializers.IntegerField(min_value=0, required=False)
-    components = ComponentInput(many=True, required=False)
+    quantity_before = _quantity(min_value=1, required=False)
+    quantity_after = _quantity(min_value=0, required=False, allow_null=True)
+    included_units = _quantity(min_value=1, required=False)
+    units_used = _quantity(min_value=0, required=False)
+    components = CalculatorComponentInput(many=True, required=False)
 
     REQUIRED = {
         "seat": ("quantity_before",),
@@ -50,6 +106,10 @@ class LineInput(serializers.Serializer):
         after, before = attrs.get("quantity_after"), attrs.get("quantity_before")
         if attrs["basis"] == "seat" and None not in (after, before) and after > before:
             errors["quantity_after"] = "Cannot exceed quantity_before."
+        components = attrs.get("components") if attrs["basis"] == "bundle" else None
+        if components and not any(c["standalone_price"] * c["quantity_before"] for c in components):
+            # The price is split by standalone value: with none, there is nothing to split by.
+            errors["components"] = "Give at least one component a standalone price."
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -57,11 +117,11 @@ class LineInput(serializers.Serializer):
 
 class CalculatorInput(serializers.Serializer):
     currency = serializers.CharField(max_length=3)
-    intent = serializers.ChoiceField(choices=INTENTS)
+    intent = serializers.ChoiceField(choices=Intent.choices)
     period_start = serializers.DateField()
-    period_end = serializers.DateField()
-    effective_date = serializers.DateField()
-    lines = LineInput(many=True, allow_empty=False)
+    period_end = serializers.DateField(help_text="Exclusive: the first day after the period.")
+    effective_date = serializers.DateField(help_text="The change takes effect at its start.")
+    lines = CalculatorLineInput(many=True, allow_empty=False)
 
     def validate_currency(self, value: str) -> str:
         value = value.upper()
@@ -73,59 +133,216 @@ class CalculatorInput(serializers.Serializer):
         errors: dict = {}
         start, end, effective = attrs["period_start"], attrs["period_end"], attrs["effective_date"]
         if end <= start:
-            errors["period_end"] = "The period must end after it starts."
+            errors["period_end"] = ["The period must end after it starts."]
         elif not start <= effective <= end:
-            errors["effective_date"] = (
+            errors["effective_date"] = [
                 f"Must fall within the period [{start:%Y-%m-%d}, {end:%Y-%m-%d}]."
-            )
-        line_errors, seen, digits = [], set(), minor_digits(attrs["currency"])
-        for line in attrs["lines"]:
-            problems = {}
+            ]
+        line_errors, seen = {}, set()
+        for index, line in enumerate(attrs["lines"]):
+            problems = self._line_problems(line, attrs["currency"], attrs["intent"])
             if line["id"] in seen:
-                problems["id"] = f"Line id '{line['id']}' is used twice."
+                problems["id"] = [f"Line id '{line['id']}' is used twice."]
             seen.add(line["id"])
-            if -line["amount_paid"].as_tuple().exponent > digits:
-                problems["amount_paid"] = (
-                    f"{attrs['currency']} amounts have at most {digits} decimal places."
-                )
-            if attrs["intent"] == "terminate":
-                afters = [line.get("quantity_after")] + [
-                    c.get("quantity_after") for c in line.get("components", [])
-                ]
-                if any(a not in (None, 0) for a in afters):
-                    problems["quantity_after"] = (
-                        "A termination releases everything: omit quantity_after or use 0."
-                    )
-            elif (
-                attrs["intent"] == "downgrade"
-                and line["basis"] == "seat"
-                and line.get("quantity_after") is None
-            ):
-                problems["quantity_after"] = "Required for a downgrade."
-            line_errors.append(problems)
-        if any(line_errors):
-            errors["lines"] = line_errors
+            if problems:
+                line_errors[index] = problems
+        if line_errors:
+            errors["lines"] = by_index(line_errors, len(attrs["lines"]))
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
 
+    @staticmethod
+    def _line_problems(line: dict, currency: str, intent: str) -> dict:
+        """What the currency and the intent rule out in one line, in DRF's error shape."""
+        problems: dict = {}
+        if line["amount_paid"] != round_money(line["amount_paid"], currency):
+            digits = minor_digits(currency)
+            problems["amount_paid"] = [f"{currency} amounts have at most {digits} decimal places."]
+        problem = _after_problem(intent, line.get("quantity_after"), needed=line["basis"] == "seat")
+        if problem:
+            problems["quantity_after"] = [problem]
+        components = line.get("components", []) if line["basis"] == "bundle" else []
+        component_errors, seen = {}, set()
+        for index, component in enumerate(components):
+            found = {}
+            problem = _after_problem(intent, component.get("quantity_after"), needed=True)
+            if problem:
+                found["quantity_after"] = [problem]
+            if component["id"] in seen:
+                found["id"] = [f"Component id '{component['id']}' is used twice."]
+            seen.add(component["id"])
+            if found:
+                component_errors[index] = found
+        if component_errors:
+            problems["components"] = by_index(component_errors, len(components))
+        return problems
 
-class ComponentOutput(serializers.Serializer):
+
+def _after_problem(intent: str, after: int | None, *, needed: bool) -> str | None:
+    if intent == "terminate" and after not in (None, 0):
+        return "A termination releases everything: omit quantity_after or use 0."
+    if intent == "downgrade" and needed and after is None:
+        return "Required for a downgrade: how many remain afterwards."
+    return None
+
+
+class CalculatorComponentOutput(serializers.Serializer):
     id = serializers.CharField()
     credit = serializers.CharField()
     explanation = serializers.CharField()
 
 
-class LineOutput(serializers.Serializer):
+class CalculatorLineOutput(serializers.Serializer):
     id = serializers.CharField()
     credit = serializers.CharField()
     explanation = serializers.CharField()
-    components = ComponentOutput(many=True, required=False)
+    components = CalculatorComponentOutput(many=True, required=False)
 
 
 class CalculatorOutput(serializers.Serializer):
     currency = serializers.CharField()
     policy_version = serializers.CharField()
-    lines = LineOutput(many=True)
+    lines = CalculatorLineOutput(many=True)
     total_credit = serializers.CharField()
-    notes = serializers.ListField(child=serializers.CharField())
+    notes = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Policy notes, such as a minimum."
+    )
+
+
+# Policies
+
+
+class CreditPolicySerializer(serializers.ModelSerializer):
+    label = serializers.CharField(read_only=True, help_text="As quotes name it: credit/v<number>")
+
+    class Meta:
+        model = CreditPolicyVersion
+        fields = [
+            "number", "label", "effective_from", "title", "introduction", "change_summary",
+            "text", "examples", "published_at",
+        ]  # fmt: skip
+
+
+# Change requests and credits
+
+
+class ApprovalStepSerializer(serializers.ModelSerializer):
+    threshold = MoneyField("threshold", "credit.currency")
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ApprovalStep
+        fields = [
+            "order", "role", "threshold", "status", "due_at", "escalated_at", "decided_by",
+            "decided_at", "reason",
+        ]  # fmt: skip
+
+
+class CreditSerializer(serializers.ModelSerializer):
+    amount = MoneyField("amount")
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    contract_number = serializers.CharField(source="contract.number", read_only=True)
+    policy_version = serializers.CharField(source="policy.label", read_only=True)
+    calculated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    steps = ApprovalStepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Credit
+        fields = [
+            "id", "number", "status", "amount", "currency", "form", "schedule", "change",
+            "customer", "customer_name", "contract", "contract_number", "policy_version",
+            "calculated_by", "created_at", "issued_at", "version", "steps",
+        ]  # fmt: skip
+
+
+class ChangeLineSerializer(serializers.ModelSerializer):
+    amount_paid = MoneyField("amount_paid", "change.currency")
+    credit = MoneyField("credit", "change.currency")
+
+    class Meta:
+        model = ChangeLine
+        fields = [
+            "contract_line", "basis", "quantity_before", "quantity_after", "units_used",
+            "amount_paid", "credit", "explanation",
+        ]  # fmt: skip
+
+
+class ChangeRequestSerializer(serializers.ModelSerializer):
+    contract_number = serializers.CharField(source="contract.number", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    policy_version = serializers.CharField(source="policy.label", read_only=True)
+    total = MoneyField("total")
+    quote = CalculatorOutput(read_only=True, help_text="The engine's answer, frozen at request.")
+    lines = ChangeLineSerializer(many=True, read_only=True)
+    credit = CreditSerializer(read_only=True, allow_null=True, help_text="Null if nothing is due.")
+
+    class Meta:
+        model = ChangeRequest
+        fields = [
+            "id", "contract", "contract_number", "customer", "customer_name", "intent",
+            "effective_date", "note", "requested_by", "requested_at", "policy_version",
+            "currency", "total", "quote", "lines", "credit",
+        ]  # fmt: skip
+
+
+class ChangeLineInput(serializers.Serializer):
+    contract_line = serializers.IntegerField(help_text="The id of a line of the contract.")
+    quantity_after = _quantity(
+        min_value=0, max_value=INTEGER_MAX, required=False, allow_null=True,
+        help_text="Seats that remain; needed for a downgrade, 0 or omitted otherwise.",
+    )  # fmt: skip
+    units_used = _quantity(min_value=0, required=False, help_text="For a usage line.")
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ContractField(serializers.PrimaryKeyRelatedField):
+    """A contract the signed-in user may see: another customer's reads as one that is not there."""
+
+    def get_queryset(self):
+        return contracts_for_user(self.context["request"].user)
+
+
+class ChangeRequestInput(serializers.Serializer):
+    contract = ContractField()
+    intent = serializers.ChoiceField(choices=Intent.choices)
+    effective_date = serializers.DateField()
+    lines = ChangeLineInput(many=True, allow_empty=False)
+    form = serializers.ChoiceField(choices=CreditForm.choices, default=CreditForm.CREDIT_NOTE)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        contract, intent = attrs["contract"], attrs["intent"]
+        bases = {line.pk: basis_of(line.plan) for line in contract.lines.select_related("plan")}
+        errors, seen = {}, set()
+        for index, line in enumerate(attrs["lines"]):
+            pk, problems = line["contract_line"], {}
+            if pk not in bases:
+                problems["contract_line"] = [f"Contract {contract} has no line {pk}."]
+            elif pk in seen:
+                problems["contract_line"] = [f"Line {pk} is named twice."]
+            else:
+                problem = _after_problem(intent, line.get("quantity_after"),
+                                         needed=bases[pk] != "usage")  # fmt: skip
+                if problem:
+                    problems["quantity_after"] = [problem]
+                if bases[pk] == "usage" and line.get("units_used") is None:
+                    problems["units_used"] = ["Required for a usage line: the units used so far."]
+            seen.add(pk)
+            if problems:
+                errors[index] = problems
+        if errors:
+            raise serializers.ValidationError({"lines": by_index(errors, len(attrs["lines"]))})
+        return attrs
+
+
+class DecisionInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The version you read; a mismatch answers 409."
+    )
+
+
+class ReasonedDecisionInput(DecisionInput):
+    reason = serializers.CharField(max_length=2000, help_text="Required: the requester reads it.")

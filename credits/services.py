@@ -23,6 +23,7 @@ from licensing.proration import (
     QuoteRequest,
     Rules,
     declining_schedule,
+    money_text,
     quote,
 )
 from licensing.roles import Role, role_of
@@ -115,8 +116,16 @@ def calculator_quote(data: dict, *, policy: CreditPolicyVersion) -> dict:
             for line in data["lines"]
         ),
     )
+    rules = policy_rules(policy)
+    if request.intent not in rules.eligible_intents:
+        raise DomainError(f"Policy {policy.label} gives no credit for a {request.intent}.")
+    ineligible = {line.basis for line in request.lines} - set(rules.eligible_bases)
+    if ineligible:
+        raise DomainError(
+            f"Policy {policy.label} gives no credit on {', '.join(ineligible)} lines."
+        )
     try:
-        result = quote(request, policy_rules(policy).engine)
+        result = quote(request, rules.engine)
     except ProrationError as error:
         raise DomainError(f"{error.field}: {error.message}") from None
     return _quote_dict(result, policy)
@@ -237,6 +246,8 @@ def change_request_create(
     rules = policy_rules(policy)
     if intent not in rules.eligible_intents:
         raise DomainError(f"Policy {policy.label} gives no credit for a {intent}.")
+    if form not in CreditForm.values:
+        raise DomainError(f"'{form}' is not a credit form.")
     if form not in rules.allowed_forms:
         raise DomainError(f"Policy {policy.label} does not offer {CreditForm(form).label}.")
     if not lines:
@@ -440,7 +451,7 @@ def _tell_customer_issued(credit_id: int) -> None:
     if credit.customer.billing_email:
         send_mail(
             f"Credit {credit.number} issued",
-            f"We issued credit {credit.number} of {credit.currency} {credit.amount:,.2f}. "
+            f"We issued credit {credit.number} of {money_text(credit.amount, credit.currency)}. "
             f"The credit note, with the calculation line by line, is in the portal.",
             settings.DEFAULT_FROM_EMAIL,
             [credit.customer.billing_email],
@@ -499,8 +510,13 @@ def credit_resubmit(*, actor, credit_id: int, reason: str, form: str | None = No
         first = step.order == 1
         step.status = ApprovalStep.Status.PENDING if first else ApprovalStep.Status.WAITING
         step.due_at = now + timedelta(hours=rules.step_deadline_hours) if first else None
-        step.reminded_at = step.escalated_at = None
-        step.save(update_fields=["status", "due_at", "reminded_at", "escalated_at"])
+        # A new round: earlier decisions stay in the history, not in the way of deciding again.
+        step.reminded_at = step.escalated_at = step.decided_by = step.decided_at = None
+        step.reason = ""
+        step.save(
+            update_fields=["status", "due_at", "reminded_at", "escalated_at", "decided_by",
+                           "decided_at", "reason"]
+        )  # fmt: skip
     _bump(credit, actor=actor, reason=reason)
     audit_record(
         actor=actor,

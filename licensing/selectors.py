@@ -151,14 +151,13 @@ ATTENTION_STATES = (
 _MONEY = DecimalField(max_digits=MAX_DIGITS + 10, decimal_places=DECIMAL_PLACES)
 
 
-def _line_amount(prefix: str = ""):
-    return ExpressionWrapper(F(f"{prefix}unit_price") * F(f"{prefix}quantity"), output_field=_MONEY)
+def _line_amount():
+    return ExpressionWrapper(F("unit_price") * F("quantity"), output_field=_MONEY)
 
 
-def _periods_per_year(prefix: str = ""):
-    field = f"{prefix}plan__billing_cycle"
+def _periods_per_year():
     return Case(
-        *[When(**{field: cycle, "then": n}) for cycle, n in PERIODS_PER_YEAR.items()],
+        *[When(plan__billing_cycle=cycle, then=n) for cycle, n in PERIODS_PER_YEAR.items()],
         default=1,
         output_field=IntegerField(),
     )
@@ -201,9 +200,10 @@ class CurrencyValue:
 
 
 def contract_value_by_currency(*, base: QuerySet[Contract]) -> list[CurrencyValue]:
-    """What the contracts' plan lines bill per period, by currency and billing cycle, in one query.
+    """What the contracts' plan lines bill per period, by currency and billing cycle.
 
-    Currencies are never added together; each has its own yearly total.
+    Two queries whatever the number of contracts. Currencies are never added together; each has
+    its own yearly total.
     """
     rows = (
         ContractLine.objects.filter(contract__in=base)
@@ -236,3 +236,22 @@ def contract_value_by_currency(*, base: QuerySet[Contract]) -> list[CurrencyValu
         )
         for currency, cycles in grouped.items()
     ]
+
+
+@dataclass(frozen=True)
+class LineTotals:
+    lines: int
+    per_period: Decimal | None  # None when the lines bill on different cycles: no common period
+    per_year: Decimal
+
+
+def contract_line_totals(*, contract: Contract) -> LineTotals:
+    """Totals of a contract's plan lines, from the lines contract_detail prefetched."""
+    lines = list(contract.lines.all())
+    per_year = sum(
+        (line.period_amount * PERIODS_PER_YEAR.get(line.plan.billing_cycle, 1) for line in lines),
+        Decimal(0),
+    )
+    same_cycle = len({line.plan.billing_cycle for line in lines}) == 1
+    per_period = sum((line.period_amount for line in lines), Decimal(0)) if same_cycle else None
+    return LineTotals(lines=len(lines), per_period=per_period, per_year=per_year)

@@ -1,5 +1,4 @@
 from datetime import timedelta
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -71,6 +70,7 @@ def dashboard(request):
         "status_counts": [(s, label, by_status.get(s, 0)) for s, label in Contract.Status.choices],
         "view": "finance" if role in FINANCE_ROLES else "operations",
         "is_manager": role == Role.ACCOUNT_MANAGER,
+        "horizon_days": ENDING_WITHIN_DAYS,
     }
     if role in FINANCE_ROLES:
         context.update(_finance_dashboard(contracts))
@@ -108,7 +108,6 @@ def _finance_dashboard(contracts) -> dict:
         ),
         "ending": ending,
         "ending_total": ending_soon.count(),
-        "horizon_days": ENDING_WITHIN_DAYS,
     }
 
 
@@ -151,7 +150,7 @@ def _contract_context(request, contract: Contract) -> dict:
         "contract_actions": _allowed(contract, services.CONTRACT_TRANSITIONS, request.user),
         "activity": activity,
         "activity_truncated": len(activity) >= ACTIVITY_ROWS,
-        "period_total": sum((line.period_amount for line in contract.lines.all()), Decimal(0)),
+        "totals": selectors.contract_line_totals(contract=contract),
     }
 
 
@@ -296,8 +295,5 @@ def portal_contract(request, pk: int):
     base = access.contracts_for_user(request.user)
     access.contract_for_user(user=request.user, pk=pk)
     contract = selectors.contract_detail(base=base, pk=pk)
-    context = {
-        "contract": contract,
-        "period_total": sum((line.period_amount for line in contract.lines.all()), Decimal(0)),
-    }
-    return render(request, "portal/contract.html", context)
+    totals = selectors.contract_line_totals(contract=contract)
+    return render(request, "portal/contract.html", {"contract": contract, "totals": totals})

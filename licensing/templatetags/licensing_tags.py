@@ -54,3 +54,11 @@ def action_label(action: str) -> str:
 def last_day(end: date | None) -> date | None:
     """Ends are exclusive in the data; people read the last day that is still covered."""
     return end - timedelta(days=1) if end else end
+
+
+BILLED = {"monthly": "billed monthly", "quarterly": "billed quarterly", "annual": "billed yearly"}
+
+
+@register.filter
+def billed(cycle: str) -> str:
+    return BILLED.get(cycle, f"billed {cycle}")
