@@ -27,6 +27,7 @@ class LineInputs:
     contract_line: ContractLine
     invoice_line: InvoiceLine | None
     line: Line
+    quantity_before: int
     quantity_after: int | None
     request: QuoteRequest
 
@@ -143,7 +144,7 @@ def _line_inputs(contract, contract_line, intent, effective, change, lock) -> Li
             for item in items
         ))  # fmt: skip
     request = QuoteRequest(contract.currency, intent, start, end, effective, (line,))
-    return LineInputs(contract_line, invoice_line, line, after, request)
+    return LineInputs(contract_line, invoice_line, line, before, after, request)
 
 
 def check_paid_ceiling(*, credit: Credit) -> None:

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from licensing.errors import DomainError
 from licensing.proration import BASES, INTENTS, Rules
 from licensing.roles import Role
 
@@ -28,7 +29,9 @@ DEFAULT_RULES: dict = {
 }
 
 
-class RulesError(ValueError):
+class RulesError(DomainError):
+    """Rules that cannot be used; `errors` names each wrong field."""
+
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors

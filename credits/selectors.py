@@ -1,10 +1,22 @@
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    F,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from licensing.errors import DomainError
 
-from .models import CreditPolicyVersion
+from .models import ApprovalStep, ChangeLine, Credit, CreditPolicyVersion, Dispute
 from .rules import CreditRules, parse_rules
 
 
@@ -34,3 +46,240 @@ def published_policies() -> QuerySet[CreditPolicyVersion]:
 
 def upcoming_policy(*, today: date) -> CreditPolicyVersion | None:
     return published_policies().filter(effective_from__gt=today).order_by("effective_from").first()
+
+
+# Finance pages: each read below answers one page in a fixed number of queries.
+
+AWAITING_DECISION = ("pending", "sent_back")
+
+
+def _pending_step():
+    return ApprovalStep.objects.filter(
+        credit=OuterRef("pk"), status=ApprovalStep.Status.PENDING
+    ).order_by("order")
+
+
+def credit_queue(*, now: datetime) -> QuerySet[Credit]:
+    """Credits awaiting a decision, with their pending step: overdue first, then by due time.
+
+    A sent-back credit has no pending step (it waits for its requester), so it sorts last.
+    """
+    step = _pending_step()
+    return (
+        Credit.objects.filter(status__in=AWAITING_DECISION)
+        .select_related("customer", "contract", "change__requested_by")
+        .annotate(
+            step_order=Subquery(step.values("order")[:1]),
+            step_role=Subquery(step.values("role")[:1]),
+            step_due_at=Subquery(step.values("due_at")[:1]),
+            step_escalated_at=Subquery(step.values("escalated_at")[:1]),
+        )
+        .annotate(
+            overdue=Case(
+                When(step_due_at__lt=now, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by(F("overdue").desc(), F("step_due_at").asc(nulls_last=True), "pk")
+    )
+
+
+def credit_detail(*, pk: int) -> Credit:
+    """One credit with everything its page and its credit note show, prefetched."""
+    return (
+        Credit.objects.select_related(
+            "customer", "contract", "policy", "calculated_by", "change__requested_by"
+        )
+        .prefetch_related(
+            Prefetch(
+                "change__lines",
+                queryset=ChangeLine.objects.select_related(
+                    "contract_line__plan", "invoice_line__invoice"
+                ),
+            ),
+            Prefetch(
+                "steps",
+                queryset=ApprovalStep.objects.select_related("decided_by").order_by("order"),
+            ),
+            Prefetch(
+                "disputes",
+                queryset=Dispute.objects.select_related("raised_by", "resolved_by").order_by(
+                    "-raised_at", "-pk"
+                ),
+            ),
+        )
+        .get(pk=pk)
+    )
+
+
+@dataclass(frozen=True)
+class CalculationLine:
+    """One change line as a customer reads it, with its bundle components from the frozen quote."""
+
+    plan: str
+    basis: str
+    quantity_before: int | None
+    quantity_after: int | None
+    units_used: int | None
+    amount_paid: Decimal
+    credit: Decimal
+    explanation: str
+    invoice: str
+    components: list[dict]
+
+
+def credit_calculation(*, credit: Credit) -> list[CalculationLine]:
+    """The calculation line by line; uses the lines prefetched by `credit_detail`."""
+    frozen = {line["id"]: line for line in (credit.change.quote or {}).get("lines", [])}
+    rows = []
+    for line in credit.change.lines.all():
+        quoted = frozen.get(f"line-{line.contract_line_id}", {})
+        rows.append(
+            CalculationLine(
+                plan=line.contract_line.plan.name,
+                basis=line.basis,
+                quantity_before=line.quantity_before,
+                quantity_after=line.quantity_after,
+                units_used=line.units_used,
+                amount_paid=line.amount_paid,
+                credit=line.credit,
+                explanation=line.explanation,
+                invoice=line.invoice_line.invoice.number if line.invoice_line else "",
+                components=[
+                    {**c, "credit": Decimal(c["credit"])} for c in quoted.get("components", [])
+                ],
+            )
+        )
+    return rows
+
+
+def credit_history(*, credit: Credit) -> QuerySet:
+    return credit.history.select_related("history_user").order_by("-history_date", "-pk")
+
+
+def dispute_list() -> QuerySet[Dispute]:
+    """Every dispute: open ones first, each group by due date."""
+    return (
+        Dispute.objects.select_related("credit__customer", "credit__contract", "raised_by")
+        .annotate(
+            is_open=Case(
+                When(status=Dispute.Status.OPEN, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by(F("is_open").desc(), "due_on", "pk")
+    )
+
+
+def policy_versions() -> QuerySet[CreditPolicyVersion]:
+    return CreditPolicyVersion.objects.select_related("published_by").order_by("-number")
+
+
+# Customer portal reads. The imports sit with the section they serve so that it could be
+# appended without touching the lines above; hoist them when the file is next reorganised.
+# (dataclass, Decimal, Prefetch and the credit models come from the imports at the top.)
+from licensing.models import Contract, ContractLine  # noqa: E402
+from licensing.money import round_money  # noqa: E402
+from licensing.proration import LineQuote, ProrationError, Rules, quote  # noqa: E402
+
+from . import quoting  # noqa: E402
+from .models import ChangeRequest  # noqa: E402
+
+
+def portal_credit_list(*, base: QuerySet[Credit]) -> QuerySet[Credit]:
+    """A customer's credits (`base` from credits.access), newest first, with their list row."""
+    return base.select_related("contract", "change").order_by("-created_at", "-pk")
+
+
+def change_request_detail(*, base: QuerySet[ChangeRequest], pk: int) -> ChangeRequest:
+    return (
+        base.select_related("contract", "policy")
+        .prefetch_related(
+            Prefetch("lines", queryset=ChangeLine.objects.select_related("contract_line__plan"))
+        )
+        .get(pk=pk)
+    )
+
+
+@dataclass(frozen=True)
+class ChangeableLine:
+    """A contract line as the change form offers it: what is held on a date, how it is priced."""
+
+    contract_line: ContractLine
+    basis: str
+    quantity_now: int
+    included_units: int | None
+
+
+def changeable_lines(*, contract: Contract, on: date) -> list[ChangeableLine]:
+    lines = contract.lines.select_related("plan__bundle").prefetch_related(
+        "entitlements", "plan__bundle__items__product"
+    )
+    result = []
+    for line in lines.order_by("pk"):
+        basis = quoting.basis_of(line.plan)
+        result.append(
+            ChangeableLine(
+                contract_line=line,
+                basis=basis,
+                # The same ledger reading the engine's inputs use, so the form and quote agree.
+                quantity_now=quoting._quantity_on(contract, line, on),
+                included_units=quoting._included_units(line) if basis == "usage" else None,
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    inputs: quoting.LineInputs
+    quote: LineQuote
+
+
+@dataclass(frozen=True)
+class ChangePreview:
+    policy: CreditPolicyVersion
+    currency: str
+    lines: tuple[PreviewLine, ...]
+    total: Decimal
+    notes: tuple[str, ...]
+    # Per contract line id, the field the engine refused and why; empty when the quote stands.
+    errors: dict[int, dict[str, str]]
+
+
+def change_quote_preview(
+    *, contract: Contract, intent: str, effective_date: date, changes: list[dict]
+) -> ChangePreview:
+    """The quote `change_request_create` would freeze, computed without locking or writing.
+
+    It mirrors `services._quote_lines`: each line priced in its own billing period by the
+    policy in force on the effective date, the policy minimum applied to the sum. Lines are
+    read one at a time so that a refusal names the line it belongs to.
+    """
+    policy = credit_policy_in_force(on=effective_date)
+    engine = policy_rules(policy).engine
+    per_line = Rules(engine.termination, engine.prepaid_refundable_share)
+    lines, errors = [], {}
+    for change in changes:
+        try:
+            (inputs,) = quoting.contract_quote_inputs(
+                contract=contract, intent=intent, effective_date=effective_date, changes=[change]
+            ).lines
+            (line_quote,) = quote(inputs.request, per_line).lines
+        except ProrationError as error:
+            errors[change["contract_line"]] = {error.field: error.message}
+            continue
+        except DomainError as error:
+            errors[change["contract_line"]] = {"__all__": str(error)}
+            continue
+        lines.append(PreviewLine(inputs, line_quote))
+    currency = contract.currency
+    total = sum((line.quote.credit for line in lines), round_money(Decimal(0), currency))
+    notes: tuple[str, ...] = ()
+    if 0 < total < engine.minimum_credit:
+        notes = (f"The total is below the policy's minimum credit of {engine.minimum_credit}, "
+                 f"so none is due.",)  # fmt: skip
+        total = round_money(Decimal(0), currency)
+    return ChangePreview(policy, currency, tuple(lines), total, notes, errors)

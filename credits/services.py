@@ -161,7 +161,9 @@ def policy_publish(*, actor, policy_id: int) -> CreditPolicyVersion:
     """Freeze a draft: write its text and worked examples with the engine, tell customers."""
     if not actor.has_perm("credits.add_creditpolicyversion"):
         raise ActionForbidden("Only the financial controller publishes credit policies.")
-    policy = CreditPolicyVersion.objects.select_for_update().get(pk=policy_id)
+    policy = CreditPolicyVersion.objects.select_for_update().filter(pk=policy_id).first()
+    if policy is None:
+        raise DomainError(f"There is no credit policy version {policy_id}.")
     if policy.status != CreditPolicyVersion.Status.DRAFT:
         raise TransitionNotAllowed(f"{policy.label} is {policy.status}; only a draft publishes.")
     today = timezone.localdate()
@@ -269,7 +271,7 @@ def change_request_create(
     for spec, line_quote in zip(inputs.lines, result.lines, strict=True):
         ChangeLine.objects.create(
             change=change, contract_line=spec.contract_line, invoice_line=spec.invoice_line,
-            basis=spec.line.basis, quantity_before=spec.line.quantity_before,
+            basis=spec.line.basis, quantity_before=spec.quantity_before,
             quantity_after=spec.quantity_after, units_used=spec.line.units_used,
             amount_paid=spec.line.amount_paid, credit=line_quote.credit,
             explanation=line_quote.explanation,
@@ -359,6 +361,19 @@ def _check_decider(actor, credit: Credit, step: ApprovalStep, rules) -> None:
         raise ActionForbidden("Segregation of duties: you requested or calculated this credit.")
     if credit.steps.filter(decided_by=actor).exclude(status=ApprovalStep.Status.SENT_BACK).exists():
         raise ActionForbidden("Segregation of duties: you already decided a step of this credit.")
+
+
+def credit_decision_refusal(*, actor, credit: Credit) -> str | None:
+    """Why `actor` may not decide the credit's current step now, or None when they may.
+
+    Read-only: pages use it to offer the decision only to those the services would accept.
+    """
+    try:
+        step = _current_step(credit)
+        _check_decider(actor, credit, step, policy_rules(credit.policy))
+    except DomainError as refusal:
+        return str(refusal)
+    return None
 
 
 def _bump(credit: Credit, *, actor, reason: str) -> None:
@@ -583,7 +598,10 @@ def _mail_role(role: str, subject: str, body: str) -> None:
 @transaction.atomic
 def dispute_open(*, actor, credit_id: int, reason: str, attachment=None) -> Dispute:
     reason = _reason(reason, "dispute a credit")
-    credit = Credit.objects.select_related("policy").get(pk=credit_id)
+    # Locked, so two simultaneous disputes of one credit cannot both open.
+    credit = (
+        Credit.objects.select_for_update(of=("self",)).select_related("policy").get(pk=credit_id)
+    )
     membership = getattr(actor, "customer_membership", None)
     if membership is None or membership.customer_id != credit.customer_id:
         raise ActionForbidden("Only the customer's own users dispute a credit.")

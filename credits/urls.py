@@ -1,6 +1,21 @@
 """Finance pages, under /finance/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from .views import finance
 
 app_name = "credits"
-urlpatterns: list = []
+urlpatterns = [
+    path("", finance.queue, name="queue"),
+    path("credits/<int:pk>/", finance.credit_detail, name="credit"),
+    path("credits/<int:pk>/approve/", finance.credit_approve, name="credit-approve"),
+    path("credits/<int:pk>/reject/", finance.credit_reject, name="credit-reject"),
+    path("credits/<int:pk>/send-back/", finance.credit_send_back, name="credit-send-back"),
+    path("credits/<int:pk>/credit-note.pdf", finance.credit_note, name="credit-note"),
+    path("disputes/", finance.dispute_list, name="disputes"),
+    path("disputes/<int:pk>/resolve/", finance.dispute_resolve, name="dispute-resolve"),
+    path("disputes/<int:pk>/attachment/", finance.dispute_attachment, name="dispute-attachment"),
+    path("policies/", finance.policy_list, name="policies"),
+    path("policies/draft/", finance.policy_draft, name="policy-draft"),
+    path("policies/<int:pk>/publish/", finance.policy_publish, name="policy-publish"),
+]

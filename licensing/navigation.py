@@ -18,21 +18,40 @@ def home_url_for(user) -> str:
     return reverse("licensing:dashboard")
 
 
+FINANCE = {Role.FINANCE_ANALYST, Role.FINANCE_APPROVER, Role.FINANCIAL_CONTROLLER, "admin"}
+
+
 def navigation_for(user) -> tuple[str, list[dict]]:
     role = role_of(user)
     items: list[tuple[str, str]] = []
     if role == Role.CUSTOMER:
-        items = [("Overview", "portal:home"), ("Entitlements", "portal:entitlements")]
+        items = [
+            ("Overview", "portal:home"),
+            ("Entitlements", "portal:entitlements"),
+            ("Credits", "credits_portal:list"),
+            ("Request a change", "credits_portal:request"),
+            ("Calculator", "credits_portal:calculator"),
+            ("Credit policy", "credits_portal:policy"),
+        ]
     elif role == Role.AUDITOR:
         # The audit log is the auditor's home, so it comes first.
         items = [
             ("Audit log", "audit:events"),
             ("Dashboard", "licensing:dashboard"),
             ("Contracts", "licensing:contracts"),
+            ("Credits", "credits:queue"),
             ("API", "api-docs"),
         ]
     elif role is not None:
         items = [("Dashboard", "licensing:dashboard"), ("Contracts", "licensing:contracts")]
+        if role in FINANCE:
+            items += [
+                ("Approvals", "credits:queue"),
+                ("Disputes", "credits:disputes"),
+                ("Credit policies", "credits:policies"),
+            ]
+        else:
+            items.append(("Credits", "credits:queue"))
         if role == "admin":
             items.append(("Audit log", "audit:events"))
         items.append(("API", "api-docs"))

@@ -114,11 +114,44 @@ class LineQuote(NamedTuple):
         return render(self.explain)
 
 
+class QuoteLines(Sequence):
+    """The priced lines of a quote. Credits are computed up front; a plain seat line's
+    LineQuote is built when it is read, so a quote of 100,000 lines holds 100,000 Decimals
+    rather than 300,000 objects for the garbage collector to walk."""
+
+    __slots__ = ("_source", "_credits", "_general", "_remaining", "_days", "_currency")
+
+    def __init__(self, source, credits, general, remaining, days, currency):
+        self._source, self._credits, self._general = source, credits, general
+        self._remaining, self._days, self._currency = remaining, days, currency
+
+    def __len__(self) -> int:
+        return len(self._credits)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        priced = self._general.get(index % len(self) if index < 0 else index)
+        if priced is not None:
+            return priced
+        line, credit = self._source[index], self._credits[index]
+        paid = line.quantity_paid or line.quantity_before
+        released = line.quantity_before - line.quantity_after
+        text = (released, paid, "seats", self._remaining, self._days, line.amount_paid, credit,
+                self._currency)  # fmt: skip
+        return LineQuote(line.id, "seat", credit, ("seat", text))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None
+
+
 @dataclass(frozen=True, slots=True)
 class Quote:
     currency: str
     intent: str
-    lines: tuple[LineQuote, ...]
+    lines: Sequence[LineQuote]
     total: Decimal
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -351,34 +384,40 @@ def _future_prepaid(line: Line, request: QuoteRequest, rules: Rules) -> tuple[De
 
 def validate(request: QuoteRequest) -> None:
     """Raise ProrationError naming the first field no calculation can be made from."""
-    if request.intent not in INTENTS:
-        raise ProrationError("intent", f"Use one of {', '.join(INTENTS)}.")
-    period_of(request.period_start, request.period_end, request.effective_date)
+    _validate_request(request)
     seen = set()
     for line in request.lines:
-        if line.id in seen:
-            raise ProrationError("lines", f"Line id '{line.id}' appears twice.")
-        seen.add(line.id)
-        if line.basis not in BASES:
-            raise ProrationError("basis", f"Use one of {', '.join(BASES)}.")
-        if line.amount_paid < 0:
-            raise ProrationError("amount_paid", "An amount cannot be negative.")
-        if line.basis == "seat":
-            _check_quantities(request.intent, line.quantity_before, line.quantity_after)
-        elif line.basis == "usage":
-            if not line.included_units or line.included_units <= 0:
-                raise ProrationError("included_units", "Must be more than zero.")
-            if line.units_used is None or line.units_used < 0:
-                raise ProrationError("units_used", "Cannot be negative.")
-        else:
-            if not line.components:
-                raise ProrationError("components", "A bundle needs its components.")
-            for component in line.components:
-                if component.standalone_price < 0:
-                    raise ProrationError("standalone_price", "A price cannot be negative.")
-                _check_quantities(
-                    request.intent, component.quantity_before, component.quantity_after
-                )
+        _validate_line(request.intent, line, seen)
+
+
+def _validate_request(request: QuoteRequest) -> Period:
+    if request.intent not in INTENTS:
+        raise ProrationError("intent", f"Use one of {', '.join(INTENTS)}.")
+    return period_of(request.period_start, request.period_end, request.effective_date)
+
+
+def _validate_line(intent: str, line: Line, seen: set) -> None:
+    if line.id in seen:
+        raise ProrationError("lines", f"Line id '{line.id}' appears twice.")
+    seen.add(line.id)
+    if line.basis not in BASES:
+        raise ProrationError("basis", f"Use one of {', '.join(BASES)}.")
+    if line.amount_paid < 0:
+        raise ProrationError("amount_paid", "An amount cannot be negative.")
+    if line.basis == "seat":
+        _check_quantities(intent, line.quantity_before, line.quantity_after)
+    elif line.basis == "usage":
+        if not line.included_units or line.included_units <= 0:
+            raise ProrationError("included_units", "Must be more than zero.")
+        if line.units_used is None or line.units_used < 0:
+            raise ProrationError("units_used", "Cannot be negative.")
+    else:
+        if not line.components:
+            raise ProrationError("components", "A bundle needs its components.")
+        for component in line.components:
+            if component.standalone_price < 0:
+                raise ProrationError("standalone_price", "A price cannot be negative.")
+            _check_quantities(intent, component.quantity_before, component.quantity_after)
 
 
 def _check_quantities(intent: str, before: int | None, after: int | None) -> None:
@@ -396,40 +435,44 @@ DEFAULT_RULES = Rules()
 
 def quote(request: QuoteRequest, rules: Rules = DEFAULT_RULES) -> Quote:
     """Price a change request line by line; each line is rounded once, the total is their sum."""
-    validate(request)
-    period = period_of(request.period_start, request.period_end, request.effective_date)
+    period = _validate_request(request)
     currency, intent = request.currency, request.intent
     remaining, days = period.remaining, period.days
     unit = minor_unit(currency)
-    # Plain seat lines (the bulk of any large request) take a straight path; every other case,
-    # and every seat line with nothing to credit, goes through the general one.
-    plain_seats = remaining and not (intent == "terminate" and rules.termination == "period_end")
-    lines = []
-    for line in request.lines:
-        if (
-            plain_seats
-            and line.basis == "seat"
-            and line.quantity_after is not None
-            and not line.already_credited
-            and not line.prepaid_future_amount
-            and line.amount_paid
-            and line.quantity_after < line.quantity_before
-            and intent != "terminate"
-        ):
-            before, after = line.quantity_before, line.quantity_after
-            paid = line.quantity_paid or before
-            released = before - after
-            credit = (line.amount_paid * released / paid * remaining / days).quantize(
-                unit, rounding=ROUND_HALF_UP
-            )
-            if credit <= line.amount_paid:
-                text = (released, paid, "seats", remaining, days, line.amount_paid, credit,
-                        currency)  # fmt: skip
-                lines.append(LineQuote(line.id, "seat", credit, ("seat", text)))
-                continue
-        lines.append(_line_quote(line, request, period, rules))
-    lines = tuple(lines)
-    total = sum((line.credit for line in lines), ZERO)
+    # Plain seat lines (the bulk of any large request) take a straight path whose conditions
+    # are also its validation; every other line is validated and priced by the general path.
+    straight = bool(remaining) and intent != "terminate"
+    source = request.lines
+    credits: list[Decimal] = []
+    general: dict[int, LineQuote] = {}
+    append, seen, total = credits.append, set(), ZERO
+    for index, line in enumerate(source):
+        if straight and line.basis == "seat":
+            before, after, amount = line.quantity_before, line.quantity_after, line.amount_paid
+            if (
+                after is not None
+                and before is not None
+                and 0 <= after < before
+                and amount > 0
+                and not line.already_credited
+                and not line.prepaid_future_amount
+                and line.id not in seen
+            ):
+                paid = line.quantity_paid or before
+                credit = (amount * (before - after) / paid * remaining / days).quantize(
+                    unit, rounding=ROUND_HALF_UP
+                )
+                if credit <= amount:
+                    seen.add(line.id)
+                    append(credit)
+                    total += credit
+                    continue
+        _validate_line(intent, line, seen)
+        priced = _line_quote(line, request, period, rules)
+        general[index] = priced
+        append(priced.credit)
+        total += priced.credit
+    lines = QuoteLines(source, credits, general, remaining, days, currency)
     notes: list[str] = []
     if 0 < total < rules.minimum_credit:
         notes.append(

@@ -1,0 +1,56 @@
+"""Filters for the finance pages (and any API that lists the same things)."""
+
+import django_filters as filters
+from django import forms
+
+from licensing.models import Customer
+from licensing.roles import role_of
+
+from .models import Credit, CreditForm, Dispute
+
+
+class CreditQueueFilter(filters.FilterSet):
+    """The approval queue. `mine` needs the request: it compares the step's role with the user's."""
+
+    status = filters.ChoiceFilter(
+        choices=[(s.value, s.label) for s in (Credit.Status.PENDING, Credit.Status.SENT_BACK)],
+        empty_label="Awaiting a decision",
+    )
+    customer = filters.ModelChoiceFilter(
+        queryset=Customer.objects.order_by("name"), empty_label="Any customer"
+    )
+    form = filters.ChoiceFilter(choices=CreditForm.choices, empty_label="Any form")
+    mine = filters.BooleanFilter(
+        method="mine_to_decide", label="Mine to decide", widget=forms.CheckboxInput
+    )
+    ordering = filters.OrderingFilter(
+        fields=(
+            ("step_due_at", "due"),
+            ("amount", "amount"),
+            ("customer__name", "customer"),
+            ("contract__number", "contract"),
+            ("created_at", "requested"),
+        )
+    )
+
+    class Meta:
+        model = Credit
+        fields = ["status", "customer", "form", "mine"]
+
+    def mine_to_decide(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(step_role=role_of(self.request.user) or "")
+
+
+class DisputeFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=Dispute.Status.choices, empty_label="Any status")
+    customer = filters.ModelChoiceFilter(
+        field_name="credit__customer",
+        queryset=Customer.objects.order_by("name"),
+        empty_label="Any customer",
+    )
+
+    class Meta:
+        model = Dispute
+        fields = ["status", "customer"]

@@ -1,0 +1,173 @@
+"""State for the customer portal's credit pages, built through the services.
+
+Dates are relative to today: the change request page refuses a change that goes back in time,
+so each contract is invoiced and paid for the billing period under way.
+"""
+
+import contextlib
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from credits import services
+from credits.rules import DEFAULT_RULES
+from licensing import services as licensing_services
+from licensing.models import Entitlement, Plan
+from licensing.proration import add_months
+from tests.factories import ContractFactory, EntitlementFactory, PlanFactory, admin_actor
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def today() -> date:
+    return timezone.localdate()
+
+
+@pytest.fixture
+def period(today) -> tuple[date, date]:
+    """The monthly billing period under way: [first of this month, first of the next)."""
+    start = today.replace(day=1)
+    return start, add_months(start, 1)
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def paid_contract(customer, period, *, quantity=50, price="30.00", paid=True, plan=None):
+    """A monthly seat contract running from January to two Januaries later, invoiced for
+    the period under way (paid unless `paid=False`), with its seat pool."""
+    start = date(period[0].year, 1, 1)
+    plan = plan or PlanFactory(unit_price=Decimal(price), currency="USD")
+    contract = ContractFactory(
+        customer=customer, plan=plan, quantity=quantity, term_start=start,
+        term_end=date(start.year + 2, 1, 1),
+    )  # fmt: skip
+    line = contract.lines.get()
+    EntitlementFactory(contract=contract, contract_line=line, quantity=quantity,
+                       starts_on=start, ends_on=date(start.year + 2, 1, 1))  # fmt: skip
+    licensing_services.invoice_record(
+        actor=admin_actor(), contract=contract, number=f"INV-{contract.pk}-{period[0]:%Y%m}",
+        period_start=period[0], period_end=period[1],
+        lines=[(line, quantity, Decimal(price) * quantity)], issued_on=period[0],
+        paid_on=period[0] + timedelta(days=3) if paid else None,
+    )  # fmt: skip
+    return contract
+
+
+@pytest.fixture
+def seat_contract(customer_a, period):
+    """50 seats at USD 30 a month; this month invoiced at USD 1,500.00 and paid."""
+    return paid_contract(customer_a, period)
+
+
+@pytest.fixture
+def their_contract(customer_b, period):
+    return paid_contract(customer_b, period)
+
+
+@pytest.fixture
+def mixed_contract(customer_a, period):
+    """A seat line and a per-unit API commitment (1,000,000 calls, USD 1,000.00), both paid."""
+    start = date(period[0].year, 1, 1)
+    end = date(start.year + 2, 1, 1)
+    seats = PlanFactory(unit_price=Decimal("30.00"), currency="USD", name="Atlas seats")
+    calls = PlanFactory(
+        unit_price=Decimal("1000.00"), currency="USD", name="Cobalt 1M calls",
+        pricing_model=Plan.PricingModel.PER_UNIT, unit_label="million calls",
+    )  # fmt: skip
+    actor = admin_actor()
+    contract = licensing_services.contract_create(
+        actor=actor, customer=customer_a, number="C-MIX-1", term_start=start, term_end=end,
+        lines=[licensing_services.LineSpec(plan=seats, quantity=20),
+               licensing_services.LineSpec(plan=calls, quantity=1)],
+    )  # fmt: skip
+    contract = licensing_services.contract_transition(
+        actor=actor, contract_id=contract.pk, transition="activate", reason="Signed"
+    )
+    seat_line, call_line = contract.lines.order_by("pk")
+    EntitlementFactory(contract=contract, contract_line=seat_line, quantity=20,
+                       starts_on=start, ends_on=end)  # fmt: skip
+    EntitlementFactory(contract=contract, contract_line=call_line, quantity=1_000_000,
+                       kind=Entitlement.Kind.API_QUOTA, unit="calls", starts_on=start,
+                       ends_on=end)  # fmt: skip
+    licensing_services.invoice_record(
+        actor=actor, contract=contract, number="INV-MIX-1", period_start=period[0],
+        period_end=period[1],
+        lines=[(seat_line, 20, Decimal("600.00")), (call_line, 1, Decimal("1000.00"))],
+        issued_on=period[0], paid_on=period[0],
+    )  # fmt: skip
+    return contract
+
+
+def downgrade(actor, contract, quantity_after, *, effective, form="credit_note"):
+    return services.change_request_create(
+        actor=actor, contract_id=contract.pk, intent="downgrade", effective_date=effective,
+        lines=[{"contract_line": contract.lines.get().pk, "quantity_after": quantity_after}],
+        form=form,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def pending_credit(customer_user, seat_contract, period):
+    """50 → 40 seats from the period's first day: USD 300.00, awaiting the analyst."""
+    return downgrade(customer_user, seat_contract, 40, effective=period[0]).credit
+
+
+@pytest.fixture
+def issued_credit(pending_credit, analyst):
+    return services.credit_approve(actor=analyst, credit_id=pending_credit.pk, reason="Checked")
+
+
+@pytest.fixture
+def their_issued_credit(other_customer_user, their_contract, analyst, period):
+    credit = downgrade(other_customer_user, their_contract, 40, effective=period[0]).credit
+    return services.credit_approve(actor=analyst, credit_id=credit.pk, reason="Checked")
+
+
+def publish_policy(controller, *, effective_from: date, summary: str, **rules):
+    draft = services.policy_create_draft(
+        actor=controller, rules={**DEFAULT_RULES, **rules}, title="Credit policy",
+        introduction="Clearer words.", effective_from=effective_from, change_summary=summary,
+    )  # fmt: skip
+    return services.policy_publish(actor=controller, policy_id=draft.pk)
+
+
+@pytest.fixture
+def browser_page(live_server, monkeypatch):
+    """A signed-out Chromium page on the live server (see tests/browser for the house fixture)."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-US",
+            accept_downloads=True,
+        )  # fmt: skip
+        context.set_default_timeout(15_000)
+        try:
+            yield context.new_page()
+        finally:
+            with contextlib.suppress(Exception):
+                context.close()
+                browser.close()
+            # The ORM opened a connection in Playwright's context; PostgreSQL would refuse to
+            # drop the test database while it stays open.
+            connections.close_all()
