@@ -10,10 +10,20 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from licensing import services as licensing_services
 from licensing.errors import DomainError
 from licensing.models import Contract, ContractLine, Entitlement, InvoiceLine, Plan
-from licensing.proration import Component, Line, QuoteRequest, billing_period
+from licensing.money import round_money
+from licensing.proration import (
+    Component,
+    Line,
+    LineQuote,
+    ProrationError,
+    Quote,
+    QuoteRequest,
+    Rules,
+    billing_period,
+    quote,
+)
 from licensing.selectors import contract_holdings_on
 
 from .models import ChangeLine, Credit
@@ -43,7 +53,7 @@ def basis_of(plan: Plan) -> str:
     return "usage" if plan.pricing_model == Plan.PricingModel.PER_UNIT else "seat"
 
 
-def _quantity_on(contract: Contract, line: ContractLine, on: date) -> int:
+def quantity_on(contract: Contract, line: ContractLine, on: date) -> int:
     seat_pools = [
         e.pk
         for e in line.entitlements.all()
@@ -58,7 +68,7 @@ def _quantity_on(contract: Contract, line: ContractLine, on: date) -> int:
     return sum(seats) if seats else line.quantity
 
 
-def _included_units(line: ContractLine) -> int:
+def included_units(line: ContractLine) -> int:
     quotas = [e.quantity for e in line.entitlements.all() if e.kind == Entitlement.Kind.API_QUOTA]
     return sum(quotas) if quotas else line.quantity
 
@@ -109,12 +119,19 @@ def _line_inputs(contract, contract_line, intent, effective, change, lock) -> Li
         paid = invoice_line.amount if invoice_line.invoice.is_paid else Decimal(0)
         quantity_paid = invoice_line.quantity
     else:
-        start, end = billing_period(contract.billing_anchor, plan.billing_cycle, effective)
+        try:
+            start, end = billing_period(contract.billing_anchor, plan.billing_cycle, effective)
+        except ProrationError as error:
+            raise DomainError(error.message) from None
         paid, quantity_paid = Decimal(0), contract_line.quantity
     future = InvoiceLine.objects.filter(
         contract_line=contract_line, invoice__period_start__gte=end, invoice__paid_on__isnull=False
     ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
-    before = _quantity_on(contract, contract_line, effective)
+    before = quantity_on(contract, contract_line, effective)
+    if before <= 0:
+        raise DomainError(
+            f"{contract_line.plan.name} holds nothing on {effective:%-d %b %Y}: nothing to release."
+        )
     if intent == "terminate" and change.get("quantity_after") not in (None, 0):
         raise DomainError("A termination releases everything: leave the quantity after at 0.")
     after = 0 if intent == "terminate" else change.get("quantity_after")
@@ -134,17 +151,39 @@ def _line_inputs(contract, contract_line, intent, effective, change, lock) -> Li
     elif basis == "usage":
         if change.get("units_used") is None:
             raise DomainError("Give the units used so far for a usage line.")
-        line = Line(**common, included_units=_included_units(contract_line),
+        line = Line(**common, included_units=included_units(contract_line),
                     units_used=change["units_used"])  # fmt: skip
     else:
         items = list(plan.bundle.items.all())
         line = Line(**common, components=tuple(
             Component(item.product.sku, item.standalone_price, item.quantity * before,
-                      None if after is None else item.quantity * after)
+                      None if after is None else item.quantity * after,
+                      quantity_paid=item.quantity * max(quantity_paid, before))
             for item in items
         ))  # fmt: skip
     request = QuoteRequest(contract.currency, intent, start, end, effective, (line,))
     return LineInputs(contract_line, invoice_line, line, before, after, request)
+
+
+def price_line(spec: LineInputs, engine: Rules) -> LineQuote:
+    """One line in its own billing period; the policy minimum is for the whole request."""
+    per_line = Rules(engine.termination, engine.prepaid_refundable_share)
+    try:
+        (line_quote,) = quote(spec.request, per_line).lines
+    except ProrationError as error:
+        raise DomainError(f"{error.field}: {error.message}") from None
+    return line_quote
+
+
+def total_quote(lines: list[LineQuote], engine: Rules, currency: str, intent: str) -> Quote:
+    """Sum priced lines into the request's quote, applying the policy's minimum credit."""
+    total = sum((line.credit for line in lines), round_money(Decimal(0), currency))
+    notes: tuple[str, ...] = ()
+    if 0 < total < engine.minimum_credit:
+        notes = (f"The total is below the policy's minimum credit of {engine.minimum_credit}, "
+                 f"so none is due.",)  # fmt: skip
+        total = round_money(Decimal(0), currency)
+    return Quote(currency, intent, tuple(lines), total, notes)
 
 
 def check_paid_ceiling(*, credit: Credit) -> None:
@@ -168,53 +207,3 @@ def check_paid_ceiling(*, credit: Credit) -> None:
                 f"Issuing {credit} would credit more than was paid for invoice "
                 f"{invoice_line.invoice.number}; reject it and request again."
             )
-
-
-def apply_change_to_entitlements(*, actor, credit: Credit, reason: str) -> None:
-    """Carry out the change the customer asked for, and the form's effect, via licensing."""
-    system = licensing_services.system_actor()
-    change = credit.change
-    for change_line in change.lines.select_related("contract_line"):
-        entitlements = list(
-            Entitlement.objects.filter(contract_line=change_line.contract_line)
-            .exclude(state__in=[Entitlement.State.REVOKED, Entitlement.State.EXPIRED])
-            .order_by("pk")
-        )
-        seat_pools = [e for e in entitlements if e.kind == Entitlement.Kind.SEAT_POOL]
-        if change.intent == "downgrade" and change_line.quantity_after is not None:
-            for pool in seat_pools[:1]:
-                licensing_services.entitlement_change_quantity(
-                    actor=system, entitlement_id=pool.pk, quantity=change_line.quantity_after,
-                    reason=reason, effective_date=max(change.effective_date, _last(pool)),
-                )  # fmt: skip
-        elif change.intent in ("pause", "terminate"):
-            transition = "suspend" if change.intent == "pause" else "start_grace"
-            for entitlement in entitlements:
-                if entitlement.state in (Entitlement.State.ACTIVE, Entitlement.State.RESTORED):
-                    licensing_services.entitlement_transition(
-                        actor=system, entitlement_id=entitlement.pk, transition=transition,
-                        reason=reason,
-                    )  # fmt: skip
-        if credit.form == "service_extension" and change_line.credit > 0:
-            days = _equivalent_days(change_line)
-            for entitlement in entitlements:
-                if days:
-                    licensing_services.entitlement_extend(
-                        actor=system, entitlement_id=entitlement.pk, days=days, reason=reason
-                    )
-
-
-def _last(entitlement: Entitlement) -> date:
-    last = entitlement.ledger.order_by("-effective_date").values_list("effective_date", flat=True)
-    return last.first() or entitlement.starts_on
-
-
-def _equivalent_days(change_line: ChangeLine) -> int:
-    """Days of service the credit buys at the line's daily price for what remains."""
-    line = change_line.contract_line
-    remaining = change_line.quantity_after if change_line.quantity_after else line.quantity
-    months = {"monthly": 1, "quarterly": 3, "annual": 12}[line.plan.billing_cycle]
-    daily = line.unit_price * remaining * 12 / months / 365
-    if daily <= 0:
-        return 0
-    return int(change_line.credit / daily)

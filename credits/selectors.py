@@ -181,8 +181,7 @@ def policy_versions() -> QuerySet[CreditPolicyVersion]:
 # appended without touching the lines above; hoist them when the file is next reorganised.
 # (dataclass, Decimal, Prefetch and the credit models come from the imports at the top.)
 from licensing.models import Contract, ContractLine  # noqa: E402
-from licensing.money import round_money  # noqa: E402
-from licensing.proration import LineQuote, ProrationError, Rules, quote  # noqa: E402
+from licensing.proration import LineQuote  # noqa: E402
 
 from . import quoting  # noqa: E402
 from .models import ChangeRequest  # noqa: E402
@@ -225,8 +224,8 @@ def changeable_lines(*, contract: Contract, on: date) -> list[ChangeableLine]:
                 contract_line=line,
                 basis=basis,
                 # The same ledger reading the engine's inputs use, so the form and quote agree.
-                quantity_now=quoting._quantity_on(contract, line, on),
-                included_units=quoting._included_units(line) if basis == "usage" else None,
+                quantity_now=quoting.quantity_on(contract, line, on),
+                included_units=quoting.included_units(line) if basis == "usage" else None,
             )
         )
     return result
@@ -254,32 +253,23 @@ def change_quote_preview(
 ) -> ChangePreview:
     """The quote `change_request_create` would freeze, computed without locking or writing.
 
-    It mirrors `services._quote_lines`: each line priced in its own billing period by the
-    policy in force on the effective date, the policy minimum applied to the sum. Lines are
-    read one at a time so that a refusal names the line it belongs to.
+    The same pricing as `services.change_request_create` (quoting.price_line and
+    quoting.total_quote). Lines are read one at a time so that a refusal names its line.
     """
     policy = credit_policy_in_force(on=effective_date)
     engine = policy_rules(policy).engine
-    per_line = Rules(engine.termination, engine.prepaid_refundable_share)
     lines, errors = [], {}
     for change in changes:
         try:
             (inputs,) = quoting.contract_quote_inputs(
                 contract=contract, intent=intent, effective_date=effective_date, changes=[change]
             ).lines
-            (line_quote,) = quote(inputs.request, per_line).lines
-        except ProrationError as error:
-            errors[change["contract_line"]] = {error.field: error.message}
-            continue
+            line_quote = quoting.price_line(inputs, engine)
         except DomainError as error:
             errors[change["contract_line"]] = {"__all__": str(error)}
             continue
         lines.append(PreviewLine(inputs, line_quote))
     currency = contract.currency
-    total = sum((line.quote.credit for line in lines), round_money(Decimal(0), currency))
-    notes: tuple[str, ...] = ()
-    if 0 < total < engine.minimum_credit:
-        notes = (f"The total is below the policy's minimum credit of {engine.minimum_credit}, "
-                 f"so none is due.",)  # fmt: skip
-        total = round_money(Decimal(0), currency)
+    result = quoting.total_quote([line.quote for line in lines], engine, currency, intent)
+    total, notes = result.total, result.notes
     return ChangePreview(policy, currency, tuple(lines), total, notes, errors)

@@ -1,7 +1,6 @@
 """Every write in credits: policies, change requests, the approval chain, issue and disputes."""
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -13,15 +12,13 @@ from django_fsm import can_proceed
 from audit.services import audit_record
 from licensing import services as licensing_services
 from licensing.errors import ActionForbidden, ConflictError, DomainError, TransitionNotAllowed
-from licensing.models import Contract, Customer
-from licensing.money import round_money
+from licensing.models import Contract, ContractLine, Customer, Entitlement
 from licensing.proration import (
     Component,
     Line,
     ProrationError,
     Quote,
     QuoteRequest,
-    Rules,
     declining_schedule,
     money_text,
     quote,
@@ -254,12 +251,19 @@ def change_request_create(
         raise DomainError(f"Policy {policy.label} does not offer {CreditForm(form).label}.")
     if not lines:
         raise DomainError("Choose at least one contract line.")
+    if not contract.term_start <= effective_date < contract.term_end:
+        raise DomainError(
+            f"The effective date must fall within the contract's term, "
+            f"{contract.term_start:%-d %b %Y} to {contract.term_end:%-d %b %Y}."
+        )
+    _refuse_overlapping(contract, lines)
     # Lock the paid invoice lines so two overlapping requests cannot both spend one payment.
     inputs = quoting.contract_quote_inputs(
         contract=contract, intent=intent, effective_date=effective_date, changes=lines,
         lock=True,
     )  # fmt: skip
-    result = _quote_lines(inputs, rules.engine, contract.currency, intent)
+    priced = [quoting.price_line(spec, rules.engine) for spec in inputs.lines]
+    result = quoting.total_quote(priced, rules.engine, contract.currency, intent)
     quote_data = _quote_dict(result, policy)
     change = ChangeRequest(
         contract=contract, customer=contract.customer, intent=intent,
@@ -282,25 +286,34 @@ def change_request_create(
                        "effective_date": effective_date, "total": result.total})  # fmt: skip
     if result.total > 0:
         _open_credit(actor=actor, change=change, form=form, rules=rules)
+    else:
+        # Nothing to approve: the change itself is carried out now.
+        _carry_out_change(change=change, form=None, reason=f"{intent} requested; no credit due")
     return change
 
 
-def _quote_lines(inputs, engine: Rules, currency: str, intent: str) -> Quote:
-    """Each line is priced in its own billing period; the policy minimum applies to the sum."""
-    per_line = Rules(engine.termination, engine.prepaid_refundable_share)
-    lines = []
-    try:
-        for spec in inputs.lines:
-            lines.extend(quote(spec.request, per_line).lines)
-    except ProrationError as error:
-        raise DomainError(f"{error.field}: {error.message}") from None
-    total = sum((line.credit for line in lines), round_money(Decimal(0), currency))
-    notes = ()
-    if 0 < total < engine.minimum_credit:
-        notes = (f"The total is below the policy's minimum credit of {engine.minimum_credit}, "
-                 f"so none is due.",)  # fmt: skip
-        total = round_money(Decimal(0), currency)
-    return Quote(currency, intent, tuple(lines), total, notes)
+def _refuse_overlapping(contract: Contract, lines: list[dict]) -> None:
+    """One open change per contract line: a second would release the same seats twice.
+
+    The lines are locked in primary-key order, so simultaneous requests queue here and the
+    later one sees the earlier one's credit.
+    """
+    ids = sorted({line.get("contract_line") for line in lines if line.get("contract_line")})
+    list(ContractLine.objects.select_for_update().filter(contract=contract, pk__in=ids)
+         .order_by("pk"))  # fmt: skip
+    open_credit = (
+        Credit.objects.filter(
+            change__lines__contract_line_id__in=ids,
+            status__in=[Credit.Status.PENDING, Credit.Status.SENT_BACK, Credit.Status.APPROVED],
+        )
+        .order_by("pk")
+        .first()
+    )
+    if open_credit is not None:
+        raise DomainError(
+            f"This line already has a change awaiting a decision (credit request "
+            f"{open_credit.pk}); wait for it, or ask finance to send it back."
+        )
 
 
 def _open_credit(*, actor, change: ChangeRequest, form: str, rules) -> Credit:
@@ -458,7 +471,7 @@ def _apply_form(*, actor, credit: Credit) -> None:
         customer=credit.customer, credit=credit, kind=kinds[credit.form], amount=credit.amount,
         currency=credit.currency, description=description,
     )  # fmt: skip
-    quoting.apply_change_to_entitlements(actor=actor, credit=credit, reason=reason)
+    _carry_out_change(change=change, form=credit.form, reason=reason)
 
 
 def _tell_customer_issued(credit_id: int) -> None:
@@ -646,3 +659,53 @@ def dispute_resolve(*, actor, dispute_id: int, upheld: bool, resolution: str) ->
                  object_id=dispute.pk, reason=resolution,
                  policy_version=dispute.credit.policy.label)  # fmt: skip
     return dispute
+
+
+def _carry_out_change(*, change: ChangeRequest, form: str | None, reason: str) -> None:
+    """Carry out the change the customer asked for, and the credit form's effect, through the
+    licensing services (so the ledger, history and audit chain record it)."""
+    system = licensing_services.system_actor()
+    for change_line in change.lines.select_related("contract_line"):
+        entitlements = list(
+            Entitlement.objects.filter(contract_line=change_line.contract_line)
+            .exclude(state__in=[Entitlement.State.REVOKED, Entitlement.State.EXPIRED])
+            .order_by("pk")
+        )
+        seat_pools = [e for e in entitlements if e.kind == Entitlement.Kind.SEAT_POOL]
+        if change.intent == "downgrade" and change_line.quantity_after is not None:
+            for pool in seat_pools[:1]:
+                licensing_services.entitlement_change_quantity(
+                    actor=system, entitlement_id=pool.pk, quantity=change_line.quantity_after,
+                    reason=reason, effective_date=max(change.effective_date, _last(pool)),
+                )  # fmt: skip
+        elif change.intent in ("pause", "terminate"):
+            transition = "suspend" if change.intent == "pause" else "start_grace"
+            for entitlement in entitlements:
+                if entitlement.state in (Entitlement.State.ACTIVE, Entitlement.State.RESTORED):
+                    licensing_services.entitlement_transition(
+                        actor=system, entitlement_id=entitlement.pk, transition=transition,
+                        reason=reason,
+                    )  # fmt: skip
+        if form == CreditForm.SERVICE_EXTENSION and change_line.credit > 0:
+            days = _equivalent_days(change_line)
+            for entitlement in entitlements:
+                if days:
+                    licensing_services.entitlement_extend(
+                        actor=system, entitlement_id=entitlement.pk, days=days, reason=reason
+                    )
+
+
+def _last(entitlement: Entitlement) -> date:
+    last = entitlement.ledger.order_by("-effective_date").values_list("effective_date", flat=True)
+    return last.first() or entitlement.starts_on
+
+
+def _equivalent_days(change_line: ChangeLine) -> int:
+    """Days of service the credit buys at the line's daily price for what remains."""
+    line = change_line.contract_line
+    remaining = change_line.quantity_after if change_line.quantity_after else line.quantity
+    months = {"monthly": 1, "quarterly": 3, "annual": 12}[line.plan.billing_cycle]
+    daily = line.unit_price * remaining * 12 / months / 365
+    if daily <= 0:
+        return 0
+    return int(change_line.credit / daily)

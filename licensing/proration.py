@@ -35,6 +35,8 @@ class Component:
     standalone_price: Decimal
     quantity_before: int
     quantity_after: int | None = None
+    # The quantity the payment bought, when earlier changes already released some of it.
+    quantity_paid: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +275,8 @@ def _line_current(line: Line, request: QuoteRequest, period: Period) -> LineQuot
 
 def _bundle_current(line: Line, request: QuoteRequest, period: Period) -> LineQuote:
     currency = request.currency
-    weights = [c.standalone_price * c.quantity_before for c in line.components]
+    # Allocated by what was paid for, so a second downgrade in one period splits as the first.
+    weights = [c.standalone_price * (c.quantity_paid or c.quantity_before) for c in line.components]
     total_weight = sum(weights, ZERO)
     if total_weight == 0:
         raise ProrationError("components", "A bundle needs a component with a price.")
@@ -283,8 +286,8 @@ def _bundle_current(line: Line, request: QuoteRequest, period: Period) -> LineQu
         after = _quantity_after(request.intent, component.quantity_after, "quantity_after")
         credit, text = _seat_credit(
             amount=allocated, before=component.quantity_before, after=after,
-            paid=component.quantity_before, remaining=period.remaining, days=period.days,
-            currency=currency, noun="units",
+            paid=component.quantity_paid or component.quantity_before,
+            remaining=period.remaining, days=period.days, currency=currency, noun="units",
         )  # fmt: skip
 
         def explain(component=component, allocated=allocated, text=text) -> str:
@@ -359,12 +362,14 @@ def _future_prepaid(line: Line, request: QuoteRequest, rules: Rules) -> tuple[De
         released = Decimal(before - after) / Decimal(paid)
         label = f"{before - after}/{paid} of it released"
     elif line.basis == "bundle":
-        weights = [c.standalone_price * c.quantity_before for c in line.components]
+        weights = [
+            c.standalone_price * (c.quantity_paid or c.quantity_before) for c in line.components
+        ]
         freed = sum(
             (
                 weight * (c.quantity_before - _quantity_after(request.intent, c.quantity_after,
                                                               "quantity_after"))
-                / c.quantity_before
+                / (c.quantity_paid or c.quantity_before)
                 for c, weight in zip(line.components, weights, strict=True)
             ),
             ZERO,

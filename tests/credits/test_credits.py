@@ -88,15 +88,28 @@ def test_successive_downgrades_add_up_to_one_combined(customer_user, analyst, se
     assert first.amount + second.total == Decimal("464.52")
 
 
-def test_overlapping_requests_cannot_together_exceed_what_was_paid(customer_user, manager,
-                                                                  seat_contract):  # fmt: skip
+def test_a_second_request_waits_for_the_first_to_be_decided(customer_user, manager,
+                                                            seat_contract):  # fmt: skip
+    first = downgrade(customer_user, seat_contract, 20)
+
+    with pytest.raises(DomainError, match="awaiting a decision"):
+        downgrade(manager, seat_contract, 10)
+
+    assert first.credit.status == Credit.Status.PENDING
+
+
+def test_what_was_released_and_credited_cannot_be_released_again(
+    customer_user, manager, analyst, seat_contract
+):
     first = downgrade(customer_user, seat_contract, 0, effective=date(2026, 3, 1))
-    second = downgrade(manager, seat_contract, 0, effective=date(2026, 3, 1))
+    services.credit_approve(actor=analyst, credit_id=first.credit.pk)
+    services.credit_approve(actor=UserFactory(username="jo", role=Role.FINANCE_APPROVER),
+                            credit_id=first.credit.pk)  # fmt: skip
+
+    with pytest.raises(DomainError, match="nothing to release"):
+        downgrade(manager, seat_contract, 0, effective=date(2026, 3, 1))
 
     assert first.total == Decimal("1500.00")
-    assert second.total == Decimal("0.00")
-    assert "capped" in second.quote["lines"][0]["explanation"]
-    assert not hasattr(second, "credit") or second.credit is None
 
 
 @pytest.mark.parametrize(

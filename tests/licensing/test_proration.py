@@ -294,3 +294,23 @@ def test_the_straight_seat_path_agrees_with_the_general_one(cents, before, data,
     general = _line_quote(line, request, period_of(*period), DEFAULT_RULES)
 
     assert (fast.credit, fast.explanation) == (general.credit, general.explanation)
+
+
+@given(cents=amounts, data=st.data(), period=periods())
+def test_two_bundle_downgrades_on_one_date_equal_one_combined(cents, data, period):
+    amount = _in_minor_units(cents, "USD")
+    editors = data.draw(st.integers(2, 60))
+    middle = data.draw(st.integers(1, editors - 1))
+    final = data.draw(st.integers(0, middle))
+
+    def bundle(before, after, credited=D(0)):
+        return Line("b", "bundle", amount, already_credited=credited, components=(
+            Component("editor", D("20.00"), before, after, quantity_paid=editors),
+            Component("viewer", D("5.00"), 40, 40, quantity_paid=40),
+        ))  # fmt: skip
+
+    first = one(bundle(editors, middle), *period)
+    second = one(bundle(middle, final, first), *period)
+    combined = one(bundle(editors, final), *period)
+
+    assert abs((first + second) - combined) <= D("0.01")
