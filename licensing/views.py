@@ -148,6 +148,9 @@ def _contract_context(request, contract: Contract) -> dict:
         "contract": contract,
         "entitlements": entitlements,
         "contract_actions": _allowed(contract, services.CONTRACT_TRANSITIONS, request.user),
+        # Account managers and analysts ask for a change on the customer's behalf.
+        "may_request_change": contract.status == Contract.Status.ACTIVE
+        and role_of(request.user) in (Role.ACCOUNT_MANAGER, Role.FINANCE_ANALYST, "admin"),
         "activity": activity,
         "activity_truncated": len(activity) >= ACTIVITY_ROWS,
         "totals": selectors.contract_line_totals(contract=contract),

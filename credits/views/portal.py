@@ -27,6 +27,7 @@ from licensing import access
 from licensing.models import Contract
 from licensing.money import currency_choices
 from licensing.proration import BASES, INTENTS
+from licensing.roles import Role, role_of
 
 from .. import access as credit_access
 from .. import selectors, services
@@ -57,6 +58,15 @@ def _customer_only(user):
     if customer is None:
         raise PermissionDenied("The portal is for customer users.")
     return customer
+
+
+REQUESTERS = {Role.CUSTOMER, Role.ACCOUNT_MANAGER, Role.FINANCE_ANALYST, "admin"}
+
+
+def _may_request_changes(user) -> None:
+    # Customers ask for themselves; account managers and analysts ask on a customer's behalf.
+    if role_of(user) not in REQUESTERS:
+        raise PermissionDenied("Your role may not request contract changes.")
 
 
 def _own_credit(user, pk) -> Credit:
@@ -403,7 +413,7 @@ def _changeable_contracts(user):
 
 @login_required
 def change_request(request):
-    _customer_only(request.user)
+    _may_request_changes(request.user)
     contract_id = request.POST.get("contract") or request.GET.get("contract")
     if not contract_id:
         contracts = list(_changeable_contracts(request.user))
@@ -459,6 +469,13 @@ def change_request(request):
         form=data["credit_form"], note=data["note"],
     )  # fmt: skip
     credit = getattr(change, "credit", None)
+    if role_of(request.user) != Role.CUSTOMER:
+        # On a customer's behalf: back to the back office's own pages.
+        if credit is None:
+            messages.success(request, "The change is recorded and carried out; no credit is due.")
+            return redirect(contract.get_absolute_url())
+        messages.success(request, f"Recorded on the customer's behalf: {credit} awaits approval.")
+        return redirect("credits:credit", pk=credit.pk)
     if credit is None:
         return redirect("credits_portal:request-done", pk=change.pk)
     messages.success(

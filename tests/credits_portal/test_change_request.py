@@ -322,3 +322,38 @@ def test_the_page_warns_of_a_request_on_the_contract_still_awaiting_a_decision(
 
     assert "A request on this contract is still awaiting a decision" in body
     assert reverse("credits_portal:credit", args=[pending_credit.pk]) in body
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("manager", 200), ("analyst", 200), ("approver", 403), ("auditor", 403)],
+    indirect=["persona"],
+)
+def test_staff_who_may_request_open_the_form_for_a_customers_contract(
+    client, persona, status, seat_contract
+):
+    client.force_login(persona)
+
+    response = client.get(f"/portal/credits/request/?contract={seat_contract.pk}")
+
+    assert response.status_code == status
+
+
+def test_an_account_manager_requests_on_the_customers_behalf(client, manager, seat_contract,
+                                                            today):  # fmt: skip
+    from credits.models import ChangeRequest
+
+    client.force_login(manager)
+    line = seat_contract.lines.get()
+    data = {"contract": seat_contract.pk, "intent": "downgrade", "effective_date": today,
+            "credit_form": "credit_note", f"line_{line.pk}_quantity_after": 20}  # fmt: skip
+    preview = client.post("/portal/credits/request/", {**data, "action": "quote"})
+    total = preview.context["preview"].total
+
+    response = client.post("/portal/credits/request/",
+                           {**data, "action": "request", "expected_total": str(total)})  # fmt: skip
+
+    change = ChangeRequest.objects.get()
+    assert change.requested_by == manager
+    assert response.status_code == 302
+    assert response.url == f"/finance/credits/{change.credit.pk}/"
