@@ -91,7 +91,8 @@ def render_policy(rules: CreditRules, *, title: str, introduction: str) -> tuple
     """Return (text, examples) for a version; called when it is published."""
     examples = _examples(rules)
     forms = [label for value, label in CreditForm.choices if value in rules.allowed_forms]
-    intents = ", ".join(INTENT_WORDS[i] for i in rules.eligible_intents)
+    words = [f"a {INTENT_WORDS[i]}" for i in rules.eligible_intents]
+    intents = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
     steps = "; ".join(
         f"{ROLE_WORDS.get(s.role, s.role)} from {s.threshold:,} in the contract's currency"
         for s in rules.approval_steps
@@ -112,7 +113,7 @@ def render_policy(rules: CreditRules, *, title: str, introduction: str) -> tuple
         f"# {title}",
         introduction.strip(),
         "## Who can receive a credit",
-        f"Credits are given for a {intents} of a paid subscription"
+        f"Credits are given for {intents} of a paid subscription"
         + (
             f", when the total reaches {rules.minimum_credit:,} in the contract's currency."
             if rules.minimum_credit
