@@ -119,6 +119,41 @@ def _grace_end(entitlement: Entitlement, policy: PolicyVersion, on: date) -> dat
     return on + timedelta(days=days)
 
 
+def _record_change(
+    entitlement: Entitlement,
+    *,
+    actor,
+    reason: str,
+    policy: PolicyVersion,
+    action: str,
+    audit_action: str,
+    effective: date,
+    delta: int,
+    data: dict,
+) -> None:
+    """The ledger entry and the audit event that every change to an entitlement writes."""
+    LedgerEntry.objects.create(
+        entitlement=entitlement,
+        contract_id=entitlement.contract_id,
+        effective_date=effective,
+        quantity_delta=delta,
+        state_after=entitlement.state,
+        action=action,
+        actor=actor,
+        reason=reason,
+        policy_version=policy.label,
+    )
+    audit_record(
+        actor=actor,
+        action=audit_action,
+        object_type="licensing.entitlement",
+        object_id=entitlement.pk,
+        reason=reason,
+        policy_version=policy.label,
+        data=data,
+    )
+
+
 @transaction.atomic
 def entitlement_transition(
     *,
@@ -159,24 +194,15 @@ def entitlement_transition(
         raise ConflictError(f"Entitlement {entitlement.pk} changed while you worked.") from None
 
     delta = _quantity_delta(entitlement, was_holding)
-    LedgerEntry.objects.create(
-        entitlement=entitlement,
-        contract_id=entitlement.contract_id,
-        effective_date=effective,
-        quantity_delta=delta,
-        state_after=entitlement.state,
+    _record_change(
+        entitlement,
+        actor=actor,
+        reason=reason,
+        policy=policy,
         action=transition,
-        actor=actor,
-        reason=reason,
-        policy_version=policy.label,
-    )
-    audit_record(
-        actor=actor,
-        action=f"entitlement.{transition}",
-        object_type="licensing.entitlement",
-        object_id=entitlement.pk,
-        reason=reason,
-        policy_version=policy.label,
+        audit_action=f"entitlement.{transition}",
+        effective=effective,
+        delta=delta,
         data={
             "from": before,
             "to": entitlement.state,
@@ -455,24 +481,15 @@ def entitlement_create(
     entitlement.save()
     if enforced_by:
         entitlement.enforced_by.set(enforced_by)
-    LedgerEntry.objects.create(
-        entitlement=entitlement,
-        contract=contract,
-        effective_date=effective,
-        quantity_delta=0,
-        state_after=entitlement.state,
+    _record_change(
+        entitlement,
+        actor=actor,
+        reason=reason,
+        policy=policy,
         action="grant",
-        actor=actor,
-        reason=reason,
-        policy_version=policy.label,
-    )
-    audit_record(
-        actor=actor,
-        action="entitlement.create",
-        object_type="licensing.entitlement",
-        object_id=entitlement.pk,
-        reason=reason,
-        policy_version=policy.label,
+        audit_action="entitlement.create",
+        effective=effective,
+        delta=0,
         data={
             "contract": contract.pk,
             "kind": kind,
@@ -503,24 +520,15 @@ def entitlement_change_quantity(
     entitlement.version += 1
     _stamp(entitlement, actor=actor, reason=reason)
     entitlement.save(update_fields=["quantity", "version"])
-    LedgerEntry.objects.create(
-        entitlement=entitlement,
-        contract_id=entitlement.contract_id,
-        effective_date=effective,
-        quantity_delta=delta,
-        state_after=entitlement.state,
+    _record_change(
+        entitlement,
+        actor=actor,
+        reason=reason,
+        policy=policy,
         action="adjust",
-        actor=actor,
-        reason=reason,
-        policy_version=policy.label,
-    )
-    audit_record(
-        actor=actor,
-        action="entitlement.adjust",
-        object_type="licensing.entitlement",
-        object_id=entitlement.pk,
-        reason=reason,
-        policy_version=policy.label,
+        audit_action="entitlement.adjust",
+        effective=effective,
+        delta=delta,
         data={"from": before, "to": quantity, "quantity_delta": delta},
     )
     return entitlement
@@ -649,24 +657,15 @@ def entitlement_extend(*, actor, entitlement_id: int, days: int, reason: str) ->
     entitlement.version += 1
     _stamp(entitlement, actor=actor, reason=reason)
     entitlement.save(update_fields=["ends_on", "version"])
-    LedgerEntry.objects.create(
-        entitlement=entitlement,
-        contract_id=entitlement.contract_id,
-        effective_date=effective,
-        quantity_delta=0,
-        state_after=entitlement.state,
+    _record_change(
+        entitlement,
+        actor=actor,
+        reason=reason,
+        policy=policy,
         action="extend",
-        actor=actor,
-        reason=reason,
-        policy_version=policy.label,
-    )
-    audit_record(
-        actor=actor,
-        action="entitlement.extend",
-        object_type="licensing.entitlement",
-        object_id=entitlement.pk,
-        reason=reason,
-        policy_version=policy.label,
+        audit_action="entitlement.extend",
+        effective=effective,
+        delta=0,
         data={"from": before, "to": entitlement.ends_on, "days": days},
     )
     return entitlement
