@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _django(url)
 
-    from . import credit_rows, rows  # noqa: F401  (registers the rows; needs Django set up)
+    from . import rows  # noqa: F401  (registers the rows; needs Django set up)
     from .registry import REGISTRY
     from .report import Result, notes, table, write_json
 

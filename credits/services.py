@@ -672,6 +672,11 @@ def _carry_out_change(*, change: ChangeRequest, form: str | None, reason: str) -
             .order_by("pk")
         )
         seat_pools = [e for e in entitlements if e.kind == Entitlement.Kind.SEAT_POOL]
+        if change.intent == "downgrade" and change_line.quantity_after:
+            licensing_services.contract_line_change_quantity(
+                actor=system, contract_line_id=change_line.contract_line_id,
+                quantity=change_line.quantity_after, reason=reason,
+            )  # fmt: skip
         if change.intent == "downgrade" and change_line.quantity_after is not None:
             for pool in seat_pools[:1]:
                 licensing_services.entitlement_change_quantity(

@@ -543,7 +543,7 @@ def system_actor():
     from django.contrib.auth.models import Permission
 
     user, created = get_user_model().objects.get_or_create(
-        username=SYSTEM_USERNAME, defaults={"first_name": "LicenseDesk", "last_name": "scheduler"}
+        username=SYSTEM_USERNAME, defaults={"first_name": "LicenseDesk", "last_name": "(automatic)"}
     )
     if created:
         user.set_unusable_password()
@@ -712,3 +712,28 @@ def invoice_record(
               "paid_on": paid_on, "total": sum((a for _, _, a in lines), Decimal(0))},
     )  # fmt: skip
     return invoice
+
+
+@transaction.atomic
+def contract_line_change_quantity(
+    *, actor, contract_line_id: int, quantity: int, reason: str
+) -> ContractLine:
+    """What the customer buys from the next invoice on: a downgrade lowers it."""
+    _require_perm(actor, "licensing.change_entitlement", "change what a contract sells")
+    reason = _require_reason(reason)
+    if quantity < 1:
+        raise DomainError("A plan line keeps at least one unit; terminate to release it all.")
+    line = ContractLine.objects.select_for_update().get(pk=contract_line_id)
+    before = line.quantity
+    line.quantity = quantity
+    _stamp(line, actor=actor, reason=reason)
+    line.save(update_fields=["quantity"])
+    audit_record(
+        actor=actor,
+        action="contract_line.adjust",
+        object_type="licensing.contractline",
+        object_id=line.pk,
+        reason=reason,
+        data={"contract": line.contract_id, "from": before, "to": quantity},
+    )
+    return line

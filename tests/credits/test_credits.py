@@ -61,6 +61,7 @@ def test_approving_every_step_issues_a_numbered_credit_and_applies_the_downgrade
     assert (entry.kind, entry.amount) == (AccountEntry.Kind.CREDIT_NOTE, Decimal("464.52"))
     pool = Entitlement.objects.get(contract=seat_contract)
     assert pool.quantity == 20
+    assert seat_contract.lines.get().quantity == 20  # invoiced for 20 from now on
     holdings = contract_holdings_on(contract_id=seat_contract.pk, on=date(2026, 3, 16))
     assert holdings[pool.pk].quantity == 20
     assert AuditEvent.objects.filter(action="credit.issue", object_id=str(credit.pk)).exists()
