@@ -3,9 +3,11 @@
 Amounts go out as strings with exactly their currency's minor digits (JPY 0, USD 2, KWD 3).
 """
 
+from datetime import date
 from decimal import Decimal
 from operator import attrgetter
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -14,6 +16,7 @@ from rest_framework.settings import api_settings
 from licensing.access import contracts_for_user
 from licensing.money import is_currency, minor_digits, round_money
 from licensing.proration import BASES
+from licensing.roles import Role, role_of
 
 from .models import (
     ApprovalStep,
@@ -307,10 +310,22 @@ class ContractField(serializers.PrimaryKeyRelatedField):
 class ChangeRequestInput(serializers.Serializer):
     contract = ContractField()
     intent = serializers.ChoiceField(choices=Intent.choices)
-    effective_date = serializers.DateField()
+    effective_date = serializers.DateField(
+        help_text="The change takes effect at its start: for a customer today or later; staff "
+        "may backdate it within the contract's term."
+    )
     lines = ChangeLineInput(many=True, allow_empty=False)
     form = serializers.ChoiceField(choices=CreditForm.choices, default=CreditForm.CREDIT_NOTE)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    def validate_effective_date(self, value: date) -> date:
+        # change_request_create refuses it too; here the refusal sits under its field.
+        user = self.context["request"].user
+        if role_of(user) == Role.CUSTOMER and value < timezone.localdate():
+            raise serializers.ValidationError(
+                "Choose today or a later day: a change cannot go back."
+            )
+        return value
 
     def validate(self, attrs):
         contract, intent = attrs["contract"], attrs["intent"]

@@ -241,6 +241,10 @@ def change_request_create(
     _may_request(actor, contract)
     if contract.status not in (Contract.Status.ACTIVE, Contract.Status.SUSPENDED):
         raise DomainError(f"Contract {contract.number} is {contract.status}; nothing to change.")
+    # Staff may record a change that already happened (within the term, checked below); a
+    # customer asks from today on, so a request cannot reach back into a period already used.
+    if role_of(actor) == Role.CUSTOMER and effective_date < timezone.localdate():
+        raise DomainError("Choose today or a later day: a change cannot go back.")
     policy = credit_policy_in_force(on=effective_date)
     rules = policy_rules(policy)
     if intent not in rules.eligible_intents:

@@ -1,9 +1,18 @@
-from datetime import date
+"""Contracts worth a credit, built through the services.
+
+`seat_contract` has March 2026 paid and serves staff, who may record a change that already
+happened. A customer cannot backdate a change: `current_contract` is paid for a billing period
+under way, for requests made from today.
+"""
+
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from licensing import services as licensing_services
+from licensing.proration import add_months
 from licensing.roles import Role
 from tests.factories import (
     ContractFactory,
@@ -16,23 +25,47 @@ from tests.factories import (
 MARCH = (date(2026, 3, 1), date(2026, 4, 1))
 
 
-@pytest.fixture
-def seat_contract(customer_a):
-    """50 seats at USD 30 a month, March 2026 invoiced at USD 1,500.00 and paid."""
+def paid_seat_contract(customer, *, term: tuple[date, date], period: tuple[date, date]):
+    """50 seats at USD 30 a month over `term`, `period` invoiced at USD 1,500.00 and paid."""
     plan = PlanFactory(unit_price=Decimal("30.00"), currency="USD")
     contract = ContractFactory(
-        customer=customer_a, plan=plan, quantity=50, term_start=date(2026, 1, 1),
-        term_end=date(2027, 1, 1),
+        customer=customer, plan=plan, quantity=50, term_start=term[0], term_end=term[1],
     )  # fmt: skip
     line = contract.lines.get()
     EntitlementFactory(contract=contract, contract_line=line, quantity=50,
-                       starts_on=date(2026, 1, 1), ends_on=date(2027, 1, 1))  # fmt: skip
+                       starts_on=term[0], ends_on=term[1])  # fmt: skip
     licensing_services.invoice_record(
-        actor=admin_actor(), contract=contract, number=f"INV-{contract.pk}-03",
-        period_start=MARCH[0], period_end=MARCH[1], lines=[(line, 50, Decimal("1500.00"))],
-        issued_on=MARCH[0], paid_on=date(2026, 3, 5),
+        actor=admin_actor(), contract=contract, number=f"INV-{contract.pk}-{period[0]:%Y%m%d}",
+        period_start=period[0], period_end=period[1], lines=[(line, 50, Decimal("1500.00"))],
+        issued_on=period[0], paid_on=period[0] + timedelta(days=4),
     )  # fmt: skip
     return contract
+
+
+@pytest.fixture
+def seat_contract(customer_a):
+    """50 seats at USD 30 a month in 2026, March invoiced at USD 1,500.00 and paid."""
+    return paid_seat_contract(customer_a, term=(date(2026, 1, 1), date(2027, 1, 1)), period=MARCH)
+
+
+@pytest.fixture
+def today() -> date:
+    return timezone.localdate()
+
+
+@pytest.fixture
+def period(today) -> tuple[date, date]:
+    """A monthly billing period under way, begun 15 days ago: 13 to 16 of its days remain."""
+    start = today - timedelta(days=15)
+    return start, add_months(start, 1)
+
+
+@pytest.fixture
+def current_contract(customer_a, period):
+    """50 seats at USD 30 a month, the period under way invoiced at USD 1,500.00 and paid; the
+    term runs from two months before that period to ten months after it."""
+    term = (add_months(period[0], -2), add_months(period[0], 10))
+    return paid_seat_contract(customer_a, term=term, period=period)
 
 
 @pytest.fixture

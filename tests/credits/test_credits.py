@@ -8,11 +8,12 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.selectors import audit_verify_chain
 from credits import services
-from credits.models import AccountEntry, ApprovalStep, Credit, CreditPolicyVersion
+from credits.models import AccountEntry, ApprovalStep, ChangeRequest, Credit, CreditPolicyVersion
 from credits.rules import DEFAULT_RULES
-from credits.selectors import credit_policy_in_force
+from credits.selectors import credit_policy_in_force, policy_rules
 from licensing.errors import ActionForbidden, ConflictError, DomainError, TransitionNotAllowed
 from licensing.models import Entitlement
+from licensing.proration import Line, QuoteRequest, quote
 from licensing.roles import Role
 from licensing.selectors import contract_holdings_on
 from tests.credits.conftest import downgrade
@@ -21,8 +22,16 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_a_request_freezes_the_quote_and_policy_and_opens_the_chain(customer_user, seat_contract):
-    change = downgrade(customer_user, seat_contract, 20)
+def quote_seats(*, released: int, period: tuple[date, date], effective: date) -> Decimal:
+    """What the engine credits for releasing seats of 50 bought for USD 1,500.00 in `period`."""
+    line = Line("seats", "seat", Decimal("1500.00"), quantity_before=50,
+                quantity_after=50 - released)  # fmt: skip
+    request = QuoteRequest("USD", "downgrade", period[0], period[1], effective, (line,))
+    return quote(request, policy_rules(credit_policy_in_force(on=effective)).engine).total
+
+
+def test_a_request_freezes_the_quote_and_policy_and_opens_the_chain(manager, seat_contract):
+    change = downgrade(manager, seat_contract, 20)
 
     assert change.total == Decimal("464.52")
     assert change.policy.label == "credit/v1"
@@ -46,10 +55,10 @@ def test_thresholds_add_approval_steps(manager, seat_contract):
 
 
 def test_approving_every_step_issues_a_numbered_credit_and_applies_the_downgrade(
-    customer_user, analyst, seat_contract, django_capture_on_commit_callbacks
+    manager, analyst, seat_contract, django_capture_on_commit_callbacks
 ):
     mail.outbox.clear()
-    credit = downgrade(customer_user, seat_contract, 20).credit
+    credit = downgrade(manager, seat_contract, 20).credit
 
     with django_capture_on_commit_callbacks(execute=True):
         issued = services.credit_approve(actor=analyst, credit_id=credit.pk, reason="Checked")
@@ -69,40 +78,37 @@ def test_approving_every_step_issues_a_numbered_credit_and_applies_the_downgrade
     assert audit_verify_chain().ok
 
 
-def test_credit_note_numbers_are_gapless_and_in_order(customer_user, analyst, seat_contract):
+def test_credit_note_numbers_are_gapless_and_in_order(manager, analyst, seat_contract):
     numbers = []
     for after in (40, 30, 20):
-        credit = downgrade(customer_user, seat_contract, after).credit
+        credit = downgrade(manager, seat_contract, after).credit
         numbers.append(services.credit_approve(actor=analyst, credit_id=credit.pk).number)
 
     year = timezone.localdate().year
     assert numbers == [f"CN-{year}-00000{i}" for i in (1, 2, 3)]
 
 
-def test_successive_downgrades_add_up_to_one_combined(customer_user, analyst, seat_contract):
-    first = downgrade(customer_user, seat_contract, 30).credit
+def test_successive_downgrades_add_up_to_one_combined(manager, analyst, seat_contract):
+    first = downgrade(manager, seat_contract, 30).credit
     services.credit_approve(actor=analyst, credit_id=first.pk)
 
-    second = downgrade(customer_user, seat_contract, 20)
+    second = downgrade(manager, seat_contract, 20)
 
     # 50 → 30 → 20 on one date credits what 50 → 20 would: USD 464.52 in all.
     assert first.amount + second.total == Decimal("464.52")
 
 
-def test_a_second_request_waits_for_the_first_to_be_decided(customer_user, manager,
-                                                            seat_contract):  # fmt: skip
-    first = downgrade(customer_user, seat_contract, 20)
+def test_a_second_request_waits_for_the_first_to_be_decided(manager, analyst, seat_contract):
+    first = downgrade(manager, seat_contract, 20)
 
     with pytest.raises(DomainError, match="awaiting a decision"):
-        downgrade(manager, seat_contract, 10)
+        downgrade(analyst, seat_contract, 10)
 
     assert first.credit.status == Credit.Status.PENDING
 
 
-def test_what_was_released_and_credited_cannot_be_released_again(
-    customer_user, manager, analyst, seat_contract
-):
-    first = downgrade(customer_user, seat_contract, 0, effective=date(2026, 3, 1))
+def test_what_was_released_and_credited_cannot_be_released_again(manager, analyst, seat_contract):
+    first = downgrade(manager, seat_contract, 0, effective=date(2026, 3, 1))
     services.credit_approve(actor=analyst, credit_id=first.credit.pk)
     services.credit_approve(actor=UserFactory(username="jo", role=Role.FINANCE_APPROVER),
                             credit_id=first.credit.pk)  # fmt: skip
@@ -223,8 +229,8 @@ def test_reminders_then_escalation_are_sent_once(manager, analyst, controller, s
     assert issued.status == Credit.Status.ISSUED
 
 
-def test_service_extension_moves_the_end_of_what_remains(customer_user, analyst, seat_contract):
-    credit = downgrade(customer_user, seat_contract, 20, form="service_extension").credit
+def test_service_extension_moves_the_end_of_what_remains(manager, analyst, seat_contract):
+    credit = downgrade(manager, seat_contract, 20, form="service_extension").credit
 
     services.credit_approve(actor=analyst, credit_id=credit.pk)
 
@@ -234,7 +240,7 @@ def test_service_extension_moves_the_end_of_what_remains(customer_user, analyst,
     assert pool.ledger.filter(action="extend").exists()
 
 
-def test_a_form_the_policy_does_not_allow_is_refused(customer_user, seat_contract, controller):
+def test_a_form_the_policy_does_not_allow_is_refused(manager, seat_contract, controller):
     rules = {**DEFAULT_RULES, "allowed_forms": ["credit_note"]}
     CreditPolicyVersion.objects.create(
         number=2, status="published", effective_from=date(2026, 3, 10), rules=rules,
@@ -242,12 +248,56 @@ def test_a_form_the_policy_does_not_allow_is_refused(customer_user, seat_contrac
     )  # fmt: skip
 
     with pytest.raises(DomainError, match="does not offer"):
-        downgrade(customer_user, seat_contract, 20, form="future_discount")
+        downgrade(manager, seat_contract, 20, form="future_discount")
 
 
-def test_a_customer_cannot_request_for_another_customer(other_customer_user, seat_contract):
+def test_a_customer_cannot_request_for_another_customer(other_customer_user, current_contract,
+                                                        today):  # fmt: skip
     with pytest.raises(ActionForbidden):
-        downgrade(other_customer_user, seat_contract, 20)
+        downgrade(other_customer_user, current_contract, 20, effective=today)
+
+
+# Backdating: a customer asks from today on; staff may record a change that already happened.
+
+
+@pytest.mark.parametrize(("days", "allowed"), [(-1, False), (0, True), (1, True)])
+def test_a_customer_cannot_backdate_a_change(customer_user, current_contract, today, days,
+                                             allowed):  # fmt: skip
+    effective = today + timedelta(days=days)
+
+    if allowed:
+        change = downgrade(customer_user, current_contract, 20, effective=effective)
+        assert (change.effective_date, change.requested_by) == (effective, customer_user)
+    else:
+        with pytest.raises(DomainError, match="a change cannot go back"):
+            downgrade(customer_user, current_contract, 20, effective=effective)
+        assert not ChangeRequest.objects.exists()
+        assert not AuditEvent.objects.filter(action="change_request.create").exists()
+
+
+@pytest.mark.parametrize("persona", ["manager", "analyst", "admin_user"], indirect=True)
+def test_staff_may_backdate_a_change_within_the_term(persona, current_contract, today, period):
+    expected = quote_seats(released=30, period=period, effective=period[0])
+
+    change = downgrade(persona, current_contract, 20, effective=period[0])
+
+    assert change.effective_date == period[0] < today
+    assert change.total == expected
+    assert change.credit.calculated_by == persona
+
+
+@pytest.mark.parametrize(
+    ("persona", "message"),
+    [("customer_user", "a change cannot go back"), ("manager", "within the contract's term")],
+    indirect=["persona"],
+)
+def test_nobody_backdates_a_change_before_the_term(persona, message, current_contract):
+    before_term = current_contract.term_start - timedelta(days=1)
+
+    with pytest.raises(DomainError, match=message):
+        downgrade(persona, current_contract, 20, effective=before_term)
+
+    assert not ChangeRequest.objects.exists()
 
 
 def test_publishing_writes_text_from_the_engine_and_tells_customers(
@@ -285,9 +335,9 @@ def test_only_the_controller_drafts_policies(analyst):
         )  # fmt: skip
 
 
-def test_a_customer_disputes_an_issued_credit_and_finance_answers(customer_user, analyst,
+def test_a_customer_disputes_an_issued_credit_and_finance_answers(customer_user, manager, analyst,
                                                                   seat_contract):  # fmt: skip
-    credit = downgrade(customer_user, seat_contract, 20).credit
+    credit = downgrade(manager, seat_contract, 20).credit
     services.credit_approve(actor=analyst, credit_id=credit.pk)
 
     dispute = services.dispute_open(actor=customer_user, credit_id=credit.pk,
@@ -301,8 +351,8 @@ def test_a_customer_disputes_an_issued_credit_and_finance_answers(customer_user,
         services.dispute_open(actor=customer_user, credit_id=credit.pk, reason=" ")
 
 
-def test_a_pending_credit_cannot_be_disputed(customer_user, seat_contract):
-    credit = downgrade(customer_user, seat_contract, 20).credit
+def test_a_pending_credit_cannot_be_disputed(customer_user, manager, seat_contract):
+    credit = downgrade(manager, seat_contract, 20).credit
 
     with pytest.raises(TransitionNotAllowed):
         services.dispute_open(actor=customer_user, credit_id=credit.pk, reason="Too low")

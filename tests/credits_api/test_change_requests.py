@@ -1,4 +1,9 @@
-"""Change requests through the API: who may make them, the frozen quote, the credit they open."""
+"""Change requests through the API: who may make them, the frozen quote, the credit they open.
+
+Requests by staff use fixed March dates; a customer's are made today (see conftest.py).
+"""
+
+from datetime import timedelta
 
 import pytest
 
@@ -7,18 +12,19 @@ from credits.models import ChangeRequest, Credit
 from licensing import services
 from tests.factories import ContractFactory, admin_actor
 
-from .conftest import paid_contract, request_change, requested_credit
+from .conftest import paid_contract, request_change, requested_credit, seat_credit
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/credits/change-requests/"
 
 
-def downgrade(contract, *, quantity_after=20, **changes) -> dict:
+def downgrade(contract, *, quantity_after=20, effective=None, **changes) -> dict:
+    """30 of 50 seats released, by default on 16 March; a customer's request gives `effective`."""
     return {
         "contract": contract.pk,
         "intent": "downgrade",
-        "effective_date": "2026-03-16",
+        "effective_date": effective.isoformat() if effective else "2026-03-16",
         "lines": [{"contract_line": contract.lines.get().pk, "quantity_after": quantity_after}],
         "form": "credit_note",
         "note": "Fewer seats from mid-March",
@@ -40,32 +46,33 @@ def error_at(errors, path: tuple) -> list:
 
 
 def test_a_customer_requests_a_downgrade_and_gets_the_quote_and_its_credit(
-    api, customer_user, customer_a
+    api, customer_user, customer_a, today, period
 ):
-    contract = paid_contract(customer_a)
+    contract = paid_contract(customer_a, period=period)
+    credit = str(seat_credit(paid="1500.00", seats=50, after=20, period=period, effective=today))
 
-    response = post(api(customer_user), downgrade(contract))
+    response = post(api(customer_user), downgrade(contract, effective=today))
 
     assert response.status_code == 201, response.json()
     change = response.json()
     assert (change["intent"], change["effective_date"], change["total"]) == (
-        "downgrade", "2026-03-16", "464.52",
+        "downgrade", today.isoformat(), credit,
     )  # fmt: skip
     assert (change["contract"], change["requested_by"], change["policy_version"]) == (
         contract.pk, "nina", "credit/v1",
     )  # fmt: skip
-    assert change["quote"]["total_credit"] == "464.52"
+    assert change["quote"]["total_credit"] == credit
     assert "30 of 50 seats" in change["quote"]["lines"][0]["explanation"]
     assert [
         (line["quantity_before"], line["quantity_after"], line["amount_paid"], line["credit"])
         for line in change["lines"]
-    ] == [(50, 20, "1500.00", "464.52")]
+    ] == [(50, 20, "1500.00", credit)]
 
 
-def test_the_answer_carries_the_credit_with_its_approval_steps(api, customer_user, customer_a):
+def test_the_answer_carries_the_credit_with_its_approval_steps(api, manager, customer_a):
     contract = paid_contract(customer_a)
 
-    response = post(api(customer_user), downgrade(contract))
+    response = post(api(manager), downgrade(contract))
 
     credit = response.json()["credit"]
     assert credit["id"] == Credit.objects.get().pk
@@ -77,26 +84,24 @@ def test_the_answer_carries_the_credit_with_its_approval_steps(api, customer_use
     ]
 
 
-def test_a_request_is_recorded_with_its_audit_events(api, customer_user, customer_a):
+def test_a_request_is_recorded_with_its_audit_events(api, manager, customer_a):
     contract = paid_contract(customer_a)
 
-    response = post(api(customer_user), downgrade(contract))
+    response = post(api(manager), downgrade(contract))
 
     change = ChangeRequest.objects.get(pk=response.json()["id"])
     assert (change.requested_by, change.note, change.total) == (
-        customer_user, "Fewer seats from mid-March", change.credit.amount,
+        manager, "Fewer seats from mid-March", change.credit.amount,
     )  # fmt: skip
-    assert change.credit.calculated_by == customer_user
-    actions = AuditEvent.objects.filter(actor=customer_user).values_list("action", flat=True)
+    assert change.credit.calculated_by == manager
+    actions = AuditEvent.objects.filter(actor=manager).values_list("action", flat=True)
     assert set(actions) >= {"change_request.create", "credit.calculate"}
 
 
-def test_a_credit_of_a_thousand_or_more_needs_a_finance_approver_too(
-    api, customer_user, customer_a
-):
+def test_a_credit_of_a_thousand_or_more_needs_a_finance_approver_too(api, manager, customer_a):
     contract = paid_contract(customer_a, seats=500, paid="15000.00")
 
-    response = post(api(customer_user), downgrade(contract, quantity_after=200))
+    response = post(api(manager), downgrade(contract, quantity_after=200))
 
     credit = response.json()["credit"]
     assert credit["amount"] == "4645.16"
@@ -111,11 +116,11 @@ def test_a_credit_of_a_thousand_or_more_needs_a_finance_approver_too(
     [("JPY", "150000", "46452"), ("USD", "1500.00", "464.52"), ("KWD", "150.000", "46.452")],
 )
 def test_amounts_carry_the_contract_currencys_minor_digits(
-    api, customer_user, customer_a, currency, paid, credit
+    api, manager, customer_a, currency, paid, credit
 ):
     contract = paid_contract(customer_a, currency=currency, paid=paid)
 
-    response = post(api(customer_user), downgrade(contract))
+    response = post(api(manager), downgrade(contract))
 
     change = response.json()
     assert (change["currency"], change["total"], change["credit"]["amount"]) == (
@@ -124,21 +129,21 @@ def test_amounts_carry_the_contract_currencys_minor_digits(
     assert change["lines"][0]["amount_paid"] == paid
 
 
-def test_a_termination_releases_every_seat_without_quantity_after(api, customer_user, customer_a):
+def test_a_termination_releases_every_seat_without_quantity_after(api, manager, customer_a):
     contract = paid_contract(customer_a)
     data = downgrade(contract, intent="terminate")
     del data["lines"][0]["quantity_after"]
 
-    response = post(api(customer_user), data)
+    response = post(api(manager), data)
 
     assert response.status_code == 201
     assert response.json()["total"] == "774.19"
 
 
-def test_a_change_in_an_unpaid_period_opens_no_credit(api, customer_user, customer_a):
+def test_a_change_in_an_unpaid_period_opens_no_credit(api, manager, customer_a):
     contract = ContractFactory(customer=customer_a, quantity=50)
 
-    response = post(api(customer_user), downgrade(contract))
+    response = post(api(manager), downgrade(contract))
 
     assert response.status_code == 201
     assert (response.json()["total"], response.json()["credit"]) == ("0.00", None)
@@ -161,10 +166,10 @@ def test_a_change_in_an_unpaid_period_opens_no_credit(api, customer_user, custom
     ],
     indirect=["persona"],
 )
-def test_who_may_request_a_change(api, persona, expected, customer_a):
-    contract = paid_contract(customer_a)
+def test_who_may_request_a_change(api, persona, expected, customer_a, today, period):
+    contract = paid_contract(customer_a, period=period)
 
-    response = post(api(persona), downgrade(contract))
+    response = post(api(persona), downgrade(contract, effective=today))
 
     assert response.status_code == expected
     assert ChangeRequest.objects.count() == (1 if expected == 201 else 0)
@@ -173,11 +178,11 @@ def test_who_may_request_a_change(api, persona, expected, customer_a):
 
 @pytest.mark.parametrize("owner", ["own", "other"])
 def test_a_customer_may_only_use_their_own_contracts(
-    api, customer_user, customer_a, customer_b, owner
+    api, customer_user, customer_a, customer_b, owner, today, period
 ):
-    contract = paid_contract(customer_a if owner == "own" else customer_b)
+    contract = paid_contract(customer_a if owner == "own" else customer_b, period=period)
 
-    response = post(api(customer_user), downgrade(contract))
+    response = post(api(customer_user), downgrade(contract, effective=today))
 
     if owner == "own":
         assert response.status_code == 201
@@ -188,15 +193,47 @@ def test_a_customer_may_only_use_their_own_contracts(
 
 
 def test_another_customers_contract_reads_like_one_that_does_not_exist(
-    api, customer_user, customer_b
+    api, customer_user, customer_b, today, period
 ):
-    contract = paid_contract(customer_b)
+    contract = paid_contract(customer_b, period=period)
     client = api(customer_user)
+    data = downgrade(contract, effective=today)
 
-    theirs = post(client, downgrade(contract)).json()["contract"]
-    missing = post(client, downgrade(contract) | {"contract": 999999}).json()["contract"]
+    theirs = post(client, data).json()["contract"]
+    missing = post(client, data | {"contract": 999999}).json()["contract"]
 
     assert theirs == [missing[0].replace("999999", str(contract.pk))]
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [("customer_user", 400), ("manager", 201), ("analyst", 201), ("admin_user", 201)],
+    indirect=["persona"],
+)
+def test_only_staff_may_backdate_a_change(api, persona, expected, customer_a, today, period):
+    contract = paid_contract(customer_a, period=period)
+
+    response = post(api(persona), downgrade(contract, effective=today - timedelta(days=1)))
+
+    assert response.status_code == expected, response.json()
+    if expected == 400:
+        assert response.json() == {
+            "effective_date": ["Choose today or a later day: a change cannot go back."]
+        }
+    assert ChangeRequest.objects.count() == (1 if expected == 201 else 0)
+
+
+@pytest.mark.parametrize(("days", "expected"), [(-1, 400), (0, 201), (1, 201)])
+def test_a_customer_requests_from_today_on(api, customer_user, customer_a, today, period, days,
+                                           expected):  # fmt: skip
+    contract = paid_contract(customer_a, period=period)
+
+    response = post(api(customer_user), downgrade(contract, effective=today + timedelta(days)))
+
+    assert response.status_code == expected, response.json()
+    if expected == 400:
+        assert list(response.json()) == ["effective_date"]
+    assert ChangeRequest.objects.count() == (1 if expected == 201 else 0)
 
 
 def test_anonymous_users_cannot_request(api, customer_a):
@@ -263,10 +300,10 @@ BAD_INPUT = {
 
 
 @pytest.mark.parametrize(("build", "path"), BAD_INPUT.values(), ids=BAD_INPUT.keys())
-def test_bad_input_answers_400_naming_the_field(api, customer_user, customer_a, build, path):
+def test_bad_input_answers_400_naming_the_field(api, manager, customer_a, build, path):
     contract = paid_contract(customer_a)
 
-    response = post(api(customer_user), build(contract))
+    response = post(api(manager), build(contract))
 
     assert response.status_code == 400, response.json()
     messages = error_at(response.json(), path)
@@ -274,10 +311,10 @@ def test_bad_input_answers_400_naming_the_field(api, customer_user, customer_a, 
     assert not ChangeRequest.objects.exists()
 
 
-def test_a_refusal_by_the_engine_answers_400_and_records_nothing(api, customer_user, customer_a):
+def test_a_refusal_by_the_engine_answers_400_and_records_nothing(api, manager, customer_a):
     contract = paid_contract(customer_a)
 
-    response = post(api(customer_user), downgrade(contract, quantity_after=60))
+    response = post(api(manager), downgrade(contract, quantity_after=60))
 
     assert response.status_code == 400
     assert "quantity_after" in response.json()["detail"]
@@ -285,13 +322,13 @@ def test_a_refusal_by_the_engine_answers_400_and_records_nothing(api, customer_u
     assert not AuditEvent.objects.filter(action="change_request.create").exists()
 
 
-def test_a_terminated_contract_answers_400(api, customer_user, customer_a):
+def test_a_terminated_contract_answers_400(api, manager, customer_a):
     contract = paid_contract(customer_a)
     services.contract_transition(
         actor=admin_actor(), contract_id=contract.pk, transition="terminate", reason="Ended"
     )
 
-    response = post(api(customer_user), downgrade(contract))
+    response = post(api(manager), downgrade(contract))
 
     assert response.status_code == 400
     assert "terminated" in response.json()["detail"]
@@ -334,8 +371,8 @@ def test_a_customer_cannot_read_another_customers_change_request(api, customer_u
     assert response.status_code == 404
 
 
-def test_a_change_request_reads_back_as_it_was_answered(api, customer_user, customer_a):
-    client = api(customer_user)
+def test_a_change_request_reads_back_as_it_was_answered(api, manager, customer_a):
+    client = api(manager)
     created = post(client, downgrade(paid_contract(customer_a))).json()
 
     response = client.get(f"{URL}{created['id']}/")

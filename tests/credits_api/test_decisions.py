@@ -14,7 +14,7 @@ from credits.models import AccountEntry, Credit
 from licensing.models import Entitlement
 from tests.factories import UserFactory
 
-from .conftest import paid_contract, requested_credit
+from .conftest import paid_contract, requested_credit, seat_credit
 
 pytestmark = pytest.mark.django_db
 
@@ -52,24 +52,29 @@ class Snapshot:
         return self.take() == self.counts
 
 
-@pytest.fixture
-def small_credit(customer_user, customer_a) -> Credit:
-    """USD 464.52 requested by the customer: one step, a finance analyst's."""
-    return requested_credit(customer_user, paid_contract(customer_a))
+# Credits the customer requested today, with 13 to 16 days of the period left (see conftest.py).
 
 
 @pytest.fixture
-def large_credit(customer_user, customer_a) -> Credit:
-    """USD 4,645.16: an analyst, then a finance approver."""
-    contract = paid_contract(customer_a, seats=500, paid="15000.00")
-    return requested_credit(customer_user, contract, quantity_after=200)
+def small_credit(customer_user, customer_a, today, period) -> Credit:
+    """30 of 50 seats (USD 1,500.00 paid), about USD 450: one step, a finance analyst's."""
+    contract = paid_contract(customer_a, period=period)
+    return requested_credit(customer_user, contract, effective=today)
 
 
 @pytest.fixture
-def huge_credit(customer_user, customer_a) -> Credit:
-    """USD 15,483.87: an analyst, a finance approver, then the financial controller."""
-    contract = paid_contract(customer_a, seats=500, paid="50000.00")
-    return requested_credit(customer_user, contract, quantity_after=200)
+def large_credit(customer_user, customer_a, today, period) -> Credit:
+    """300 of 500 seats (USD 15,000.00 paid), about USD 4,500: an analyst, then an approver."""
+    contract = paid_contract(customer_a, seats=500, paid="15000.00", period=period)
+    return requested_credit(customer_user, contract, quantity_after=200, effective=today)
+
+
+@pytest.fixture
+def huge_credit(customer_user, customer_a, today, period) -> Credit:
+    """300 of 500 seats (USD 50,000.00 paid), about USD 15,000: an analyst, a finance approver,
+    then the financial controller."""
+    contract = paid_contract(customer_a, seats=500, paid="50000.00", period=period)
+    return requested_credit(customer_user, contract, quantity_after=200, effective=today)
 
 
 # Approving
@@ -99,11 +104,13 @@ def test_who_may_approve_the_first_step(api, small_credit, persona, expected):
         assert before.unchanged()
 
 
-def test_the_last_approval_issues_the_credit(api, analyst, small_credit):
+def test_the_last_approval_issues_the_credit(api, analyst, small_credit, today, period):
+    amount = seat_credit(paid="1500.00", seats=50, after=20, period=period, effective=today)
+
     response = decide(api(analyst), small_credit, "approve", reasoned())
 
     body = response.json()
-    assert (body["status"], body["amount"], body["version"]) == ("issued", "464.52", 3)
+    assert (body["status"], body["amount"], body["version"]) == ("issued", str(amount), 3)
     assert re.fullmatch(r"CN-\d{4}-000001", body["number"])
     assert [(s["status"], s["decided_by"], s["reason"]) for s in body["steps"]] == [
         ("approved", "priya", "Checked against the order form")
@@ -282,8 +289,8 @@ def test_no_decision_is_taken_on_a_rejected_credit(
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_of_simultaneous_approvals_exactly_one_issues_the_credit(customer_user, customer_a, api):
-    credit = requested_credit(customer_user, paid_contract(customer_a))
+def test_of_simultaneous_approvals_exactly_one_issues_the_credit(manager, customer_a, api):
+    credit = requested_credit(manager, paid_contract(customer_a))
     analysts = [UserFactory(username=f"analyst{i}", role="finance_analyst") for i in range(4)]
     clients = [api(user) for user in analysts]
     barrier = threading.Barrier(len(clients))

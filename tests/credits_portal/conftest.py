@@ -1,7 +1,8 @@
 """State for the customer portal's credit pages, built through the services.
 
-Dates are relative to today: the change request page refuses a change that goes back in time,
-so each contract is invoiced and paid for the billing period under way.
+Dates are relative to today: a customer cannot make a change that goes back in time (the page
+and the service both refuse it), so each contract is invoiced and paid for the billing period
+under way and the customer's requests take effect today.
 """
 
 import contextlib
@@ -14,9 +15,10 @@ from django.utils import timezone
 
 from credits import services
 from credits.rules import DEFAULT_RULES
+from credits.selectors import credit_policy_in_force, policy_rules
 from licensing import services as licensing_services
 from licensing.models import Entitlement, Plan
-from licensing.proration import add_months
+from licensing.proration import Line, QuoteRequest, add_months, quote
 from tests.factories import ContractFactory, EntitlementFactory, PlanFactory, admin_actor
 
 CHROMIUM = "/usr/bin/chromium"
@@ -116,6 +118,13 @@ def mixed_contract(customer_a, period):
     return contract
 
 
+def seat_credit(*, paid, before, after, period, effective) -> Decimal:
+    """The engine's credit for a seat downgrade in a paid USD period, under the policy in force."""
+    line = Line("seats", "seat", Decimal(paid), quantity_before=before, quantity_after=after)
+    request = QuoteRequest("USD", "downgrade", period[0], period[1], effective, (line,))
+    return quote(request, policy_rules(credit_policy_in_force(on=effective)).engine).total
+
+
 def downgrade(actor, contract, quantity_after, *, effective, form="credit_note"):
     return services.change_request_create(
         actor=actor, contract_id=contract.pk, intent="downgrade", effective_date=effective,
@@ -125,9 +134,10 @@ def downgrade(actor, contract, quantity_after, *, effective, form="credit_note")
 
 
 @pytest.fixture
-def pending_credit(customer_user, seat_contract, period):
-    """50 → 40 seats from the period's first day: USD 300.00, awaiting the analyst."""
-    return downgrade(customer_user, seat_contract, 40, effective=period[0]).credit
+def pending_credit(customer_user, seat_contract, today):
+    """50 → 40 seats from today: USD 300.00 for the whole period, prorated to what remains of it
+    (see `seat_credit`), awaiting the analyst."""
+    return downgrade(customer_user, seat_contract, 40, effective=today).credit
 
 
 @pytest.fixture
@@ -136,8 +146,8 @@ def issued_credit(pending_credit, analyst):
 
 
 @pytest.fixture
-def their_issued_credit(other_customer_user, their_contract, analyst, period):
-    credit = downgrade(other_customer_user, their_contract, 40, effective=period[0]).credit
+def their_issued_credit(other_customer_user, their_contract, analyst, today):
+    credit = downgrade(other_customer_user, their_contract, 40, effective=today).credit
     return services.credit_approve(actor=analyst, credit_id=credit.pk, reason="Checked")
 
 
