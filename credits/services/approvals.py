@@ -1,0 +1,281 @@
+"""The approval chain: decisions, segregation of duties, issue, deadlines."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from audit.services import audit_record
+from licensing import services as licensing_services
+from licensing.errors import ActionForbidden, ConflictError, DomainError, TransitionNotAllowed
+from licensing.proration import (
+    money_text,
+)
+from licensing.roles import Role, role_of
+
+from .. import quoting
+from ..models import (
+    AccountEntry,
+    ApprovalStep,
+    Credit,
+    CreditForm,
+    CreditNoteSequence,
+)
+from ..selectors import policy_rules
+from ._common import _mail_role, _reason, _stamp
+from .changes import _carry_out_change
+
+
+def _lock_credit(credit_id: int, expected_version: int | None) -> Credit:
+    credit = (
+        Credit.objects.select_for_update(of=("self",))
+        .select_related("change", "policy")
+        .get(pk=credit_id)
+    )
+    if expected_version is not None and credit.version != expected_version:
+        raise ConflictError(
+            f"{credit} was changed by someone else since you loaded it "
+            f"({credit.get_status_display().lower()} now). Reload and try again."
+        )
+    return credit
+
+
+def _current_step(credit: Credit) -> ApprovalStep:
+    step = credit.steps.filter(status=ApprovalStep.Status.PENDING).order_by("order").first()
+    if step is None or credit.status != Credit.Status.PENDING:
+        raise TransitionNotAllowed(
+            f"{credit} is {credit.get_status_display().lower()}; no step awaits a decision."
+        )
+    return step
+
+
+def _check_decider(actor, credit: Credit, step: ApprovalStep, rules) -> None:
+    role = role_of(actor)
+    escalated_to = rules.escalate_to if step.escalated_at else None
+    if role != "admin" and role not in (step.role, escalated_to):
+        raise ActionForbidden(f"Step {step.order} needs a {Role(step.role).label.lower()}.")
+    if actor.pk in (credit.change.requested_by_id, credit.calculated_by_id):
+        raise ActionForbidden("Segregation of duties: you requested or calculated this credit.")
+    if credit.steps.filter(decided_by=actor).exclude(status=ApprovalStep.Status.SENT_BACK).exists():
+        raise ActionForbidden("Segregation of duties: you already decided a step of this credit.")
+
+
+def credit_decision_refusal(*, actor, credit: Credit) -> str | None:
+    """Why `actor` may not decide the credit's current step now, or None when they may.
+
+    Read-only: pages use it to offer the decision only to those the services would accept.
+    """
+    try:
+        step = _current_step(credit)
+        _check_decider(actor, credit, step, policy_rules(credit.policy))
+    except DomainError as refusal:
+        return str(refusal)
+    return None
+
+
+def _bump(credit: Credit, *, actor, reason: str) -> None:
+    credit.version += 1
+    _stamp(credit, actor=actor, reason=reason)
+    credit.save()
+
+
+@transaction.atomic
+def credit_approve(*, actor, credit_id: int, reason: str = "", expected_version=None) -> Credit:
+    credit = _lock_credit(credit_id, expected_version)
+    step = _current_step(credit)
+    rules = policy_rules(credit.policy)
+    _check_decider(actor, credit, step, rules)
+    now = timezone.now()
+    step.status, step.decided_by, step.decided_at, step.reason = (
+        ApprovalStep.Status.APPROVED, actor, now, reason.strip(),
+    )  # fmt: skip
+    _stamp(step, actor=actor, reason=reason or "Approved")
+    step.save()
+    following = credit.steps.filter(status=ApprovalStep.Status.WAITING).order_by("order").first()
+    audit_record(actor=actor, action="credit.approve_step", object_type="credits.credit",
+                 object_id=credit.pk, reason=reason, policy_version=credit.policy.label,
+                 data={"step": step.order, "role": step.role})  # fmt: skip
+    if following is not None:
+        following.status = ApprovalStep.Status.PENDING
+        following.due_at = now + timedelta(hours=rules.step_deadline_hours)
+        following.save(update_fields=["status", "due_at"])
+        _bump(credit, actor=actor, reason=f"Step {step.order} approved")
+        return credit
+    credit.approve()
+    _bump(credit, actor=actor, reason="Every step approved")
+    return _issue(actor=actor, credit=credit)
+
+
+def _next_number(year: int) -> str:
+    sequence, _ = CreditNoteSequence.objects.get_or_create(year=year)
+    sequence = CreditNoteSequence.objects.select_for_update().get(pk=sequence.pk)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return f"CN-{year}-{sequence.last_number:06d}"
+
+
+def _issue(*, actor, credit: Credit) -> Credit:
+    """Number the credit, post it to the account and apply its form; same transaction."""
+    quoting.check_paid_ceiling(credit=credit)
+    now = timezone.now()
+    credit.issue()
+    credit.number = _next_number(timezone.localdate().year)
+    credit.issued_at = now
+    _bump(credit, actor=actor, reason=f"Issued as {credit.number}")
+    _apply_form(actor=actor, credit=credit)
+    audit_record(actor=actor, action="credit.issue", object_type="credits.credit",
+                 object_id=credit.pk, policy_version=credit.policy.label,
+                 data={"number": credit.number, "amount": credit.amount,
+                       "currency": credit.currency, "form": credit.form})  # fmt: skip
+    credit_id = credit.pk
+    transaction.on_commit(lambda: _tell_customer_issued(credit_id))
+    return credit
+
+
+def _apply_form(*, actor, credit: Credit) -> None:
+    change = credit.change
+    reason = f"{credit.number}: {change.get_intent_display().lower()} from {change.effective_date}"
+    kinds = {
+        CreditForm.CREDIT_NOTE: AccountEntry.Kind.CREDIT_NOTE,
+        CreditForm.FUTURE_DISCOUNT: AccountEntry.Kind.DISCOUNT,
+        CreditForm.DEFERRAL: AccountEntry.Kind.DEFERRAL,
+        CreditForm.SERVICE_EXTENSION: AccountEntry.Kind.EXTENSION,
+        CreditForm.PLAN_CHANGE: AccountEntry.Kind.PLAN_CHANGE,
+    }
+    description = {
+        CreditForm.CREDIT_NOTE: "Credit note posted to the account.",
+        CreditForm.FUTURE_DISCOUNT: "Discount on future invoices: "
+        + ", ".join(f"{a} {credit.currency}" for a in credit.schedule)
+        + ".",
+        CreditForm.DEFERRAL: "Value deferred to a later entitlement of the customer's choice.",
+        CreditForm.SERVICE_EXTENSION: "Value given as more service time on what remains.",
+        CreditForm.PLAN_CHANGE: "Credit applied to the smaller plan.",
+    }[credit.form]
+    AccountEntry.objects.create(
+        customer=credit.customer, credit=credit, kind=kinds[credit.form], amount=credit.amount,
+        currency=credit.currency, description=description,
+    )  # fmt: skip
+    _carry_out_change(change=change, form=credit.form, reason=reason)
+
+
+def _tell_customer_issued(credit_id: int) -> None:
+    credit = Credit.objects.select_related("customer").get(pk=credit_id)
+    if credit.customer.billing_email:
+        send_mail(
+            f"Credit {credit.number} issued",
+            f"We issued credit {credit.number} of {money_text(credit.amount, credit.currency)}. "
+            f"The credit note, with the calculation line by line, is in the portal.",
+            settings.DEFAULT_FROM_EMAIL,
+            [credit.customer.billing_email],
+        )
+
+
+def _decide_against(*, actor, credit_id, reason, expected_version, outcome: str) -> Credit:
+    credit = _lock_credit(credit_id, expected_version)
+    step = _current_step(credit)
+    _check_decider(actor, credit, step, policy_rules(credit.policy))
+    step.status = (
+        ApprovalStep.Status.REJECTED if outcome == "reject" else ApprovalStep.Status.SENT_BACK
+    )
+    step.decided_by, step.decided_at, step.reason = actor, timezone.now(), reason
+    _stamp(step, actor=actor, reason=reason)
+    step.save()
+    getattr(credit, outcome)()
+    _bump(credit, actor=actor, reason=reason)
+    audit_record(actor=actor, action=f"credit.{outcome}", object_type="credits.credit",
+                 object_id=credit.pk, reason=reason, policy_version=credit.policy.label,
+                 data={"step": step.order, "role": step.role})  # fmt: skip
+    return credit
+
+
+@transaction.atomic
+def credit_reject(*, actor, credit_id: int, reason: str, expected_version=None) -> Credit:
+    reason = _reason(reason, "reject a credit")
+    return _decide_against(actor=actor, credit_id=credit_id, reason=reason,
+                           expected_version=expected_version, outcome="reject")  # fmt: skip
+
+
+@transaction.atomic
+def credit_send_back(*, actor, credit_id: int, reason: str, expected_version=None) -> Credit:
+    reason = _reason(reason, "send a credit back")
+    return _decide_against(actor=actor, credit_id=credit_id, reason=reason,
+                           expected_version=expected_version, outcome="send_back")  # fmt: skip
+
+
+@transaction.atomic
+def credit_resubmit(*, actor, credit_id: int, reason: str, form: str | None = None) -> Credit:
+    """The requester answers a send-back; approval starts again from the first step."""
+    reason = _reason(reason, "resubmit a credit")
+    credit = _lock_credit(credit_id, None)
+    if actor.pk not in (credit.change.requested_by_id, credit.calculated_by_id):
+        raise ActionForbidden("Only whoever requested the credit resubmits it.")
+    if not can_proceed(credit.resubmit):
+        raise TransitionNotAllowed(f"{credit} is {credit.get_status_display().lower()}.")
+    rules = policy_rules(credit.policy)
+    if form:
+        if form not in rules.allowed_forms:
+            raise DomainError(f"Policy {credit.policy.label} does not offer that form.")
+        credit.form = form
+    credit.resubmit()
+    now = timezone.now()
+    for step in credit.steps.order_by("order"):
+        first = step.order == 1
+        step.status = ApprovalStep.Status.PENDING if first else ApprovalStep.Status.WAITING
+        step.due_at = now + timedelta(hours=rules.step_deadline_hours) if first else None
+        # A new round: earlier decisions stay in the history, not in the way of deciding again.
+        step.reminded_at = step.escalated_at = step.decided_by = step.decided_at = None
+        step.reason = ""
+        step.save(
+            update_fields=["status", "due_at", "reminded_at", "escalated_at", "decided_by",
+                           "decided_at", "reason"]
+        )  # fmt: skip
+    _bump(credit, actor=actor, reason=reason)
+    audit_record(
+        actor=actor,
+        action="credit.resubmit",
+        object_type="credits.credit",
+        object_id=credit.pk,
+        reason=reason,
+        policy_version=credit.policy.label,
+    )
+    return credit
+
+
+# Deadlines
+
+
+def process_approval_deadlines(*, now=None) -> dict[str, int]:
+    """Beat job: remind approvers of steps getting old, escalate overdue ones. Safe to rerun."""
+    now = now or timezone.now()
+    counts = {"reminded": 0, "escalated": 0}
+    pending = ApprovalStep.objects.filter(status=ApprovalStep.Status.PENDING).select_related(
+        "credit__policy"
+    )
+    for step in pending:
+        rules = policy_rules(step.credit.policy)
+        started = step.due_at - timedelta(hours=rules.step_deadline_hours)
+        remind_at = started + timedelta(hours=rules.reminder_after_hours)
+        if step.reminded_at is None and now >= remind_at and _claim(step, "reminded_at", now):
+            _mail_role(step.role, f"Reminder: {step.credit} awaits your approval",
+                       f"Step {step.order} is due {step.due_at:%Y-%m-%d %H:%M}.")  # fmt: skip
+            counts["reminded"] += 1
+        if step.escalated_at is None and now >= step.due_at and _claim(step, "escalated_at", now):
+            _mail_role(rules.escalate_to, f"Escalated: {step.credit} is overdue",
+                       f"Step {step.order} ({step.role}) passed its deadline; you may "
+                       f"decide it.")  # fmt: skip
+            audit_record(actor=licensing_services.system_actor(), action="credit.escalate",
+                         object_type="credits.credit", object_id=step.credit_id,
+                         policy_version=step.credit.policy.label,
+                         data={"step": step.order, "to": rules.escalate_to})  # fmt: skip
+            counts["escalated"] += 1
+    return counts
+
+
+def _claim(step: ApprovalStep, field: str, now) -> bool:
+    # A conditional update claims the work, so a duplicate run sends nothing twice.
+    return bool(
+        ApprovalStep.objects.filter(pk=step.pk, **{f"{field}__isnull": True}).update(**{field: now})
+    )

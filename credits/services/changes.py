@@ -1,0 +1,219 @@
+"""Change requests: the quote frozen, the credit opened, the change carried out."""
+
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from licensing import services as licensing_services
+from licensing.errors import ActionForbidden, DomainError
+from licensing.models import Contract, ContractLine, Entitlement
+from licensing.proration import (
+    declining_schedule,
+)
+from licensing.roles import Role, role_of
+
+from .. import quoting
+from ..models import (
+    ApprovalStep,
+    ChangeLine,
+    ChangeRequest,
+    Credit,
+    CreditForm,
+)
+from ..selectors import credit_policy_in_force, policy_rules
+from ._common import _stamp
+from .calculator import _quote_dict
+
+
+def _may_request(actor, contract: Contract) -> None:
+    role = role_of(actor)
+    if role == Role.CUSTOMER:
+        membership = getattr(actor, "customer_membership", None)
+        if membership is None or membership.customer_id != contract.customer_id:
+            raise ActionForbidden("You may request changes to your own contracts only.")
+        return
+    if role in (Role.ACCOUNT_MANAGER, Role.FINANCE_ANALYST, "admin"):
+        return
+    raise ActionForbidden("Your role may not request contract changes.")
+
+
+@transaction.atomic
+def change_request_create(
+    *,
+    actor,
+    contract_id: int,
+    intent: str,
+    effective_date: date,
+    lines: list[dict],
+    form: str = CreditForm.CREDIT_NOTE,
+    note: str = "",
+) -> ChangeRequest:
+    """Record the intent with its quote and policy frozen; open the credit's approval chain.
+
+    `lines` name a contract line and what changes: `{"contract_line": id, "quantity_after":
+    n, "units_used": n}`. Amounts and quantities come from the invoices and the ledger.
+    """
+    contract = Contract.objects.select_related("customer").get(pk=contract_id)
+    _may_request(actor, contract)
+    if contract.status not in (Contract.Status.ACTIVE, Contract.Status.SUSPENDED):
+        raise DomainError(f"Contract {contract.number} is {contract.status}; nothing to change.")
+    # Staff may record a change that already happened (within the term, checked below); a
+    # customer asks from today on, so a request cannot reach back into a period already used.
+    if role_of(actor) == Role.CUSTOMER and effective_date < timezone.localdate():
+        raise DomainError("Choose today or a later day: a change cannot go back.")
+    policy = credit_policy_in_force(on=effective_date)
+    rules = policy_rules(policy)
+    if intent not in rules.eligible_intents:
+        raise DomainError(f"Policy {policy.label} gives no credit for a {intent}.")
+    if form not in CreditForm.values:
+        raise DomainError(f"'{form}' is not a credit form.")
+    if form not in rules.allowed_forms:
+        raise DomainError(f"Policy {policy.label} does not offer {CreditForm(form).label}.")
+    if not lines:
+        raise DomainError("Choose at least one contract line.")
+    if not contract.term_start <= effective_date < contract.term_end:
+        raise DomainError(
+            f"The effective date must fall within the contract's term, "
+            f"{contract.term_start:%-d %b %Y} to {contract.term_end:%-d %b %Y}."
+        )
+    _refuse_overlapping(contract, lines)
+    # Lock the paid invoice lines so two overlapping requests cannot both spend one payment.
+    inputs = quoting.contract_quote_inputs(
+        contract=contract, intent=intent, effective_date=effective_date, changes=lines,
+        lock=True,
+    )  # fmt: skip
+    priced = [quoting.price_line(spec, rules.engine) for spec in inputs.lines]
+    result = quoting.total_quote(priced, rules.engine, contract.currency, intent)
+    quote_data = _quote_dict(result, policy)
+    change = ChangeRequest(
+        contract=contract, customer=contract.customer, intent=intent,
+        effective_date=effective_date, requested_by=actor, note=note, policy=policy,
+        currency=contract.currency, quote=quote_data, total=result.total,
+    )  # fmt: skip
+    _stamp(change, actor=actor, reason=note or f"{intent} requested")
+    change.save()
+    for spec, line_quote in zip(inputs.lines, result.lines, strict=True):
+        ChangeLine.objects.create(
+            change=change, contract_line=spec.contract_line, invoice_line=spec.invoice_line,
+            basis=spec.line.basis, quantity_before=spec.quantity_before,
+            quantity_after=spec.quantity_after, units_used=spec.line.units_used,
+            amount_paid=spec.line.amount_paid, credit=line_quote.credit,
+            explanation=line_quote.explanation,
+        )  # fmt: skip
+    audit_record(actor=actor, action="change_request.create", object_type="credits.change",
+                 object_id=change.pk, reason=note, policy_version=policy.label,
+                 data={"contract": contract.pk, "intent": intent,
+                       "effective_date": effective_date, "total": result.total})  # fmt: skip
+    if result.total > 0:
+        _open_credit(actor=actor, change=change, form=form, rules=rules)
+    else:
+        # Nothing to approve: the change itself is carried out now.
+        _carry_out_change(change=change, form=None, reason=f"{intent} requested; no credit due")
+    return change
+
+
+def _refuse_overlapping(contract: Contract, lines: list[dict]) -> None:
+    """One open change per contract line: a second would release the same seats twice.
+
+    The lines are locked in primary-key order, so simultaneous requests queue here and the
+    later one sees the earlier one's credit.
+    """
+    ids = sorted({line.get("contract_line") for line in lines if line.get("contract_line")})
+    list(ContractLine.objects.select_for_update().filter(contract=contract, pk__in=ids)
+         .order_by("pk"))  # fmt: skip
+    open_credit = (
+        Credit.objects.filter(
+            change__lines__contract_line_id__in=ids,
+            status__in=[Credit.Status.PENDING, Credit.Status.SENT_BACK, Credit.Status.APPROVED],
+        )
+        .order_by("pk")
+        .first()
+    )
+    if open_credit is not None:
+        raise DomainError(
+            f"This line already has a change awaiting a decision (credit request "
+            f"{open_credit.pk}); wait for it, or ask finance to send it back."
+        )
+
+
+def _open_credit(*, actor, change: ChangeRequest, form: str, rules) -> Credit:
+    schedule = []
+    if form == CreditForm.FUTURE_DISCOUNT:
+        periods = rules.payout_periods if rules.payout_mode == "declining" else 1
+        schedule = [str(a) for a in declining_schedule(change.total, periods, change.currency)]
+    credit = Credit(
+        change=change, customer=change.customer, contract=change.contract, amount=change.total,
+        currency=change.currency, form=form, policy=change.policy, calculated_by=actor,
+        schedule=schedule,
+    )  # fmt: skip
+    _stamp(credit, actor=actor, reason="Calculated")
+    credit.save()
+    now = timezone.now()
+    for order, step in enumerate(rules.steps_for(change.total), start=1):
+        ApprovalStep.objects.create(
+            credit=credit, order=order, role=step.role, threshold=step.threshold,
+            status=ApprovalStep.Status.PENDING if order == 1 else ApprovalStep.Status.WAITING,
+            due_at=now + timedelta(hours=rules.step_deadline_hours) if order == 1 else None,
+        )  # fmt: skip
+    audit_record(actor=actor, action="credit.calculate", object_type="credits.credit",
+                 object_id=credit.pk, policy_version=change.policy.label,
+                 data={"amount": credit.amount, "currency": credit.currency, "form": form,
+                       "steps": [s.role for s in rules.steps_for(change.total)]})  # fmt: skip
+    return credit
+
+
+def _carry_out_change(*, change: ChangeRequest, form: str | None, reason: str) -> None:
+    """Carry out the change the customer asked for, and the credit form's effect, through the
+    licensing services (so the ledger, history and audit chain record it)."""
+    system = licensing_services.system_actor()
+    for change_line in change.lines.select_related("contract_line"):
+        entitlements = list(
+            Entitlement.objects.filter(contract_line=change_line.contract_line)
+            .exclude(state__in=[Entitlement.State.REVOKED, Entitlement.State.EXPIRED])
+            .order_by("pk")
+        )
+        seat_pools = [e for e in entitlements if e.kind == Entitlement.Kind.SEAT_POOL]
+        if change.intent == "downgrade" and change_line.quantity_after:
+            licensing_services.contract_line_change_quantity(
+                actor=system, contract_line_id=change_line.contract_line_id,
+                quantity=change_line.quantity_after, reason=reason,
+            )  # fmt: skip
+        if change.intent == "downgrade" and change_line.quantity_after is not None:
+            for pool in seat_pools[:1]:
+                licensing_services.entitlement_change_quantity(
+                    actor=system, entitlement_id=pool.pk, quantity=change_line.quantity_after,
+                    reason=reason, effective_date=max(change.effective_date, _last(pool)),
+                )  # fmt: skip
+        elif change.intent in ("pause", "terminate"):
+            transition = "suspend" if change.intent == "pause" else "start_grace"
+            for entitlement in entitlements:
+                if entitlement.state in (Entitlement.State.ACTIVE, Entitlement.State.RESTORED):
+                    licensing_services.entitlement_transition(
+                        actor=system, entitlement_id=entitlement.pk, transition=transition,
+                        reason=reason,
+                    )  # fmt: skip
+        if form == CreditForm.SERVICE_EXTENSION and change_line.credit > 0:
+            days = _equivalent_days(change_line)
+            for entitlement in entitlements:
+                if days:
+                    licensing_services.entitlement_extend(
+                        actor=system, entitlement_id=entitlement.pk, days=days, reason=reason
+                    )
+
+
+def _last(entitlement: Entitlement) -> date:
+    last = entitlement.ledger.order_by("-effective_date").values_list("effective_date", flat=True)
+    return last.first() or entitlement.starts_on
+
+
+def _equivalent_days(change_line: ChangeLine) -> int:
+    """Days of service the credit buys at the line's daily price for what remains."""
+    line = change_line.contract_line
+    remaining = change_line.quantity_after if change_line.quantity_after else line.quantity
+    months = {"monthly": 1, "quarterly": 3, "annual": 12}[line.plan.billing_cycle]
+    daily = line.unit_price * remaining * 12 / months / 365
+    if daily <= 0:
+        return 0
+    return int(change_line.credit / daily)
