@@ -1,0 +1,56 @@
+"""Every write to the licensing core. One service is one transaction and one fact.
+
+One module per room; callers use the names below, so a module can move without them noticing.
+"""
+
+from ._common import (
+    CONTRACT_TRANSITIONS,
+    ENTITLEMENT_TRANSITIONS,
+    SYSTEM_USERNAME,
+    TRANSITION_LABELS,
+    system_actor,
+)
+from .billing import invoice_record
+from .catalogue import (
+    LineSpec,
+    bundle_create,
+    contract_create,
+    customer_create,
+    plan_create,
+    product_create,
+)
+from .entitlements import (
+    contract_line_change_quantity,
+    entitlement_change_quantity,
+    entitlement_create,
+    entitlement_extend,
+)
+from .lifecycle import (
+    contract_transition,
+    entitlement_transition,
+    entitlements_bulk_transition,
+    expire_ended_entitlements,
+)
+
+__all__ = [
+    "CONTRACT_TRANSITIONS",
+    "ENTITLEMENT_TRANSITIONS",
+    "SYSTEM_USERNAME",
+    "TRANSITION_LABELS",
+    "LineSpec",
+    "bundle_create",
+    "contract_create",
+    "contract_line_change_quantity",
+    "contract_transition",
+    "customer_create",
+    "entitlement_change_quantity",
+    "entitlement_create",
+    "entitlement_extend",
+    "entitlement_transition",
+    "entitlements_bulk_transition",
+    "expire_ended_entitlements",
+    "invoice_record",
+    "plan_create",
+    "product_create",
+    "system_actor",
+]
