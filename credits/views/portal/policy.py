@@ -1,0 +1,168 @@
+"""The credit policy in force, its earlier versions and changelog, rendered safely."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from ... import selectors
+from ...models import CreditPolicyVersion
+from ._common import (
+    EXAMPLES_HEADING,
+    _customer_only,
+)
+
+# The policy text: a handful of markdown-like marks, everything else escaped.
+
+HEADINGS = (("### ", "h4"), ("## ", "h3"), ("# ", "h2"))
+
+
+def policy_html(text: str, *, omit_heading: str = "", omit_section: str = "") -> SafeString:
+    """Render a policy's text: "#", "##", "###" headings, "- " bullets, "  - " sub-bullets.
+
+    Every piece of text is escaped; only the tags written here reach the page. A "#"
+    heading equal to `omit_heading` is left out (the page already shows the title), and so is
+    the "##" section titled `omit_section` (the worked examples, shown as tables instead).
+    """
+    out: list[str] = []
+    paragraph: list[str] = []
+    items: list[tuple[str, list[str]]] = []
+    skipping = False
+
+    def flush_paragraph() -> None:
+        if paragraph:
+            out.append(format_html("<p>{}</p>", " ".join(paragraph)))
+            paragraph.clear()
+
+    def flush_list() -> None:
+        if not items:
+            return
+        parts = []
+        for item, subitems in items:
+            sub = "".join(format_html("<li>{}</li>", s) for s in subitems)
+            parts.append(f"<li>{escape(item)}{f'<ul>{sub}</ul>' if sub else ''}</li>")
+        out.append(f"<ul>{''.join(parts)}</ul>")
+        items.clear()
+
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if not line.strip():
+            flush_paragraph()  # a list goes on across blank lines; a paragraph does not
+            continue
+        heading = next(((p, tag) for p, tag in HEADINGS if line.startswith(p)), None)
+        if heading:
+            flush_paragraph()
+            flush_list()
+            prefix, tag = heading
+            title = line[len(prefix) :].strip()
+            if tag in ("h2", "h3"):
+                skipping = bool(omit_section) and tag == "h3" and title == omit_section
+            if skipping or (tag == "h2" and title == omit_heading):
+                continue
+            out.append(format_html("<{}>{}</{}>", tag, title, tag))
+        elif skipping:
+            continue
+        elif line.startswith("  - "):
+            flush_paragraph()
+            if not items:
+                items.append(("", []))
+            items[-1][1].append(line[4:].strip())
+        elif line.startswith("- "):
+            flush_paragraph()
+            items.append((line[2:].strip(), []))
+        else:
+            flush_list()
+            paragraph.append(line.strip())
+    flush_paragraph()
+    flush_list()
+    return mark_safe("".join(out))  # noqa: S308 - every piece above is escaped
+
+
+def _examples(version: CreditPolicyVersion) -> list[dict]:
+    """The version's worked examples with amounts as Decimal, for the money filter."""
+    examples = []
+    for example in version.examples or []:
+        lines = [
+            {
+                **line,
+                "credit": Decimal(line["credit"]),
+                "components": [
+                    {**c, "credit": Decimal(c["credit"])} for c in line.get("components", [])
+                ],
+            }
+            for line in example.get("lines", [])
+        ]
+        examples.append({**example, "lines": lines, "total": Decimal(example["total"])})
+    return examples
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    version: CreditPolicyVersion
+    until: date | None  # exclusive: the day the next version took over
+    state: str  # "in_force", "scheduled" or "earlier"
+
+
+def _version_rows(today: date) -> list[VersionRow]:
+    versions = list(selectors.published_policies())  # newest first
+    in_force = next((v for v in versions if v.effective_from <= today), None)
+    rows, following = [], None
+    for version in versions:
+        if version.effective_from > today:
+            state = "scheduled"
+        elif version == in_force:
+            state = "in_force"
+        else:
+            state = "earlier"
+        until = following.effective_from if following and state != "scheduled" else None
+        rows.append(VersionRow(version, until, state))
+        following = version
+    return rows
+
+
+def _policy_page(request, version: CreditPolicyVersion, *, rows: list[VersionRow]):
+    today = timezone.localdate()
+    row = next(r for r in rows if r.version == version)
+    in_force = next((r.version for r in rows if r.state == "in_force"), None)
+    examples = _examples(version)
+    context = {
+        "version": version,
+        "row": row,
+        "in_force": in_force,
+        "upcoming": selectors.upcoming_policy(today=today),
+        "policy_html": policy_html(
+            version.text,
+            omit_heading=version.title,
+            omit_section=EXAMPLES_HEADING if examples else "",
+        ),
+        "examples": examples,
+    }
+    return render(request, "credits_portal/policy.html", context)
+
+
+@login_required
+def policy(request):
+    _customer_only(request.user)
+    today = timezone.localdate()
+    version = selectors.credit_policy_in_force(on=today)
+    return _policy_page(request, version, rows=_version_rows(today))
+
+
+@login_required
+def policy_version(request, number: int):
+    _customer_only(request.user)
+    version = get_object_or_404(selectors.published_policies(), number=number)
+    return _policy_page(request, version, rows=_version_rows(timezone.localdate()))
+
+
+@login_required
+def policy_versions(request):
+    _customer_only(request.user)
+    today = timezone.localdate()
+    context = {"rows": _version_rows(today), "upcoming": selectors.upcoming_policy(today=today)}
+    return render(request, "credits_portal/policy_versions.html", context)
