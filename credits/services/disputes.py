@@ -17,6 +17,7 @@ from ..selectors import policy_rules
 from ._common import FINANCE, _mail_role, _reason, _stamp
 
 
+@transaction.atomic
 def dispute_open(*, actor, credit_id: int, reason: str, attachment=None) -> Dispute:
     reason = _reason(reason, "dispute a credit")
     # Locked, so two simultaneous disputes of one credit cannot both open.

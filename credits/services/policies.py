@@ -20,6 +20,7 @@ from ..rules import RulesError, parse_rules
 from ._common import _stamp
 
 
+@transaction.atomic
 def policy_create_draft(
     *, actor, rules: dict, title: str, introduction: str, effective_from: date,
     change_summary: str,

@@ -3,6 +3,8 @@
 from datetime import date
 from decimal import Decimal
 
+from django.db import transaction
+
 from audit.services import audit_record
 
 from ..errors import DomainError
@@ -18,6 +20,7 @@ from ._common import (
 )
 
 
+@transaction.atomic
 def invoice_record(
     *,
     actor,

@@ -25,6 +25,7 @@ from ._common import (
 )
 
 
+@transaction.atomic
 def customer_create(*, actor, code: str, name: str, country: str = "", billing_email: str = "",
                     reason: str = "New customer") -> Customer:  # fmt: skip
     _require_perm(actor, "licensing.add_customer", "add customers")

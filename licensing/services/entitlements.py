@@ -24,6 +24,7 @@ from ._common import (
 )
 
 
+@transaction.atomic
 def entitlement_create(
     *,
     actor,
@@ -121,6 +122,7 @@ def entitlement_change_quantity(
     return entitlement
 
 
+@transaction.atomic
 def entitlement_extend(*, actor, entitlement_id: int, days: int, reason: str) -> Entitlement:
     """Move an entitlement's end later by whole days (a service-time credit)."""
     _require_perm(actor, "licensing.change_entitlement", "change entitlements")
@@ -149,6 +151,7 @@ def entitlement_extend(*, actor, entitlement_id: int, days: int, reason: str) ->
     return entitlement
 
 
+@transaction.atomic
 def contract_line_change_quantity(
     *, actor, contract_line_id: int, quantity: int, reason: str
 ) -> ContractLine:

@@ -34,6 +34,7 @@ from ._common import (
 )
 
 
+@transaction.atomic
 def entitlement_transition(
     *,
     actor,

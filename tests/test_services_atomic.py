@@ -1,0 +1,32 @@
+"""Every write service runs in one transaction. SQLite lets select_for_update run outside one,
+so only PostgreSQL would notice a missing @transaction.atomic: this test notices everywhere."""
+
+import inspect
+
+import pytest
+
+from credits import services as credit_services
+from licensing import services as licensing_services
+
+# Services that are not one transaction on purpose, with the reason.
+NOT_ONE_TRANSACTION = {
+    "system_actor": "get-or-create of the automatic actor, idempotent",
+    "expire_ended_entitlements": "one transaction per entitlement, so one failure stops none",
+    "process_approval_deadlines": "claims each reminder with a conditional update",
+    "calculator_quote": "reads only",
+    "credit_decision_refusal": "reads only",
+}
+
+
+def _services():
+    for module in (licensing_services, credit_services):
+        for name in module.__all__:
+            value = getattr(module, name)
+            if inspect.isfunction(value) and name not in NOT_ONE_TRANSACTION:
+                yield pytest.param(value, id=f"{module.__name__}.{name}")
+
+
+@pytest.mark.parametrize("service", list(_services()))
+def test_every_write_service_is_atomic(service):
+    # getsource follows functools.wraps back to the definition, decorators included.
+    assert "@transaction.atomic" in inspect.getsource(service)
