@@ -72,10 +72,12 @@ class ChangeRequestForm(forms.Form):
 
     def __init__(
         self, *args, contract: Contract, lines: list[ChangeableLine], rules: CreditRules,
-        today: date, **kwargs,
+        today: date, may_backdate: bool = False, **kwargs,
     ):  # fmt: skip
         super().__init__(*args, **kwargs)
         self.contract, self.lines, self.today = contract, lines, today
+        # Staff asking on a customer's behalf may date a change back within the term.
+        self.may_backdate = may_backdate
         self.fields["intent"].choices = [
             (value, label) for value, label in Intent.choices if value in rules.eligible_intents
         ]
@@ -113,7 +115,7 @@ class ChangeRequestForm(forms.Form):
 
     def clean_effective_date(self) -> date:
         value = self.cleaned_data["effective_date"]
-        if value < self.today:
+        if value < self.today and not self.may_backdate:
             raise forms.ValidationError("Choose today or a later day: a change cannot go back.")
         if value < self.contract.term_start:
             raise forms.ValidationError(

@@ -357,3 +357,21 @@ def test_an_account_manager_requests_on_the_customers_behalf(client, manager, se
     assert change.requested_by == manager
     assert response.status_code == 302
     assert response.url == f"/finance/credits/{change.credit.pk}/"
+
+
+def test_an_account_manager_may_date_a_change_back_to_the_start_of_the_period(
+    client, manager, seat_contract, period
+):
+    from credits.models import ChangeRequest
+
+    client.force_login(manager)
+    line = seat_contract.lines.get()
+    data = {"contract": seat_contract.pk, "intent": "downgrade", "effective_date": period[0],
+            "credit_form": "credit_note", f"line_{line.pk}_quantity_after": 20}  # fmt: skip
+    preview = client.post("/portal/credits/request/", {**data, "action": "quote"})
+    total = preview.context["preview"].total
+
+    client.post("/portal/credits/request/",
+                {**data, "action": "request", "expected_total": str(total)})  # fmt: skip
+
+    assert ChangeRequest.objects.get().effective_date == period[0]

@@ -55,7 +55,12 @@ def change_request(request):
             return redirect("credits_portal:request")
     today = timezone.localdate()
     rules = selectors.policy_rules(selectors.credit_policy_in_force(on=today))
-    form_kwargs = {"contract": contract, "rules": rules, "today": today}
+    form_kwargs = {
+        "contract": contract,
+        "rules": rules,
+        "today": today,
+        "may_backdate": role_of(request.user) != Role.CUSTOMER,
+    }
     if request.method != "POST" or request.POST.get("action") == "edit":
         data = request.POST if request.method == "POST" else None
         lines = selectors.changeable_lines(contract=contract, on=today)
@@ -65,7 +70,8 @@ def change_request(request):
         return _request_page(request, contract, form)
     # Quantities are read on the date the customer chose, as the engine will read them.
     effective = _posted_date(request.POST.get("effective_date")) or today
-    lines = selectors.changeable_lines(contract=contract, on=max(effective, today))
+    on = effective if form_kwargs["may_backdate"] else max(effective, today)
+    lines = selectors.changeable_lines(contract=contract, on=on)
     form = ChangeRequestForm(request.POST, lines=lines, **form_kwargs)
     if not form.is_valid():
         return _request_page(request, contract, form, status=400)
