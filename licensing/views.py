@@ -18,7 +18,7 @@ from .models import Contract, Entitlement
 from .navigation import home_url_for
 from .roles import FINANCE_ROLES, Role, is_staff_role, role_of
 
-PAGE_SIZE = 25
+PAGE_SIZE = 20
 ATTENTION_ROWS = 10
 MINI_ROWS = 10
 ACTIVITY_ROWS = 25
