@@ -5,6 +5,7 @@ from django.urls import reverse
 from .roles import Role, role_of
 
 ROLE_LABELS = {**dict(Role.choices), "admin": "Administrator"}
+FINANCE = {Role.FINANCE_ANALYST, Role.FINANCE_APPROVER, Role.FINANCIAL_CONTROLLER, "admin"}
 
 
 def home_url_for(user) -> str:
@@ -13,12 +14,12 @@ def home_url_for(user) -> str:
         return reverse("portal:home")
     if role == Role.AUDITOR:
         return reverse("audit:events")
+    if role in FINANCE - {"admin"}:
+        # Finance's daily work is the approval queue; the dashboard stays one click away.
+        return reverse("credits:queue")
     if role is None:
         return reverse("no-role")
     return reverse("licensing:dashboard")
-
-
-FINANCE = {Role.FINANCE_ANALYST, Role.FINANCE_APPROVER, Role.FINANCIAL_CONTROLLER, "admin"}
 
 
 def navigation_for(user) -> tuple[str, list[dict]]:

@@ -11,9 +11,9 @@ from tests.factories import ContractFactory, EntitlementFactory
     ("persona", "home"),
     [
         ("manager", "/dashboard/"),
-        ("analyst", "/dashboard/"),
-        ("approver", "/dashboard/"),
-        ("controller", "/dashboard/"),
+        ("analyst", "/finance/"),
+        ("approver", "/finance/"),
+        ("controller", "/finance/"),
         ("auditor", "/audit/"),
         ("admin_user", "/dashboard/"),
         ("customer_user", "/portal/"),
