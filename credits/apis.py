@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from . import access, selectors, services
 from .models import ApprovalStep, ChangeLine
 from .serializers import (
+    CALCULATOR_EXAMPLE,
     CalculatorInput,
     CalculatorOutput,
     ChangeRequestInput,
@@ -26,25 +27,6 @@ from .serializers import (
     ReasonedDecisionInput,
 )
 
-EXAMPLE = {
-    "currency": "USD",
-    "intent": "downgrade",
-    "period_start": "2026-03-01",
-    "period_end": "2026-04-01",
-    "effective_date": "2026-03-16",
-    "lines": [
-        {"id": "seats", "basis": "seat", "amount_paid": "1500.00", "quantity_before": 50,
-         "quantity_after": 20},
-        {"id": "api", "basis": "usage", "amount_paid": "1000.00", "included_units": 1000000,
-         "units_used": 400000},
-        {"id": "suite", "basis": "bundle", "amount_paid": "900.00", "components": [
-            {"id": "editor", "standalone_price": "20.00", "quantity_before": 10,
-             "quantity_after": 5},
-            {"id": "viewer", "standalone_price": "5.00", "quantity_before": 40,
-             "quantity_after": 40}]},
-    ],
-}  # fmt: skip
-
 
 class CalculatorApi(APIView):
     """Price a downgrade, pause or termination under the credit policy in force today."""
@@ -52,7 +34,7 @@ class CalculatorApi(APIView):
     @extend_schema(
         request=CalculatorInput,
         responses={200: CalculatorOutput},
-        examples=[OpenApiExample("Downgrade", value=EXAMPLE, request_only=True)],
+        examples=[OpenApiExample("Downgrade", value=CALCULATOR_EXAMPLE, request_only=True)],
     )
     def post(self, request):
         body = CalculatorInput(data=request.data)

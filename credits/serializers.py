@@ -361,3 +361,24 @@ class DecisionInput(serializers.Serializer):
 
 class ReasonedDecisionInput(DecisionInput):
     reason = serializers.CharField(max_length=2000, help_text="Required: the requester reads it.")
+
+
+# The worked example: the API documents it and the calculator page opens on it.
+CALCULATOR_EXAMPLE = {
+    "currency": "USD",
+    "intent": "downgrade",
+    "period_start": "2026-03-01",
+    "period_end": "2026-04-01",
+    "effective_date": "2026-03-16",
+    "lines": [
+        {"id": "seats", "basis": "seat", "amount_paid": "1500.00", "quantity_before": 50,
+         "quantity_after": 20},
+        {"id": "api", "basis": "usage", "amount_paid": "1000.00", "included_units": 1000000,
+         "units_used": 400000},
+        {"id": "suite", "basis": "bundle", "amount_paid": "900.00", "components": [
+            {"id": "editor", "standalone_price": "20.00", "quantity_before": 10,
+             "quantity_after": 5},
+            {"id": "viewer", "standalone_price": "5.00", "quantity_before": 40,
+             "quantity_after": 40}]},
+    ],
+}  # fmt: skip
