@@ -53,18 +53,16 @@ def basis_of(plan: Plan) -> str:
     return "usage" if plan.pricing_model == Plan.PricingModel.PER_UNIT else "seat"
 
 
-def quantity_on(contract: Contract, line: ContractLine, on: date) -> int:
-    seat_pools = [
-        e.pk
-        for e in line.entitlements.all()
-        if e.kind in (Entitlement.Kind.SEAT_POOL, Entitlement.Kind.API_QUOTA)
-    ]
-    if not seat_pools:
+def quantity_on(contract: Contract, line: ContractLine, on: date, holdings=None) -> int:
+    """Seats the line's seat pools held on the date, from the ledger; the line's own quantity
+    where it has no seat pool (or none held yet). Pass `holdings` to read the ledger once for
+    several lines."""
+    pools = [e.pk for e in line.entitlements.all() if e.kind == Entitlement.Kind.SEAT_POOL]
+    if not pools:
         return line.quantity
-    holdings = contract_holdings_on(contract_id=contract.pk, on=on)
-    kind = {e.pk: e.kind for e in line.entitlements.all()}
-    seats = [holdings[pk].quantity for pk in seat_pools if pk in holdings and
-             kind[pk] == Entitlement.Kind.SEAT_POOL]  # fmt: skip
+    if holdings is None:
+        holdings = contract_holdings_on(contract_id=contract.pk, on=on)
+    seats = [holdings[pk].quantity for pk in pools if pk in holdings]
     return sum(seats) if seats else line.quantity
 
 

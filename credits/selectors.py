@@ -15,6 +15,7 @@ from django.db.models import (
 )
 
 from licensing.errors import DomainError
+from licensing.selectors import contract_holdings_on
 
 from .models import ApprovalStep, ChangeLine, Credit, CreditPolicyVersion, Dispute
 from .rules import CreditRules, parse_rules
@@ -216,6 +217,7 @@ def changeable_lines(*, contract: Contract, on: date) -> list[ChangeableLine]:
     lines = contract.lines.select_related("plan__bundle").prefetch_related(
         "entitlements", "plan__bundle__items__product"
     )
+    holdings = contract_holdings_on(contract_id=contract.pk, on=on)
     result = []
     for line in lines.order_by("pk"):
         basis = quoting.basis_of(line.plan)
@@ -224,7 +226,7 @@ def changeable_lines(*, contract: Contract, on: date) -> list[ChangeableLine]:
                 contract_line=line,
                 basis=basis,
                 # The same ledger reading the engine's inputs use, so the form and quote agree.
-                quantity_now=quoting.quantity_on(contract, line, on),
+                quantity_now=quoting.quantity_on(contract, line, on, holdings),
                 included_units=quoting.included_units(line) if basis == "usage" else None,
             )
         )

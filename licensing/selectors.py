@@ -21,6 +21,7 @@ from django.db.models import (
 from .errors import DomainError
 from .models import Contract, ContractLine, Entitlement, LedgerEntry, Plan, PolicyVersion
 from .money import DECIMAL_PLACES, MAX_DIGITS
+from .proration import CYCLE_MONTHS
 
 
 @dataclass(frozen=True)
@@ -133,11 +134,7 @@ def contract_holdings_now(*, contract_id: int) -> dict[int, Holding]:
 
 # Read models for the dashboards. Amounts stay Decimal; pages round them with the money filter.
 
-PERIODS_PER_YEAR = {
-    Plan.BillingCycle.MONTHLY: 12,
-    Plan.BillingCycle.QUARTERLY: 4,
-    Plan.BillingCycle.ANNUAL: 1,
-}
+PERIODS_PER_YEAR = {cycle: 12 // months for cycle, months in CYCLE_MONTHS.items()}
 OPEN_CONTRACT_STATUSES = (
     Contract.Status.DRAFT,
     Contract.Status.ACTIVE,

@@ -10,6 +10,7 @@ from licensing import services as licensing_services
 from licensing.errors import ActionForbidden, DomainError
 from licensing.models import Contract, ContractLine, Entitlement
 from licensing.proration import (
+    CYCLE_MONTHS,
     declining_schedule,
 )
 from licensing.roles import Role, role_of
@@ -168,7 +169,7 @@ def _carry_out_change(*, change: ChangeRequest, form: str | None, reason: str) -
     """Carry out the change the customer asked for, and the credit form's effect, through the
     licensing services (so the ledger, history and audit chain record it)."""
     system = licensing_services.system_actor()
-    for change_line in change.lines.select_related("contract_line"):
+    for change_line in change.lines.select_related("contract_line__plan"):
         entitlements = list(
             Entitlement.objects.filter(contract_line=change_line.contract_line)
             .exclude(state__in=[Entitlement.State.REVOKED, Entitlement.State.EXPIRED])
@@ -194,13 +195,11 @@ def _carry_out_change(*, change: ChangeRequest, form: str | None, reason: str) -
                         actor=system, entitlement_id=entitlement.pk, transition=transition,
                         reason=reason,
                     )  # fmt: skip
-        if form == CreditForm.SERVICE_EXTENSION and change_line.credit > 0:
-            days = _equivalent_days(change_line)
-            for entitlement in entitlements:
-                if days:
-                    licensing_services.entitlement_extend(
-                        actor=system, entitlement_id=entitlement.pk, days=days, reason=reason
-                    )
+        days = _equivalent_days(change_line) if form == CreditForm.SERVICE_EXTENSION else 0
+        for entitlement in entitlements if days else []:
+            licensing_services.entitlement_extend(
+                actor=system, entitlement_id=entitlement.pk, days=days, reason=reason
+            )
 
 
 def _last(entitlement: Entitlement) -> date:
@@ -212,7 +211,7 @@ def _equivalent_days(change_line: ChangeLine) -> int:
     """Days of service the credit buys at the line's daily price for what remains."""
     line = change_line.contract_line
     remaining = change_line.quantity_after if change_line.quantity_after else line.quantity
-    months = {"monthly": 1, "quarterly": 3, "annual": 12}[line.plan.billing_cycle]
+    months = CYCLE_MONTHS[line.plan.billing_cycle]
     daily = line.unit_price * remaining * 12 / months / 365
     if daily <= 0:
         return 0

@@ -223,13 +223,13 @@ class Command(BaseCommand):
 
     def _invoices(self, contract, today) -> None:
         """Paid invoices for the last two periods, and prepaid future years where agreed."""
-        from licensing.proration import add_months, billing_period
+        from licensing.proration import CYCLE_MONTHS, add_months, billing_period
 
         line = contract.lines.select_related("plan").get()
         cycle = line.plan.billing_cycle
         on = min(today, contract.term_end - timedelta(days=1))
         start, end = billing_period(contract.billing_anchor, cycle, on)
-        months = {"monthly": 1, "quarterly": 3, "annual": 12}[cycle]
+        months = CYCLE_MONTHS[cycle]
         periods = [(add_months(start, -months), start), (start, end)]
         if contract.prepaid:
             while periods[-1][1] < contract.term_end:
