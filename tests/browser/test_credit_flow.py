@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from credits.models import Credit, CreditPolicyVersion
 from credits.rules import DEFAULT_RULES
-from tests.browser.conftest import sign_in
+from tests.conftest import sign_in
 from tests.credits_portal.conftest import paid_contract, period, today  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from audit.models import AuditEvent
 from licensing.models import Entitlement, LedgerEntry
 from licensing.roles import Role
-from tests.browser.conftest import sign_in
+from tests.conftest import sign_in
 from tests.factories import (
     ContractFactory,
     CustomerFactory,

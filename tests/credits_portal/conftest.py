@@ -5,12 +5,10 @@ and the service both refuse it), so each contract is invoiced and paid for the b
 under way and the customer's requests take effect today.
 """
 
-import contextlib
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from credits import services
@@ -20,18 +18,6 @@ from licensing import services as licensing_services
 from licensing.models import Entitlement, Plan
 from licensing.proration import Line, QuoteRequest, add_months, quote
 from tests.factories import ContractFactory, EntitlementFactory, PlanFactory, admin_actor
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -157,27 +143,3 @@ def publish_policy(controller, *, effective_from: date, summary: str, **rules):
         introduction="Clearer words.", effective_from=effective_from, change_summary=summary,
     )  # fmt: skip
     return services.policy_publish(actor=controller, policy_id=draft.pk)
-
-
-@pytest.fixture
-def browser_page(live_server, monkeypatch):
-    """A signed-out Chromium page on the live server (see tests/browser for the house fixture)."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-US",
-            accept_downloads=True,
-        )  # fmt: skip
-        context.set_default_timeout(15_000)
-        try:
-            yield context.new_page()
-        finally:
-            with contextlib.suppress(Exception):
-                context.close()
-                browser.close()
-            # The ORM opened a connection in Playwright's context; PostgreSQL would refuse to
-            # drop the test database while it stays open.
-            connections.close_all()
