@@ -145,5 +145,6 @@ def test_api_docs_are_served_from_our_own_static_files(api):
     assert response.status_code == 200
     html = response.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
-    assert "cdn" not in html.lower()
+    # "cdn." rather than "cdn": the page's random CSRF token may contain the letters c, d, n.
+    assert "cdn." not in html.lower()
     assert 'src="http' not in html and 'href="http' not in html
