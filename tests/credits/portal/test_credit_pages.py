@@ -8,7 +8,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from credits import services
 from credits.models import Dispute
-from tests.credits_portal.conftest import downgrade, seat_credit
+from tests.credits.portal.conftest import downgrade, seat_credit
 
 pytestmark = pytest.mark.django_db
 

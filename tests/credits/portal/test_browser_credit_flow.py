@@ -10,13 +10,13 @@ from playwright.sync_api import expect
 from credits.models import Credit, CreditPolicyVersion
 from credits.rules import DEFAULT_RULES
 from tests.conftest import sign_in
-from tests.credits_portal.conftest import paid_contract, period, today  # noqa: F401 - fixtures
+from tests.credits.portal.conftest import paid_contract
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def two_step_policy(period):  # noqa: F811 - the fixture imported above
+def two_step_policy(period):
     # Whatever today's date does to the amount, an analyst and an approver both decide.
     rules = {**DEFAULT_RULES, "approval_steps": [
         {"role": "finance_analyst", "threshold": "0"},
@@ -49,7 +49,7 @@ def test_customer_requests_two_people_approve_and_the_customer_downloads_the_not
     analyst,
     approver,
     two_step_policy,
-    period,  # noqa: F811
+    period,
     tmp_path,
 ):
     paid_contract(customer_a, period)

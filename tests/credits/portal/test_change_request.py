@@ -8,7 +8,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from credits.models import ChangeLine, ChangeRequest, Credit
 from licensing.money import round_money
-from tests.credits_portal.conftest import paid_contract, publish_policy
+from tests.credits.portal.conftest import paid_contract, publish_policy
 
 pytestmark = pytest.mark.django_db
 
