@@ -2,6 +2,7 @@
 
 from django import forms
 
+from audit.limits import REASON_MAX_LENGTH
 from licensing.roles import FINANCE_ROLES, Role
 
 from .models import CreditForm, Intent
@@ -12,7 +13,7 @@ class DecisionForm(forms.Form):
     """Approve: the reason is optional, and recorded when given."""
 
     reason = forms.CharField(
-        max_length=2000,
+        max_length=REASON_MAX_LENGTH,
         required=False,
         strip=True,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Optional note for the trail"}),
@@ -42,7 +43,7 @@ class DisputeResolveForm(forms.Form):
         error_messages={"required": "Choose whether to uphold or dismiss the dispute."},
     )
     resolution = forms.CharField(
-        max_length=4000,
+        max_length=REASON_MAX_LENGTH,
         strip=True,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What was decided, and why"}),
         error_messages={"required": "Write the resolution: the customer is told what it says."},

@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.core.validators import FileExtensionValidator
 
+from audit.limits import REASON_MAX_LENGTH
 from licensing.errors import DomainError
 from licensing.models import Contract
 
@@ -66,7 +67,7 @@ class ChangeRequestForm(forms.Form):
     note = forms.CharField(
         label="Note for us (optional)",
         required=False,
-        max_length=2000,
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "e.g. The Berlin team moved"}),
     )
 
@@ -197,7 +198,7 @@ class ChangeRequestForm(forms.Form):
 class DisputeForm(forms.Form):
     reason = forms.CharField(
         label="Why do you dispute this credit?",
-        max_length=5000,
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(
             attrs={"rows": 4, "placeholder": "e.g. We released the seats on 2 March, not 16 March."}
         ),
@@ -232,7 +233,7 @@ class DisputeForm(forms.Form):
 class ResubmitForm(forms.Form):
     reason = forms.CharField(
         label="What did you change, or why should we look again?",
-        max_length=2000,
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Give a reason: finance reads it with your request."},
     )

@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from audit.limits import REASON_MAX_LENGTH
 from licensing.access import contracts_for_user
 from licensing.money import is_currency, minor_digits, round_money
 from licensing.proration import BASES
@@ -316,7 +317,9 @@ class ChangeRequestInput(serializers.Serializer):
     )
     lines = ChangeLineInput(many=True, allow_empty=False)
     form = serializers.ChoiceField(choices=CreditForm.choices, default=CreditForm.CREDIT_NOTE)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
 
     def validate_effective_date(self, value: date) -> date:
         # change_request_create refuses it too; here the refusal sits under its field.
@@ -353,14 +356,18 @@ class ChangeRequestInput(serializers.Serializer):
 
 
 class DecisionInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
     version = serializers.IntegerField(
         required=False, min_value=1, help_text="The version you read; a mismatch answers 409."
     )
 
 
 class ReasonedDecisionInput(DecisionInput):
-    reason = serializers.CharField(max_length=2000, help_text="Required: the requester reads it.")
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, help_text="Required: the requester reads it."
+    )
 
 
 # The worked example: the API documents it and the calculator page opens on it.

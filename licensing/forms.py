@@ -1,12 +1,14 @@
 from django import forms
 
+from audit.limits import REASON_MAX_LENGTH
+
 from .services import CONTRACT_TRANSITIONS, ENTITLEMENT_TRANSITIONS, TRANSITION_LABELS
 
 
 class TransitionForm(forms.Form):
     transition = forms.ChoiceField(choices=[])
     reason = forms.CharField(
-        max_length=2000,
+        max_length=REASON_MAX_LENGTH,
         strip=True,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "e.g. Invoice overdue by 30 days"}),
         error_messages={"required": "Give a reason: every change records why it was made."},

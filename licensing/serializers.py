@@ -2,6 +2,8 @@ from django.contrib.auth import get_user_model
 from django_fsm import has_transition_perm
 from rest_framework import serializers
 
+from audit.limits import REASON_MAX_LENGTH
+
 from .models import Bundle, BundleItem, Contract, ContractLine, Customer, Entitlement, Plan, Product
 from .money import is_currency
 from .services import CONTRACT_TRANSITIONS, ENTITLEMENT_TRANSITIONS
@@ -118,7 +120,9 @@ class ContractCreateSerializer(serializers.Serializer):
     commitment_years = serializers.IntegerField(min_value=1, max_value=10, default=1)
     grace_days = serializers.IntegerField(min_value=0, max_value=365, default=0)
     lines = LineInputSerializer(many=True, allow_empty=False)
-    reason = serializers.CharField(required=False, default="New contract")
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, required=False, default="New contract"
+    )
 
     def validate_number(self, value):
         if Contract.objects.filter(number=value).exists():
@@ -167,7 +171,9 @@ class EntitlementCreateSerializer(serializers.Serializer):
     renewal = serializers.ChoiceField(
         choices=Entitlement.Renewal.choices, default=Entitlement.Renewal.AUTO
     )
-    reason = serializers.CharField(required=False, default="Granted under the contract")
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, required=False, default="Granted under the contract"
+    )
 
     def validate(self, attrs):
         if attrs["ends_on"] <= attrs["starts_on"]:
@@ -176,7 +182,7 @@ class EntitlementCreateSerializer(serializers.Serializer):
 
 
 class TransitionSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
     version = serializers.IntegerField(
         required=False, min_value=1, help_text="The version you read; a mismatch answers 409."
     )

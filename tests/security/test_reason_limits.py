@@ -1,0 +1,73 @@
+"""One reason limit, REASON_MAX_LENGTH, held by forms, serializers and the database alike.
+
+On PostgreSQL a reason longer than a column once answered 500 (history's varchar(100)); SQLite
+ignores lengths, so these run on PostgreSQL.
+"""
+
+import pytest
+from django.urls import reverse
+
+from audit.limits import REASON_MAX_LENGTH
+from licensing.models import Contract, Entitlement
+from tests.factories import ContractFactory, EntitlementFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+JUST_UNDER = "r" * (REASON_MAX_LENGTH - 1)
+JUST_OVER = "r" * (REASON_MAX_LENGTH + 1)
+
+
+def test_the_limit_is_two_thousand_characters():
+    assert REASON_MAX_LENGTH == 2000
+
+
+def test_an_api_reason_just_under_the_limit_is_recorded_in_history(api, manager):
+    entitlement = EntitlementFactory()
+
+    response = api(manager).post(
+        f"/api/v1/entitlements/{entitlement.pk}/suspend/",
+        {"reason": JUST_UNDER, "version": entitlement.version},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert entitlement.history.latest().history_change_reason == JUST_UNDER
+
+
+def test_an_api_reason_over_the_limit_is_a_400_naming_reason(api, manager):
+    contract = ContractFactory()
+
+    response = api(manager).post(
+        f"/api/v1/contracts/{contract.pk}/suspend/", {"reason": JUST_OVER}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "reason" in response.json()
+    assert Contract.objects.get(pk=contract.pk).status == Contract.Status.ACTIVE
+
+
+def test_a_page_reason_just_under_the_limit_is_recorded(client, manager):
+    entitlement = EntitlementFactory()
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("licensing:entitlement-transition", args=[entitlement.pk]),
+        {"transition": "suspend", "reason": JUST_UNDER, "version": entitlement.version},
+    )
+
+    assert response.status_code == 302
+    assert entitlement.history.latest().history_change_reason == JUST_UNDER
+
+
+def test_a_page_reason_over_the_limit_is_a_form_error(client, manager):
+    entitlement = EntitlementFactory()
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("licensing:entitlement-transition", args=[entitlement.pk]),
+        {"transition": "suspend", "reason": JUST_OVER, "version": entitlement.version},
+    )
+
+    assert response.status_code == 400
+    assert "at most 2000 characters" in response.content.decode()
+    assert Entitlement.objects.get(pk=entitlement.pk).state == Entitlement.State.ACTIVE
