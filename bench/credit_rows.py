@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from time import perf_counter
 
 from django.db import connections
+from django.utils import timezone
 
 from .registry import Context, Samples, alternate, benchmark
 
@@ -14,7 +15,7 @@ ATTEMPTS = 50
 PERIOD = (date(2026, 3, 1), date(2026, 4, 1), date(2026, 3, 16))
 
 
-def _seat_lines():
+def _seat_lines(count: int):
     from licensing.proration import Line
 
     # Varied amounts and quantities, so no two lines price alike by accident.
@@ -26,7 +27,7 @@ def _seat_lines():
             quantity_before=50 + i % 50,
             quantity_after=i % 50,
         )  # fmt: skip
-        for i in range(LINES)
+        for i in range(count)
     )
 
 
@@ -53,7 +54,8 @@ def _plain_loop(lines) -> Decimal:
 def quote_lines(ctx: Context) -> Samples:
     from licensing.proration import QuoteRequest, quote
 
-    lines = _seat_lines()
+    size = ctx.size(LINES, smoke=300)
+    lines = _seat_lines(size)
     request = QuoteRequest("USD", "downgrade", *PERIOD, lines)
     times, values = alternate(
         {
@@ -66,7 +68,7 @@ def quote_lines(ctx: Context) -> Samples:
     return Samples(
         times["measured"],
         times["baseline"],
-        work=LINES,
+        work=size,
         checks={
             "engine and loop agree on the total": len(set(values["measured"] + values["baseline"]))
             == 1,
@@ -78,10 +80,15 @@ def quote_lines(ctx: Context) -> Samples:
 
 
 def _credit_fixture(actor, customer_user, count: int) -> list[int]:
-    """`count` pending credits, each on its own contract with a paid March invoice."""
+    """`count` pending credits, each on its own contract with this month paid.
+
+    The customer asks from today, as the product lets a customer do (never back-dated), so the
+    dates follow the clock rather than the calendar the row was written in.
+    """
     from credits.services import change_request_create
     from licensing import services as ls
     from licensing.models import Customer, Plan, Product
+    from licensing.proration import add_months
 
     product = Product.objects.get_or_create(sku="BENCH", defaults={"name": "Bench seats"})[0]
     plan = Plan.objects.get_or_create(
@@ -90,23 +97,25 @@ def _credit_fixture(actor, customer_user, count: int) -> list[int]:
                                   "pricing_model": "per_seat", "unit_price": Decimal("30")},
     )[0]  # fmt: skip
     customer = Customer.objects.get(code="bench-customer")
+    today = timezone.localdate()
+    month = (today.replace(day=1), add_months(today.replace(day=1), 1))
     credits = []
     for n in range(count):
         contract = ls.contract_create(
-            actor=actor, customer=customer, number=f"BENCH-{n:04d}", term_start=date(2026, 1, 1),
-            term_end=date(2027, 1, 1), lines=[ls.LineSpec(plan=plan, quantity=50)],
+            actor=actor, customer=customer, number=f"BENCH-{n:04d}", term_start=month[0],
+            term_end=add_months(month[0], 12), lines=[ls.LineSpec(plan=plan, quantity=50)],
         )  # fmt: skip
         ls.contract_transition(actor=actor, contract_id=contract.pk, transition="activate",
                                reason="Signed")  # fmt: skip
         line = contract.lines.get()
         ls.invoice_record(
-            actor=actor, contract=contract, number=f"BENCH-INV-{n:04d}", period_start=PERIOD[0],
-            period_end=PERIOD[1], lines=[(line, 50, Decimal("1500.00"))], issued_on=PERIOD[0],
-            paid_on=PERIOD[0],
+            actor=actor, contract=contract, number=f"BENCH-INV-{n:04d}", period_start=month[0],
+            period_end=month[1], lines=[(line, 50, Decimal("1500.00"))], issued_on=month[0],
+            paid_on=month[0],
         )  # fmt: skip
         change = change_request_create(
             actor=customer_user, contract_id=contract.pk, intent="downgrade",
-            effective_date=PERIOD[2], lines=[{"contract_line": line.pk, "quantity_after": 20}],
+            effective_date=today, lines=[{"contract_line": line.pk, "quantity_after": 20}],
         )  # fmt: skip
         credits.append(change.credit.pk)
     return credits
@@ -165,7 +174,7 @@ def approve_race(ctx: Context) -> Samples:
     requester.groups.add(Group.objects.get(name=Role.CUSTOMER))
     CustomerMembership.objects.get_or_create(user=requester, customer=customer)
     analysts = []
-    for n in range(ATTEMPTS):
+    for n in range(ctx.size(ATTEMPTS, smoke=3)):
         user = User.objects.get_or_create(username=f"bench-analyst-{n:02d}")[0]
         user.groups.add(Group.objects.get(name=Role.FINANCE_ANALYST))
         analysts.append(user)

@@ -24,10 +24,18 @@ class Samples:
 
 @dataclass(frozen=True)
 class Context:
-    """What a row gets: how many runs to take, the actor, and raw connections for baselines."""
+    """What a row gets: how many runs to take, the actor, and raw connections for baselines.
+
+    In a smoke run (`smoke`), every row runs once at a tiny size through the same code paths,
+    for its checks alone: `size()` picks the row's full or smoke size.
+    """
 
     url: str
     repeats: int
+    smoke: bool = False
+
+    def size(self, full: int, *, smoke: int) -> int:
+        return smoke if self.smoke else full
 
     def actor(self):
         from django.contrib.auth import get_user_model

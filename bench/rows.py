@@ -39,11 +39,12 @@ SUSPEND_REASON = "Customer payment overdue"
 def bulk_suspend(ctx: Context) -> Samples:
     actor = ctx.actor()
     plan = plan_for_bench(actor=actor)
+    size = ctx.size(ENTITLEMENTS, smoke=20)
     # Each run suspends contracts of its own, so every run starts from the same state.
     runs = [
         {
             side: active_contract(
-                actor=actor, plan=plan, number=f"BENCH-{side}-{n}", entitlements=ENTITLEMENTS
+                actor=actor, plan=plan, number=f"BENCH-{side}-{n}", entitlements=size
             )
             for side in ("measured", "baseline")
         }
@@ -76,13 +77,17 @@ def bulk_suspend(ctx: Context) -> Samples:
     return Samples(
         times["measured"],
         times["baseline"],
-        work=ENTITLEMENTS,
+        work=size,
         checks={
             "every run changed all entitlements": all(
-                count == ENTITLEMENTS for side in counts.values() for count in side
+                count == size for side in counts.values() for count in side
             ),
-            "service wrote every row": all(_suspended_with_trail(r["measured"].pk) for r in runs),
-            "baseline wrote every row": all(_suspended_with_trail(r["baseline"].pk) for r in runs),
+            "service wrote every row": all(
+                _suspended_with_trail(r["measured"].pk, size) for r in runs
+            ),
+            "baseline wrote every row": all(
+                _suspended_with_trail(r["baseline"].pk, size) for r in runs
+            ),
             "audit chain verifies": audit_verify_chain().ok,
         },
     )
@@ -171,8 +176,7 @@ def _raw_bulk_suspend(
     return len(ids)
 
 
-def _suspended_with_trail(contract_id: int) -> bool:
-    n = ENTITLEMENTS
+def _suspended_with_trail(contract_id: int, n: int) -> bool:
     return (
         Entitlement.objects.filter(contract_id=contract_id, state="suspended", version=3).count()
         == n
@@ -202,7 +206,8 @@ EVENTS = 100_000
     item="events",
 )
 def verify_audit(ctx: Context) -> Samples:
-    audit_events(actor=ctx.actor(), count=EVENTS)
+    size = ctx.size(EVENTS, smoke=200)
+    audit_events(actor=ctx.actor(), count=size)
     ctx.settle()
     key = settings.AUDIT_HMAC_KEY.encode()
     with ctx.raw() as conn:
@@ -218,12 +223,12 @@ def verify_audit(ctx: Context) -> Samples:
     return Samples(
         times["measured"],
         times["baseline"],
-        work=EVENTS,
+        work=size,
         checks={
             "service verified every event": all(
-                r.ok and r.checked == EVENTS for r in reports["measured"]
+                r.ok and r.checked == size for r in reports["measured"]
             ),
-            "baseline verified every event": all(r == (True, EVENTS) for r in reports["baseline"]),
+            "baseline verified every event": all(r == (True, size) for r in reports["baseline"]),
         },
     )
 

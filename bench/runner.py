@@ -4,6 +4,7 @@ import argparse
 import os
 import platform
 import sys
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
@@ -31,6 +32,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--only", action="append", default=[], metavar="KEY", help="run only this row (repeatable)"
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="every row once at a tiny size, same code paths, checks only (no figures); "
+        "exit 1 when a row fails",
+    )
     return parser.parse_args(argv)
 
 
@@ -38,6 +45,10 @@ def _django(url: str) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["DJANGO_DEBUG"] = "1"  # gives SECRET_KEY and AUDIT_HMAC_KEY their dev defaults
     os.environ["DATABASE_URL"] = url
+    # Tasks queued on commit run in-process, as in `make run`: a bench leaves no messages in
+    # somebody's broker, and mail goes nowhere.
+    os.environ["CELERY_BROKER_URL"] = ""
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
     import django
 
     django.setup()
@@ -92,14 +103,19 @@ def main(argv: list[str] | None = None) -> int:
     pristine = f"{database.database_name(url)}_pristine"
     print(f"bench: migrating a fresh database at {database.redacted(url)}", file=sys.stderr)
     _prepare_pristine(url, pristine)
-    context = Context(url=url, repeats=args.repeats)
-    results = []
+    context = Context(url=url, repeats=1 if args.smoke else args.repeats, smoke=args.smoke)
+    results, errors = [], {}
     try:
         for bench in chosen:
             _restore(url, pristine)
             print(f"bench: {bench.key} ...", file=sys.stderr, flush=True)
             row_clock = perf_counter()
-            results.append(Result(bench, bench.run(context)))
+            try:
+                results.append(Result(bench, bench.run(context)))
+            except Exception:  # noqa: BLE001 - a broken row is reported, the others still run
+                errors[bench.key] = traceback.format_exc()
+                print(f"bench: {bench.key} FAILED\n{errors[bench.key]}", file=sys.stderr)
+                continue
             print(
                 f"bench: {bench.key} took {perf_counter() - row_clock:.0f} s with setup",
                 file=sys.stderr,
@@ -110,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         connections.close_all()
         database.drop(url, pristine)
 
+    if args.smoke:
+        return _smoke_report(results, errors)
     print()
     print(table(results))
     print()
@@ -131,5 +149,25 @@ def main(argv: list[str] | None = None) -> int:
         results=results,
     )
     print(f"\nwritten to {RESULTS}")
-    missed = any(r.verdict in ("MISSED", "INVALID") for r in results)
+    # A row that raised or whose checks failed measured nothing: that fails every run. A missed
+    # target fails only a strict run, as figures move with the machine.
+    if errors or any(r.verdict == "INVALID" for r in results):
+        return 1
+    missed = any(r.verdict == "MISSED" for r in results)
     return 1 if args.strict and missed else 0
+
+
+def _smoke_report(results, errors: dict[str, str]) -> int:
+    """Checks only: a tiny run's timings say nothing, so none are printed or saved."""
+    print()
+    for result in results:
+        failed = [name for name, ok in result.samples.checks.items() if not ok]
+        state = (
+            "FAILED " + ", ".join(failed) if failed else f"ok ({len(result.samples.checks)} checks)"
+        )
+        print(f"{result.benchmark.key}: {state}")
+    for key in errors:
+        print(f"{key}: FAILED with an error (traceback above)")
+    broken = bool(errors) or any(not r.valid for r in results)
+    print(f"\nbench smoke: {'FAILED' if broken else 'every row ok'}")
+    return 1 if broken else 0
