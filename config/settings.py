@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_htmx",
     "audit",
+    "outbox",
     "licensing",
     "credits",
     "breaches",
@@ -165,6 +166,14 @@ CELERY_BEAT_SCHEDULE = {
     "credit-approval-deadlines": {
         "task": "credits.tasks.process_approval_deadlines",
         "schedule": crontab(minute="*/15"),
+    },
+    "send-unsent-mail": {
+        "task": "outbox.tasks.send_unsent_mail",
+        "schedule": crontab(minute="*/10"),
+    },
+    "verify-audit-chain": {
+        "task": "audit.tasks.verify_chain",
+        "schedule": crontab(hour=2, minute=15),
     },
 }
 

@@ -12,7 +12,7 @@ from licensing import services as licensing_services
 NOT_ONE_TRANSACTION = {
     "system_actor": "get-or-create of the automatic actor, idempotent",
     "expire_ended_entitlements": "one transaction per entitlement, so one failure stops none",
-    "process_approval_deadlines": "claims each reminder with a conditional update",
+    "process_approval_deadlines": "one transaction per reminder and per escalation",
     "calculator_quote": "reads only",
     "credit_decision_refusal": "reads only",
 }

@@ -1,11 +1,10 @@
 """Small helpers every credits service shares."""
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 
 from licensing.errors import DomainError
 from licensing.roles import Role
+from outbox.services import mail_enqueue
 
 FINANCE = {Role.FINANCE_ANALYST, Role.FINANCE_APPROVER, Role.FINANCIAL_CONTROLLER}
 
@@ -22,12 +21,12 @@ def _stamp(instance, *, actor, reason: str) -> None:
     instance._change_reason = reason
 
 
-def _mail_role(role: str, subject: str, body: str) -> None:
-    emails = list(
+def _mail_role(role: str, *, kind: str, subject: str, body: str) -> None:
+    """Mail everyone active in `role`: queued in the caller's transaction, sent after commit."""
+    emails = (
         get_user_model()
         .objects.filter(groups__name=role, is_active=True)
         .exclude(email="")
         .values_list("email", flat=True)
     )
-    if emails:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, emails)
+    mail_enqueue(kind=kind, to=emails, subject=subject, body=body)

@@ -2,8 +2,6 @@
 
 from datetime import timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
@@ -15,6 +13,7 @@ from licensing.proration import (
     money_text,
 )
 from licensing.roles import Role, role_of
+from outbox.services import mail_enqueue
 
 from .. import quoting
 from ..models import (
@@ -130,8 +129,7 @@ def _issue(*, actor, credit: Credit) -> Credit:
                  object_id=credit.pk, policy_version=credit.policy.label,
                  data={"number": credit.number, "amount": credit.amount,
                        "currency": credit.currency, "form": credit.form})  # fmt: skip
-    credit_id = credit.pk
-    transaction.on_commit(lambda: _tell_customer_issued(credit_id))
+    _tell_customer_issued(credit)
     return credit
 
 
@@ -161,16 +159,14 @@ def _apply_form(*, actor, credit: Credit) -> None:
     _carry_out_change(change=change, form=credit.form, reason=reason)
 
 
-def _tell_customer_issued(credit_id: int) -> None:
-    credit = Credit.objects.select_related("customer").get(pk=credit_id)
-    if credit.customer.billing_email:
-        send_mail(
-            f"Credit {credit.number} issued",
-            f"We issued credit {credit.number} of {money_text(credit.amount, credit.currency)}. "
-            f"The credit note, with the calculation line by line, is in the portal.",
-            settings.DEFAULT_FROM_EMAIL,
-            [credit.customer.billing_email],
-        )
+def _tell_customer_issued(credit: Credit) -> None:
+    mail_enqueue(
+        kind="credit.issue",
+        to=[credit.customer.billing_email],
+        subject=f"Credit {credit.number} issued",
+        body=f"We issued credit {credit.number} of {money_text(credit.amount, credit.currency)}. "
+        f"The credit note, with the calculation line by line, is in the portal.",
+    )
 
 
 def _decide_against(*, actor, credit_id, reason, expected_version, outcome: str) -> Credit:
@@ -248,34 +244,68 @@ def credit_resubmit(*, actor, credit_id: int, reason: str, form: str | None = No
 
 
 def process_approval_deadlines(*, now=None) -> dict[str, int]:
-    """Beat job: remind approvers of steps getting old, escalate overdue ones. Safe to rerun."""
+    """Beat job: remind approvers of steps getting old, escalate overdue ones. Safe to rerun.
+
+    Each reminder and each escalation is its own transaction: the step's stamp (with history),
+    the audit event and the mail in the outbox commit together or not at all, and the mail is
+    sent after commit by a retried task. One step failing stops none of the others.
+    """
     now = now or timezone.now()
     counts = {"reminded": 0, "escalated": 0}
     pending = ApprovalStep.objects.filter(status=ApprovalStep.Status.PENDING).select_related(
         "credit__policy"
     )
+    system = licensing_services.system_actor()
     for step in pending:
         rules = policy_rules(step.credit.policy)
         started = step.due_at - timedelta(hours=rules.step_deadline_hours)
         remind_at = started + timedelta(hours=rules.reminder_after_hours)
-        if step.reminded_at is None and now >= remind_at and _claim(step, "reminded_at", now):
-            _mail_role(step.role, f"Reminder: {step.credit} awaits your approval",
-                       f"Step {step.order} is due {step.due_at:%Y-%m-%d %H:%M}.")  # fmt: skip
+        if step.reminded_at is None and now >= remind_at and _remind(step, now, actor=system):
             counts["reminded"] += 1
-        if step.escalated_at is None and now >= step.due_at and _claim(step, "escalated_at", now):
-            _mail_role(rules.escalate_to, f"Escalated: {step.credit} is overdue",
-                       f"Step {step.order} ({step.role}) passed its deadline; you may "
-                       f"decide it.")  # fmt: skip
-            audit_record(actor=licensing_services.system_actor(), action="credit.escalate",
-                         object_type="credits.credit", object_id=step.credit_id,
-                         policy_version=step.credit.policy.label,
-                         data={"step": step.order, "to": rules.escalate_to})  # fmt: skip
+        overdue = step.escalated_at is None and now >= step.due_at
+        if overdue and _escalate(step, now, actor=system, escalate_to=rules.escalate_to):
             counts["escalated"] += 1
     return counts
 
 
-def _claim(step: ApprovalStep, field: str, now) -> bool:
-    # A conditional update claims the work, so a duplicate run sends nothing twice.
-    return bool(
-        ApprovalStep.objects.filter(pk=step.pk, **{f"{field}__isnull": True}).update(**{field: now})
+def _claim(step: ApprovalStep, field: str) -> ApprovalStep | None:
+    # The locked re-read claims the work: a duplicate run waits, then finds the stamp and does
+    # nothing, so nothing is sent twice.
+    return (
+        ApprovalStep.objects.select_for_update()
+        .select_related("credit__policy")
+        .filter(pk=step.pk, status=ApprovalStep.Status.PENDING, **{f"{field}__isnull": True})
+        .first()
     )
+
+
+@transaction.atomic
+def _remind(step: ApprovalStep, now, *, actor) -> bool:
+    step = _claim(step, "reminded_at")
+    if step is None:
+        return False
+    step.reminded_at = now
+    _stamp(step, actor=actor, reason="Approvers reminded")
+    step.save(update_fields=["reminded_at"])
+    _mail_role(step.role, kind="credit.remind",
+               subject=f"Reminder: {step.credit} awaits your approval",
+               body=f"Step {step.order} is due {step.due_at:%Y-%m-%d %H:%M}.")  # fmt: skip
+    return True
+
+
+@transaction.atomic
+def _escalate(step: ApprovalStep, now, *, actor, escalate_to: str) -> bool:
+    step = _claim(step, "escalated_at")
+    if step is None:
+        return False
+    step.escalated_at = now
+    _stamp(step, actor=actor, reason=f"Overdue: escalated to {escalate_to}")
+    step.save(update_fields=["escalated_at"])
+    audit_record(actor=actor, action="credit.escalate", object_type="credits.credit",
+                 object_id=step.credit_id, policy_version=step.credit.policy.label,
+                 data={"step": step.order, "to": escalate_to})  # fmt: skip
+    _mail_role(escalate_to, kind="credit.escalate",
+               subject=f"Escalated: {step.credit} is overdue",
+               body=f"Step {step.order} ({step.role}) passed its deadline; you may "
+               f"decide it.")  # fmt: skip
+    return True

@@ -41,10 +41,8 @@ def dispute_open(*, actor, credit_id: int, reason: str, attachment=None) -> Disp
     audit_record(actor=actor, action="dispute.open", object_type="credits.dispute",
                  object_id=dispute.pk, reason=reason, policy_version=credit.policy.label,
                  data={"credit": credit.pk, "due_on": dispute.due_on})  # fmt: skip
-    transaction.on_commit(
-        lambda: _mail_role(Role.FINANCE_ANALYST, f"Dispute of {credit.number}",
-                           f"{actor.get_username()} disputes {credit.number}: {reason}")
-    )  # fmt: skip
+    _mail_role(Role.FINANCE_ANALYST, kind="dispute.open", subject=f"Dispute of {credit.number}",
+               body=f"{actor.get_username()} disputes {credit.number}: {reason}")  # fmt: skip
     return dispute
 
 

@@ -2,15 +2,14 @@
 
 from datetime import date
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
 from licensing.errors import ActionForbidden, DomainError, TransitionNotAllowed
 from licensing.models import Customer
+from outbox.services import mail_enqueue
 
 from ..models import (
     CreditPolicyVersion,
@@ -66,17 +65,19 @@ def policy_publish(*, actor, policy_id: int) -> CreditPolicyVersion:
     )
     policy.status = CreditPolicyVersion.Status.PUBLISHED
     policy.published_at, policy.published_by = timezone.now(), actor
+    # The notices go to the outbox in this transaction, so publishing and telling customers are
+    # one fact; tasks deliver them after commit.
+    policy.customers_notified_at = policy.published_at
     _stamp(policy, actor=actor, reason="Published")
     policy.save()
     audit_record(actor=actor, action="credit_policy.publish", object_type="credits.policy",
                  object_id=policy.pk, policy_version=policy.label,
                  data={"effective_from": policy.effective_from})  # fmt: skip
-    transaction.on_commit(lambda: _notify_customers_of_policy(policy.pk))
+    _notify_customers_of_policy(policy)
     return policy
 
 
-def _notify_customers_of_policy(policy_id: int) -> None:
-    policy = CreditPolicyVersion.objects.get(pk=policy_id)
+def _notify_customers_of_policy(policy: CreditPolicyVersion) -> None:
     emails = set(Customer.objects.exclude(billing_email="").values_list("billing_email", flat=True))
     emails |= set(
         get_user_model()
@@ -90,6 +91,6 @@ def _notify_customers_of_policy(policy_id: int) -> None:
         f"{policy.effective_from:%-d %B %Y}.\n\nWhat changes: {policy.change_summary}\n\n"
         f"Read it, with worked examples, in the customer portal under Credit policy."
     )
+    # One mail per address: customers never see each other's addresses.
     for email in sorted(emails):
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
-    CreditPolicyVersion.objects.filter(pk=policy_id).update(customers_notified_at=timezone.now())
+        mail_enqueue(kind="credit_policy.publish", to=[email], subject=subject, body=body)

@@ -166,6 +166,7 @@ def entitlements_bulk_transition(
                 },
             )
         )
+    # One UPDATE per outcome for speed; the history rows follow just below, in bulk.
     for (state, held_from, grace_ends_on), ids in groups.items():
         Entitlement.objects.filter(pk__in=ids).update(
             state=state, held_from=held_from, grace_ends_on=grace_ends_on, version=F("version") + 1

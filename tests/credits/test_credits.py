@@ -210,7 +210,9 @@ def test_a_sent_back_credit_is_resubmitted_and_approved_afresh(manager, analyst,
     assert issued.form == "future_discount"
 
 
-def test_reminders_then_escalation_are_sent_once(manager, analyst, controller, seat_contract):
+def test_reminders_then_escalation_are_sent_once(
+    manager, analyst, controller, seat_contract, django_capture_on_commit_callbacks
+):
     controller.email = "grace@example.com"
     controller.save()
     credit = downgrade(manager, seat_contract, 20).credit
@@ -218,11 +220,12 @@ def test_reminders_then_escalation_are_sent_once(manager, analyst, controller, s
     mail.outbox.clear()
 
     later = step.due_at - timedelta(hours=1)
-    assert services.process_approval_deadlines(now=later) == {"reminded": 1, "escalated": 0}
-    assert services.process_approval_deadlines(now=later) == {"reminded": 0, "escalated": 0}
     overdue = step.due_at + timedelta(minutes=1)
-    assert services.process_approval_deadlines(now=overdue) == {"reminded": 0, "escalated": 1}
-    assert services.process_approval_deadlines(now=overdue)["escalated"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.process_approval_deadlines(now=later) == {"reminded": 1, "escalated": 0}
+        assert services.process_approval_deadlines(now=later) == {"reminded": 0, "escalated": 0}
+        assert services.process_approval_deadlines(now=overdue) == {"reminded": 0, "escalated": 1}
+        assert services.process_approval_deadlines(now=overdue)["escalated"] == 0
 
     assert any("Escalated" in m.subject and "grace@example.com" in m.to for m in mail.outbox)
     issued = services.credit_approve(actor=controller, credit_id=credit.pk)

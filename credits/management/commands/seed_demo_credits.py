@@ -87,7 +87,8 @@ class Command(BaseCommand):
                     reason="We released the seats a week earlier than the effective date.",
                 )  # fmt: skip
         elif ending == "overdue":
-            # Age the first step as if it had waited three days (demo data only).
+            # Age the first step as if it had waited three days (demo data only). No history on
+            # purpose: nobody changed the deadline, the demo only pretends time has passed.
             ApprovalStep.objects.filter(credit=credit, order=1).update(
                 due_at=timezone.now() - timedelta(hours=24)
             )
