@@ -24,6 +24,10 @@ def send_mail(self, mail_id: int) -> bool:
         if attempt >= services.MAX_ATTEMPTS:
             logger.error("Mail %s not sent after %s attempts: %r", mail_id, attempt, error)
             return False
+        if self.request.is_eager:
+            # No broker (tasks in-process): no worker would wait out a countdown, so try again
+            # now; the row's attempts bound it as they bound a worker's retries.
+            return self.apply(args=(mail_id,)).get()
         raise self.retry(exc=error, countdown=_backoff(attempt)) from error
 
 
