@@ -40,3 +40,28 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"head #{self.seq}"
+
+
+class ChainVerification(models.Model):
+    """One check of the whole chain, run by a task (nightly, or asked for from the audit log) so
+    no page request ever walks the chain; pages show the latest stored result."""
+
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(null=True)
+    verified_up_to = models.PositiveBigIntegerField(
+        default=0, help_text="Events verified, from the first in order (the last good seq)"
+    )
+    first_bad_id = models.BigIntegerField(null=True, blank=True)
+    problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        state = "pending" if self.ok is None else ("ok" if self.ok else "broken")
+        return f"chain verification {self.requested_at:%Y-%m-%d %H:%M} {state}"

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from .chain import GENESIS_HASH, event_content, link_hash
-from .models import AuditEvent, ChainHead
+from .models import AuditEvent, ChainHead, ChainVerification
 
 
 @dataclass(frozen=True)
@@ -58,3 +58,16 @@ def audit_verify_chain(*, chunk_size: int = 5000) -> ChainReport:
             False, checked, last, f"chain ends at #{checked} but its head records #{head.seq}"
         )
     return ChainReport(True, checked)
+
+
+def chain_verifications_latest() -> tuple[ChainVerification | None, ChainVerification | None]:
+    """The latest request (perhaps still waiting or running) and the latest finished result."""
+    latest = ChainVerification.objects.select_related("requested_by").first()
+    if latest is None or latest.finished_at is not None:
+        return latest, latest
+    finished = (
+        ChainVerification.objects.filter(finished_at__isnull=False)
+        .select_related("requested_by")
+        .first()
+    )
+    return latest, finished

@@ -1,15 +1,20 @@
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
 from .chain import GENESIS_HASH, event_content, link_hash
-from .models import AuditEvent, ChainHead
+from .models import AuditEvent, ChainHead, ChainVerification
+from .selectors import audit_verify_chain
+
+# Longer than a verification of the largest chain takes (1,000,000 events: under a minute).
+VERIFICATION_STALE = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -103,3 +108,38 @@ def audit_record(
 ) -> AuditEvent:
     spec = EventSpec(action, object_type, str(object_id), reason, policy_version, data or {})
     return audit_record_many(actor=actor, specs=[spec])[0]
+
+
+# Verification runs as a task; pages only read what it stored.
+
+
+@transaction.atomic
+def chain_verification_request(*, actor=None) -> ChainVerification:
+    """Queue a check of the chain after commit; while one waits or runs, that one is returned."""
+    if actor is not None and not actor.has_perm("audit.view_auditevent"):
+        raise PermissionDenied("Only auditors and administrators verify the audit chain.")
+    waiting = ChainVerification.objects.select_for_update().filter(finished_at__isnull=True)
+    # A run that never finished (its worker died) does not hold back a new one for ever.
+    recent = waiting.filter(requested_at__gte=timezone.now() - VERIFICATION_STALE).first()
+    if recent is not None:
+        return recent
+    verification = ChainVerification.objects.create(requested_at=timezone.now(), requested_by=actor)
+    from .tasks import verify_chain
+
+    transaction.on_commit(lambda: verify_chain.delay(verification.pk), robust=True)
+    return verification
+
+
+def chain_verification_run(*, verification_id: int) -> ChainVerification | None:
+    """Walk the chain and store the result; None when another run already took this request."""
+    claimed = ChainVerification.objects.filter(pk=verification_id, started_at__isnull=True).update(
+        started_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    report = audit_verify_chain()
+    ChainVerification.objects.filter(pk=verification_id).update(
+        finished_at=timezone.now(), ok=report.ok, verified_up_to=report.checked,
+        first_bad_id=report.first_bad_id, problem=report.problem,
+    )  # fmt: skip
+    return ChainVerification.objects.get(pk=verification_id)

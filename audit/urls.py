@@ -3,4 +3,7 @@ from django.urls import path
 from . import views
 
 app_name = "audit"
-urlpatterns = [path("", views.event_list, name="events")]
+urlpatterns = [
+    path("", views.event_list, name="events"),
+    path("verify/", views.verify, name="verify"),
+]

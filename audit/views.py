@@ -1,15 +1,22 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from .selectors import audit_events, audit_verify_chain
+from .selectors import audit_events, chain_verifications_latest
+from .services import chain_verification_request
+
+
+def _require_auditor(user) -> None:
+    if not user.has_perm("audit.view_auditevent"):
+        raise PermissionDenied("The audit log is for auditors and administrators.")
 
 
 @login_required
 def event_list(request):
-    if not request.user.has_perm("audit.view_auditevent"):
-        raise PermissionDenied("The audit log is for auditors and administrators.")
+    _require_auditor(request.user)
     events = audit_events(object_type=request.GET.get("object_type") or None).order_by("-seq")
     action = request.GET.get("action", "").strip()
     actor = request.GET.get("actor", "").strip()
@@ -18,9 +25,27 @@ def event_list(request):
     if actor:
         events = events.filter(actor_username__icontains=actor)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    # The chain is verified by a task, never here: the page shows what the last run stored.
+    latest, finished = chain_verifications_latest()
     context = {
         "page": page,
-        "report": audit_verify_chain() if request.GET.get("verify") else None,
+        "verification": finished,
+        "pending": latest if latest is not None and latest.finished_at is None else None,
         "filters": {"action": action, "actor": actor},
     }
     return render(request, "audit/event_list.html", context)
+
+
+@login_required
+@require_POST
+def verify(request):
+    _require_auditor(request.user)
+    verification = chain_verification_request(actor=request.user)
+    if verification.finished_at is None:
+        messages.info(
+            request,
+            "Verification of the audit chain requested; the result shows here when it is done.",
+        )
+    else:
+        messages.success(request, "The audit chain was verified; the result is below.")
+    return redirect("audit:events")

@@ -1,0 +1,14 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def verify_chain(verification_id: int | None = None) -> bool | None:
+    """Verify the whole chain and store the result. Beat calls it without an id (nightly); the
+    audit log page queues it with the id of the request it stored. A duplicate does nothing."""
+    if verification_id is None:
+        # Stores a request and queues its run, as the page's button does (or finds one waiting).
+        return services.chain_verification_request().ok
+    verification = services.chain_verification_run(verification_id=verification_id)
+    return None if verification is None else verification.ok
