@@ -5,7 +5,13 @@ from licensing.errors import DomainError
 
 
 def api_exception_handler(exc, context):
-    """Domain errors map to HTTP once, here: 409 for a refused transition or a lost race."""
+    """Domain errors map to HTTP once, here: 409 for a refused transition or a lost race.
+
+    An error about one input answers under that input's name, in a serializer's shape
+    (`{"effective_date": ["..."]}`), so serializers need not repeat the service's rule.
+    """
     if isinstance(exc, DomainError):
+        if exc.field:
+            return Response({exc.field: [str(exc)]}, status=exc.status_code)
         return Response({"detail": str(exc)}, status=exc.status_code)
     return exception_handler(exc, context)

@@ -13,6 +13,7 @@ from licensing.models import Contract
 from .models import Credit, CreditForm, CreditPolicyVersion, Intent
 from .rules import CreditRules
 from .selectors import ChangeableLine, credit_policy_in_force, policy_rules
+from .services import change_date_refusal
 
 INTENT_HELP = {
     Intent.DOWNGRADE: "Keep the subscription with fewer seats, or release a usage commitment.",
@@ -73,12 +74,10 @@ class ChangeRequestForm(forms.Form):
 
     def __init__(
         self, *args, contract: Contract, lines: list[ChangeableLine], rules: CreditRules,
-        today: date, may_backdate: bool = False, **kwargs,
+        today: date, actor, **kwargs,
     ):  # fmt: skip
         super().__init__(*args, **kwargs)
-        self.contract, self.lines, self.today = contract, lines, today
-        # Staff asking on a customer's behalf may date a change back within the term.
-        self.may_backdate = may_backdate
+        self.contract, self.lines, self.today, self.actor = contract, lines, today, actor
         self.fields["intent"].choices = [
             (value, label) for value, label in Intent.choices if value in rules.eligible_intents
         ]
@@ -116,8 +115,9 @@ class ChangeRequestForm(forms.Form):
 
     def clean_effective_date(self) -> date:
         value = self.cleaned_data["effective_date"]
-        if value < self.today and not self.may_backdate:
-            raise forms.ValidationError("Choose today or a later day: a change cannot go back.")
+        refusal = change_date_refusal(actor=self.actor, effective_date=value, today=self.today)
+        if refusal:
+            raise forms.ValidationError(refusal)
         if value < self.contract.term_start:
             raise forms.ValidationError(
                 f"Your contract starts on {self.contract.term_start:%-d %B %Y}; choose that day "

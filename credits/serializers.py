@@ -3,11 +3,9 @@
 Amounts go out as strings with exactly their currency's minor digits (JPY 0, USD 2, KWD 3).
 """
 
-from datetime import date
 from decimal import Decimal
 from operator import attrgetter
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -17,7 +15,6 @@ from audit.limits import REASON_MAX_LENGTH
 from licensing.access import contracts_for_user
 from licensing.money import is_currency, minor_digits, round_money
 from licensing.proration import BASES
-from licensing.roles import Role, role_of
 
 from .models import (
     ApprovalStep,
@@ -320,15 +317,6 @@ class ChangeRequestInput(serializers.Serializer):
     note = serializers.CharField(
         max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
-
-    def validate_effective_date(self, value: date) -> date:
-        # change_request_create refuses it too; here the refusal sits under its field.
-        user = self.context["request"].user
-        if role_of(user) == Role.CUSTOMER and value < timezone.localdate():
-            raise serializers.ValidationError(
-                "Choose today or a later day: a change cannot go back."
-            )
-        return value
 
     def validate(self, attrs):
         contract, intent = attrs["contract"], attrs["intent"]

@@ -12,6 +12,9 @@ class Role(models.TextChoices):
     CUSTOMER = "customer", "Customer"
 
 
+# What `role_of` answers for a superuser: not a group, so not a Role, yet allowed what staff are.
+ADMIN = "admin"
+
 STAFF_ROLES = frozenset(Role) - {Role.CUSTOMER}
 FINANCE_ROLES = frozenset({Role.FINANCE_ANALYST, Role.FINANCE_APPROVER, Role.FINANCIAL_CONTROLLER})
 
@@ -55,7 +58,7 @@ def role_of(user) -> str | None:
     if not user.is_authenticated:
         return None
     if user.is_superuser:
-        return "admin"
+        return ADMIN
     cached = getattr(user, "_role_cache", None)
     if cached is None:
         names = set(user.groups.values_list("name", flat=True))
@@ -66,4 +69,4 @@ def role_of(user) -> str | None:
 
 def is_staff_role(user) -> bool:
     role = role_of(user)
-    return role == "admin" or role in STAFF_ROLES
+    return role == ADMIN or role in STAFF_ROLES

@@ -12,13 +12,22 @@ from .approvals import (
     process_approval_deadlines,
 )
 from .calculator import calculator_quote
-from .changes import change_request_create
+from .changes import (
+    CHANGEABLE_STATUSES,
+    change_date_refusal,
+    change_request_create,
+    change_request_refusal,
+    may_backdate,
+)
 from .disputes import dispute_open, dispute_resolve
 from .policies import policy_create_draft, policy_publish
 
 __all__ = [
+    "CHANGEABLE_STATUSES",
     "calculator_quote",
+    "change_date_refusal",
     "change_request_create",
+    "change_request_refusal",
     "credit_approve",
     "credit_decision_refusal",
     "credit_reject",
@@ -26,6 +35,7 @@ __all__ = [
     "credit_send_back",
     "dispute_open",
     "dispute_resolve",
+    "may_backdate",
     "policy_create_draft",
     "policy_publish",
     "process_approval_deadlines",

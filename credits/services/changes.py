@@ -13,7 +13,7 @@ from licensing.proration import (
     CYCLE_MONTHS,
     declining_schedule,
 )
-from licensing.roles import Role, role_of
+from licensing.roles import ADMIN, Role, role_of
 
 from .. import quoting
 from ..models import (
@@ -27,17 +27,55 @@ from ..selectors import credit_policy_in_force, policy_rules
 from ._common import _stamp
 from .calculator import _quote_dict
 
+# Customers ask for themselves; account managers and analysts ask on a customer's behalf.
+REQUESTER_ROLES = frozenset({Role.CUSTOMER, Role.ACCOUNT_MANAGER, Role.FINANCE_ANALYST, ADMIN})
+# Only a running contract can be downgraded, paused or ended: a suspended one is on hold, and
+# what it holds is not in use to be given back.
+CHANGEABLE_STATUSES = frozenset({Contract.Status.ACTIVE})
+BACKDATE_REFUSAL = "Choose today or a later day: a change cannot go back."
 
-def _may_request(actor, contract: Contract) -> None:
+
+def _check_requester(actor, contract: Contract | None) -> None:
     role = role_of(actor)
+    if role not in REQUESTER_ROLES:
+        raise ActionForbidden("Your role may not request contract changes.")
+    if contract is None:
+        return
     if role == Role.CUSTOMER:
         membership = getattr(actor, "customer_membership", None)
         if membership is None or membership.customer_id != contract.customer_id:
             raise ActionForbidden("You may request changes to your own contracts only.")
-        return
-    if role in (Role.ACCOUNT_MANAGER, Role.FINANCE_ANALYST, "admin"):
-        return
-    raise ActionForbidden("Your role may not request contract changes.")
+    if contract.status not in CHANGEABLE_STATUSES:
+        raise DomainError(
+            f"Contract {contract.number} is {contract.get_status_display().lower()}: only an "
+            f"active contract can be changed."
+        )
+
+
+def change_request_refusal(*, actor, contract: Contract | None = None) -> str | None:
+    """Why `actor` may not ask for a change to `contract`, or None when they may.
+
+    Without a contract: whether their role may ask for changes at all. Read-only: pages and
+    serializers ask it before they offer the request; `change_request_create` enforces it.
+    """
+    try:
+        _check_requester(actor, contract)
+    except DomainError as refusal:
+        return str(refusal)
+    return None
+
+
+def may_backdate(actor) -> bool:
+    """Staff may record a change that already happened (within the term); a customer asks from
+    today on, so a request cannot reach back into a period already used."""
+    return role_of(actor) != Role.CUSTOMER
+
+
+def change_date_refusal(*, actor, effective_date: date, today: date) -> str | None:
+    """Why `actor` may not ask for a change effective on `effective_date`, or None."""
+    if effective_date < today and not may_backdate(actor):
+        return BACKDATE_REFUSAL
+    return None
 
 
 @transaction.atomic
@@ -57,13 +95,12 @@ def change_request_create(
     n, "units_used": n}`. Amounts and quantities come from the invoices and the ledger.
     """
     contract = Contract.objects.select_related("customer").get(pk=contract_id)
-    _may_request(actor, contract)
-    if contract.status not in (Contract.Status.ACTIVE, Contract.Status.SUSPENDED):
-        raise DomainError(f"Contract {contract.number} is {contract.status}; nothing to change.")
-    # Staff may record a change that already happened (within the term, checked below); a
-    # customer asks from today on, so a request cannot reach back into a period already used.
-    if role_of(actor) == Role.CUSTOMER and effective_date < timezone.localdate():
-        raise DomainError("Choose today or a later day: a change cannot go back.")
+    _check_requester(actor, contract)
+    refusal = change_date_refusal(
+        actor=actor, effective_date=effective_date, today=timezone.localdate()
+    )
+    if refusal:
+        raise DomainError(refusal, field="effective_date")
     policy = credit_policy_in_force(on=effective_date)
     rules = policy_rules(policy)
     if intent not in rules.eligible_intents:

@@ -3,10 +3,9 @@
 from django.core.exceptions import PermissionDenied
 
 from licensing import access
-from licensing.roles import Role, role_of
 
 from ... import access as credit_access
-from ... import selectors
+from ... import selectors, services
 from ...models import ApprovalStep, Credit
 
 PAGE_SIZE = 25
@@ -35,13 +34,10 @@ def _customer_only(user):
     return customer
 
 
-REQUESTERS = {Role.CUSTOMER, Role.ACCOUNT_MANAGER, Role.FINANCE_ANALYST, "admin"}
-
-
 def _may_request_changes(user) -> None:
-    # Customers ask for themselves; account managers and analysts ask on a customer's behalf.
-    if role_of(user) not in REQUESTERS:
-        raise PermissionDenied("Your role may not request contract changes.")
+    refusal = services.change_request_refusal(actor=user)
+    if refusal:
+        raise PermissionDenied(refusal)
 
 
 def _own_credit(user, pk) -> Credit:

@@ -8,7 +8,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from licensing import access
-from licensing.models import Contract
 from licensing.roles import Role, role_of
 
 from ... import access as credit_access
@@ -25,10 +24,9 @@ from ._common import (
 
 
 def _changeable_contracts(user):
-    # Only a running contract can be downgraded, paused or ended.
     return (
         access.contracts_for_user(user)
-        .filter(status=Contract.Status.ACTIVE)
+        .filter(status__in=services.CHANGEABLE_STATUSES)
         .prefetch_related("lines__plan")
         .order_by("-term_start", "number")
     )
@@ -46,12 +44,9 @@ def change_request(request):
         contract = contracts[0]
     else:
         contract = access.contract_for_user(user=request.user, pk=contract_id)  # else 404
-        if contract.status != Contract.Status.ACTIVE:
-            messages.error(
-                request,
-                f"Contract {contract.number} is {contract.get_status_display().lower()}: only "
-                f"an active contract can be changed.",
-            )
+        refusal = services.change_request_refusal(actor=request.user, contract=contract)
+        if refusal:
+            messages.error(request, refusal)
             return redirect("credits_portal:request")
     today = timezone.localdate()
     rules = selectors.policy_rules(selectors.credit_policy_in_force(on=today))
@@ -59,7 +54,7 @@ def change_request(request):
         "contract": contract,
         "rules": rules,
         "today": today,
-        "may_backdate": role_of(request.user) != Role.CUSTOMER,
+        "actor": request.user,
     }
     if request.method != "POST" or request.POST.get("action") == "edit":
         data = request.POST if request.method == "POST" else None
@@ -70,7 +65,7 @@ def change_request(request):
         return _request_page(request, contract, form)
     # Quantities are read on the date the customer chose, as the engine will read them.
     effective = _posted_date(request.POST.get("effective_date")) or today
-    on = effective if form_kwargs["may_backdate"] else max(effective, today)
+    on = effective if services.may_backdate(request.user) else max(effective, today)
     lines = selectors.changeable_lines(contract=contract, on=on)
     form = ChangeRequestForm(request.POST, lines=lines, **form_kwargs)
     if not form.is_valid():
