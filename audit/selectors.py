@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import QuerySet
 
-from .chain import GENESIS_HASH, event_content, link_hash
+from .chain import CHAINED_FIELDS, GENESIS_HASH, event_content, link_hash
 from .models import AuditEvent, ChainHead, ChainVerification
 
 
@@ -29,23 +29,19 @@ def audit_verify_chain(*, chunk_size: int = 5000) -> ChainReport:
     key = settings.AUDIT_HMAC_KEY.encode()
     expected_seq, prev = 1, GENESIS_HASH
     checked = 0
-    fields = (
-        "id", "seq", "occurred_at", "actor_id", "actor_username", "action", "object_type",
-        "object_id", "reason", "policy_version", "data", "prev_hash", "hash",
-    )  # fmt: skip
-    rows = AuditEvent.objects.order_by("seq").values_list(*fields).iterator(chunk_size=chunk_size)
+    rows = (
+        AuditEvent.objects.order_by("seq")
+        .values("id", "prev_hash", "hash", *CHAINED_FIELDS)
+        .iterator(chunk_size=chunk_size)
+    )
     for row in rows:
-        (pk, seq, occurred_at, actor_id, username, action, otype, oid, reason, policy, data,
-         prev_hash, digest) = row  # fmt: skip
+        pk, seq = row["id"], row["seq"]
         if seq != expected_seq:
             return ChainReport(False, checked, pk, f"expected event #{expected_seq}, found #{seq}")
-        if prev_hash != prev:
+        if row["prev_hash"] != prev:
             return ChainReport(False, checked, pk, "does not link to the event before it")
-        content = event_content(
-            seq=seq, occurred_at=occurred_at, actor_id=actor_id, actor_username=username,
-            action=action, object_type=otype, object_id=oid, reason=reason,
-            policy_version=policy, data=data,
-        )  # fmt: skip
+        content = event_content(**{name: row[name] for name in CHAINED_FIELDS})
+        digest = row["hash"]
         if link_hash(key, prev, content) != digest:
             return ChainReport(False, checked, pk, "content does not match its hash")
         prev = digest

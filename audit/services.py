@@ -60,35 +60,14 @@ def audit_record_many(*, actor, specs: Iterable[EventSpec]) -> list[AuditEvent]:
         for spec in specs:
             seq += 1
             data = _json_safe(spec.data)
-            content = event_content(
-                seq=seq,
-                occurred_at=occurred_at,
-                actor_id=actor_id,
-                actor_username=username,
-                action=spec.action,
-                object_type=spec.object_type,
-                object_id=str(spec.object_id),
-                reason=spec.reason,
-                policy_version=spec.policy_version,
-                data=data,
-            )
-            digest = link_hash(key, prev, content)
-            events.append(
-                AuditEvent(
-                    seq=seq,
-                    occurred_at=occurred_at,
-                    actor_id=actor_id,
-                    actor_username=username,
-                    action=spec.action,
-                    object_type=spec.object_type,
-                    object_id=str(spec.object_id),
-                    reason=spec.reason,
-                    policy_version=spec.policy_version,
-                    data=data,
-                    prev_hash=prev,
-                    hash=digest,
-                )
-            )
+            fields = {
+                "seq": seq, "occurred_at": occurred_at, "actor_id": actor_id,
+                "actor_username": username, "action": spec.action,
+                "object_type": spec.object_type, "object_id": str(spec.object_id),
+                "reason": spec.reason, "policy_version": spec.policy_version, "data": data,
+            }  # fmt: skip
+            digest = link_hash(key, prev, event_content(**fields))
+            events.append(AuditEvent(**fields, prev_hash=prev, hash=digest))
             prev = digest
         AuditEvent.objects.bulk_create(events, batch_size=2000)
         head.seq, head.hash = seq, prev
