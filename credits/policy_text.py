@@ -7,17 +7,18 @@ from datetime import date
 from decimal import Decimal
 
 from licensing.proration import Component, Line, QuoteRequest, money_text, quote
+from licensing.roles import Role
 
 from .models import CreditForm
 from .rules import CreditRules
 
 INTENT_WORDS = {"downgrade": "downgrade", "pause": "pause", "terminate": "termination"}
 ROLE_WORDS = {
-    "finance_analyst": "a finance analyst",
-    "finance_approver": "a finance approver",
-    "financial_controller": "the financial controller",
-    "account_manager": "an account manager",
-    "auditor": "an auditor",
+    Role.FINANCE_ANALYST: "a finance analyst",
+    Role.FINANCE_APPROVER: "a finance approver",
+    Role.FINANCIAL_CONTROLLER: "the financial controller",
+    Role.ACCOUNT_MANAGER: "an account manager",
+    Role.AUDITOR: "an auditor",
 }
 
 

@@ -22,16 +22,17 @@ from .rules import CreditRules, parse_rules
 
 
 def credit_policy_in_force(*, on: date) -> CreditPolicyVersion:
-    policy = (
-        CreditPolicyVersion.objects.filter(
-            status=CreditPolicyVersion.Status.PUBLISHED, effective_from__lte=on
-        )
-        .order_by("-effective_from", "-number")
-        .first()
-    )
+    """The version that prices a change effective `on`; none in force is a refusal."""
+    policy = credit_policy_in_force_or_none(on=on)
     if policy is None:
         raise DomainError(f"No credit policy is in force on {on:%Y-%m-%d}.")
     return policy
+
+
+def credit_policy_in_force_or_none(*, on: date) -> CreditPolicyVersion | None:
+    """The published version with the latest start on or before `on`: the one home of the rule
+    (pages that list versions mark this one rather than working it out again)."""
+    return published_policies().filter(effective_from__lte=on).first()
 
 
 def policy_rules(policy: CreditPolicyVersion) -> CreditRules:

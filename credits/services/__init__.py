@@ -8,6 +8,7 @@ from .approvals import (
     credit_decision_refusal,
     credit_reject,
     credit_resubmit,
+    credit_resubmit_refusal,
     credit_send_back,
     process_approval_deadlines,
 )
@@ -19,7 +20,12 @@ from .changes import (
     change_request_refusal,
     may_backdate,
 )
-from .disputes import dispute_open, dispute_resolve
+from .disputes import (
+    dispute_open,
+    dispute_open_refusal,
+    dispute_resolve,
+    dispute_resolve_refusal,
+)
 from .policies import policy_create_draft, policy_publish
 
 __all__ = [
@@ -32,9 +38,12 @@ __all__ = [
     "credit_decision_refusal",
     "credit_reject",
     "credit_resubmit",
+    "credit_resubmit_refusal",
     "credit_send_back",
     "dispute_open",
+    "dispute_open_refusal",
     "dispute_resolve",
+    "dispute_resolve_refusal",
     "may_backdate",
     "policy_create_draft",
     "policy_publish",

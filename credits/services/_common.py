@@ -3,10 +3,7 @@
 from django.contrib.auth import get_user_model
 
 from licensing.errors import DomainError
-from licensing.roles import Role
 from outbox.services import mail_enqueue
-
-FINANCE = {Role.FINANCE_ANALYST, Role.FINANCE_APPROVER, Role.FINANCIAL_CONTROLLER}
 
 
 def _reason(reason: str, what: str) -> str:

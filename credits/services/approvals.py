@@ -12,7 +12,7 @@ from licensing.errors import ActionForbidden, ConflictError, DomainError, Transi
 from licensing.proration import (
     money_text,
 )
-from licensing.roles import Role, role_of
+from licensing.roles import ADMIN, Role, role_of
 from outbox.services import mail_enqueue
 
 from .. import quoting
@@ -54,7 +54,7 @@ def _current_step(credit: Credit) -> ApprovalStep:
 def _check_decider(actor, credit: Credit, step: ApprovalStep, rules) -> None:
     role = role_of(actor)
     escalated_to = rules.escalate_to if step.escalated_at else None
-    if role != "admin" and role not in (step.role, escalated_to):
+    if role != ADMIN and role not in (step.role, escalated_to):
         raise ActionForbidden(f"Step {step.order} needs a {Role(step.role).label.lower()}.")
     if actor.pk in (credit.change.requested_by_id, credit.calculated_by_id):
         raise ActionForbidden("Segregation of duties: you requested or calculated this credit.")
@@ -70,6 +70,22 @@ def credit_decision_refusal(*, actor, credit: Credit) -> str | None:
     try:
         step = _current_step(credit)
         _check_decider(actor, credit, step, policy_rules(credit.policy))
+    except DomainError as refusal:
+        return str(refusal)
+    return None
+
+
+def _check_resubmitter(actor, credit: Credit) -> None:
+    if actor.pk not in (credit.change.requested_by_id, credit.calculated_by_id):
+        raise ActionForbidden("Only whoever requested the credit resubmits it.")
+    if not can_proceed(credit.resubmit):
+        raise TransitionNotAllowed(f"{credit} is {credit.get_status_display().lower()}.")
+
+
+def credit_resubmit_refusal(*, actor, credit: Credit) -> str | None:
+    """Why `actor` may not resubmit `credit` now, or None when they may."""
+    try:
+        _check_resubmitter(actor, credit)
     except DomainError as refusal:
         return str(refusal)
     return None
@@ -206,10 +222,7 @@ def credit_resubmit(*, actor, credit_id: int, reason: str, form: str | None = No
     """The requester answers a send-back; approval starts again from the first step."""
     reason = _reason(reason, "resubmit a credit")
     credit = _lock_credit(credit_id, None)
-    if actor.pk not in (credit.change.requested_by_id, credit.calculated_by_id):
-        raise ActionForbidden("Only whoever requested the credit resubmits it.")
-    if not can_proceed(credit.resubmit):
-        raise TransitionNotAllowed(f"{credit} is {credit.get_status_display().lower()}.")
+    _check_resubmitter(actor, credit)
     rules = policy_rules(credit.policy)
     if form:
         if form not in rules.allowed_forms:

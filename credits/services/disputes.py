@@ -7,14 +7,55 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from licensing.errors import ActionForbidden, DomainError, TransitionNotAllowed
-from licensing.roles import Role, role_of
+from licensing.roles import ADMIN, FINANCE_ROLES, Role, role_of
 
 from ..models import (
     Credit,
     Dispute,
 )
 from ..selectors import policy_rules
-from ._common import FINANCE, _mail_role, _reason, _stamp
+from ._common import _mail_role, _reason, _stamp
+
+# Finance answers disputes (each finance role holds credits.change_dispute for the admin).
+RESOLVER_ROLES = FINANCE_ROLES | {ADMIN}
+
+
+def _check_disputer(actor, credit: Credit) -> None:
+    membership = getattr(actor, "customer_membership", None)
+    if membership is None or membership.customer_id != credit.customer_id:
+        raise ActionForbidden("Only the customer's own users dispute a credit.")
+    if credit.status != Credit.Status.ISSUED:
+        raise TransitionNotAllowed("Only an issued credit can be disputed.")
+    # In Python, not a query: pages hand in a credit with its disputes prefetched.
+    if any(d.status == Dispute.Status.OPEN for d in credit.disputes.all()):
+        raise DomainError("This credit already has an open dispute.")
+
+
+def dispute_open_refusal(*, actor, credit: Credit) -> str | None:
+    """Why `actor` may not dispute `credit` now, or None when they may."""
+    try:
+        _check_disputer(actor, credit)
+    except DomainError as refusal:
+        return str(refusal)
+    return None
+
+
+def _check_resolver(actor, dispute: Dispute) -> None:
+    if role_of(actor) not in RESOLVER_ROLES:
+        raise ActionForbidden("Finance resolves disputes.")
+    if dispute.status != Dispute.Status.OPEN:
+        raise TransitionNotAllowed(
+            f"The dispute is already {dispute.get_status_display().lower()}."
+        )
+
+
+def dispute_resolve_refusal(*, actor, dispute: Dispute) -> str | None:
+    """Why `actor` may not resolve `dispute` now, or None when they may."""
+    try:
+        _check_resolver(actor, dispute)
+    except DomainError as refusal:
+        return str(refusal)
+    return None
 
 
 @transaction.atomic
@@ -24,13 +65,7 @@ def dispute_open(*, actor, credit_id: int, reason: str, attachment=None) -> Disp
     credit = (
         Credit.objects.select_for_update(of=("self",)).select_related("policy").get(pk=credit_id)
     )
-    membership = getattr(actor, "customer_membership", None)
-    if membership is None or membership.customer_id != credit.customer_id:
-        raise ActionForbidden("Only the customer's own users dispute a credit.")
-    if credit.status != Credit.Status.ISSUED:
-        raise TransitionNotAllowed("Only an issued credit can be disputed.")
-    if credit.disputes.filter(status=Dispute.Status.OPEN).exists():
-        raise DomainError("This credit already has an open dispute.")
+    _check_disputer(actor, credit)
     rules = policy_rules(credit.policy)
     dispute = Dispute(
         credit=credit, raised_by=actor, reason=reason, attachment=attachment or "",
@@ -49,13 +84,8 @@ def dispute_open(*, actor, credit_id: int, reason: str, attachment=None) -> Disp
 @transaction.atomic
 def dispute_resolve(*, actor, dispute_id: int, upheld: bool, resolution: str) -> Dispute:
     resolution = _reason(resolution, "resolve a dispute")
-    if role_of(actor) not in FINANCE | {"admin"}:
-        raise ActionForbidden("Finance resolves disputes.")
     dispute = Dispute.objects.select_for_update().select_related("credit").get(pk=dispute_id)
-    if dispute.status != Dispute.Status.OPEN:
-        raise TransitionNotAllowed(
-            f"The dispute is already {dispute.get_status_display().lower()}."
-        )
+    _check_resolver(actor, dispute)
     dispute.status = Dispute.Status.UPHELD if upheld else Dispute.Status.DISMISSED
     dispute.resolution, dispute.resolved_by, dispute.resolved_at = (
         resolution, actor, timezone.now(),

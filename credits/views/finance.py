@@ -87,10 +87,9 @@ def _credit_context(request, credit: Credit, **forms) -> dict:
         step.role_label = ROLE_LABELS.get(step.role, step.role)
     pending = next((s for s in steps if s.status == s.Status.PENDING), None)
     refusal = _decision_refusal(request.user, credit) if pending else ""
-    may_resolve = request.user.has_perm("credits.change_dispute")
     disputes = list(credit.disputes.all())
     for dispute in disputes:
-        if may_resolve and dispute.status == Dispute.Status.OPEN:
+        if services.dispute_resolve_refusal(actor=request.user, dispute=dispute) is None:
             dispute.form = forms.get(f"resolve_{dispute.pk}") or DisputeResolveForm(
                 auto_id=f"id_dispute{dispute.pk}_%s"
             )
@@ -257,14 +256,7 @@ def _may_draft(user) -> bool:
 def _policy_context(request, form=None) -> dict:
     versions = list(selectors.policy_versions())
     today = timezone.localdate()
-    in_force = next(
-        (
-            v
-            for v in sorted(versions, key=lambda v: (v.effective_from, v.number), reverse=True)
-            if v.status == CreditPolicyVersion.Status.PUBLISHED and v.effective_from <= today
-        ),
-        None,
-    )
+    in_force = selectors.credit_policy_in_force_or_none(on=today)
     may_draft = _may_draft(request.user)
     if may_draft and form is None:
         latest = versions[0] if versions else None

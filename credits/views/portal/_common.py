@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 
 from licensing import access
+from licensing.roles import Role
 
 from ... import access as credit_access
 from ... import selectors, services
@@ -14,9 +15,9 @@ EXAMPLES_HEADING = "Worked examples"
 
 # The approval chain in customers' words: which kind of person looks at it, never who.
 STEP_WORDS = {
-    "finance_analyst": "Review by our finance team",
-    "finance_approver": "Approval by a finance manager",
-    "financial_controller": "Approval by our financial controller",
+    Role.FINANCE_ANALYST: "Review by our finance team",
+    Role.FINANCE_APPROVER: "Approval by a finance manager",
+    Role.FINANCIAL_CONTROLLER: "Approval by our financial controller",
 }
 STEP_STATE_WORDS = {
     ApprovalStep.Status.WAITING: "Not started yet",

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from ... import access as credit_access
 from ... import selectors, services
-from ...models import ApprovalStep, Credit, Dispute
+from ...models import ApprovalStep, Credit
 from ...portal_forms import CreditFilter, DisputeForm, ResubmitForm
 from ._common import (
     PAGE_SIZE,
@@ -90,13 +90,8 @@ def _detail_context(request, credit: Credit, **forms) -> dict:
     disputes = list(credit.disputes.all())
     for dispute in disputes:
         dispute.filename = os.path.basename(dispute.attachment.name) if dispute.attachment else ""
-    can_dispute = credit.status == Credit.Status.ISSUED and not any(
-        d.status == Dispute.Status.OPEN for d in disputes
-    )
-    can_resubmit = credit.status == Credit.Status.SENT_BACK and request.user.pk in (
-        credit.change.requested_by_id,
-        credit.calculated_by_id,
-    )
+    can_dispute = services.dispute_open_refusal(actor=request.user, credit=credit) is None
+    can_resubmit = services.credit_resubmit_refusal(actor=request.user, credit=credit) is None
     context = {
         "credit": credit,
         "change": credit.change,

@@ -110,7 +110,7 @@ class VersionRow:
 
 def _version_rows(today: date) -> list[VersionRow]:
     versions = list(selectors.published_policies())  # newest first
-    in_force = next((v for v in versions if v.effective_from <= today), None)
+    in_force = selectors.credit_policy_in_force_or_none(on=today)
     rows, following = [], None
     for version in versions:
         if version.effective_from > today:
