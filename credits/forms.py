@@ -22,14 +22,14 @@ class DecisionForm(forms.Form):
 
 
 class ReasonedDecisionForm(DecisionForm):
-    """Reject and send back: the requester and the trail need to know why."""
+    """Reject and send back: the requester and the trail need to know why. The services require
+    the reason; their refusal is placed under this field (`add_to_form`), not repeated here."""
 
-    def __init__(self, *args, what: str, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        reason = self.fields["reason"]
-        reason.required = True
-        reason.error_messages["required"] = f"Give a reason to {what}."
-        reason.widget.attrs["placeholder"] = "Required: recorded in the approval trail"
+        self.fields["reason"].widget.attrs["placeholder"] = (
+            "Required: recorded in the approval trail"
+        )
 
 
 class DisputeResolveForm(forms.Form):

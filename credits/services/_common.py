@@ -9,7 +9,7 @@ from outbox.services import mail_enqueue
 def _reason(reason: str, what: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(f"Give a reason to {what}.")
+        raise DomainError(f"Give a reason to {what}.", field="reason")
     return reason
 
 

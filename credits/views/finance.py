@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from licensing.errors import DomainError, add_to_form
 from licensing.roles import Role, is_staff_role
 
 from .. import selectors, services
@@ -114,11 +115,11 @@ def _credit_context(request, credit: Credit, **forms) -> dict:
 
 
 def _reject_form(data=None):
-    return ReasonedDecisionForm(data, what="reject a credit", auto_id="id_reject_%s")
+    return ReasonedDecisionForm(data, auto_id="id_reject_%s")
 
 
 def _send_back_form(data=None):
-    return ReasonedDecisionForm(data, what="send a credit back", auto_id="id_send_back_%s")
+    return ReasonedDecisionForm(data, auto_id="id_send_back_%s")
 
 
 @login_required
@@ -135,10 +136,17 @@ def _decide(request, pk: int, *, form, key: str, run, done):
         context = _credit_context(request, credit, **{key: form})
         return render(request, "credits/credit_detail.html", context, status=400)
     data = form.cleaned_data
-    changed = run(
-        actor=request.user, credit_id=credit.pk, reason=data["reason"],
-        expected_version=data["version"],
-    )  # fmt: skip
+    try:
+        changed = run(
+            actor=request.user, credit_id=credit.pk, reason=data["reason"],
+            expected_version=data["version"],
+        )  # fmt: skip
+    except DomainError as refusal:
+        if refusal.field not in form.fields:
+            raise  # not about this form's input: a message on the page it came from
+        add_to_form(form, refusal)
+        context = _credit_context(request, credit, **{key: form})
+        return render(request, "credits/credit_detail.html", context, status=400)
     messages.success(request, done(changed))
     return redirect(changed.get_absolute_url())
 
