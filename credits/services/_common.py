@@ -6,6 +6,16 @@ from licensing.errors import DomainError
 from outbox.services import mail_enqueue
 
 
+def _refusal(check, *args) -> str | None:
+    """A check's refusal in its own words, or None: what pages ask before offering an action
+    that the service, calling the same check, enforces."""
+    try:
+        check(*args)
+    except DomainError as refusal:
+        return str(refusal)
+    return None
+
+
 def _reason(reason: str, what: str) -> str:
     reason = (reason or "").strip()
     if not reason:

@@ -24,7 +24,7 @@ from ..models import (
     CreditNoteSequence,
 )
 from ..selectors import policy_rules
-from ._common import _mail_role, _reason, _stamp
+from ._common import _mail_role, _reason, _refusal, _stamp
 from .changes import _carry_out_change
 
 
@@ -67,12 +67,11 @@ def credit_decision_refusal(*, actor, credit: Credit) -> str | None:
 
     Read-only: pages use it to offer the decision only to those the services would accept.
     """
-    try:
-        step = _current_step(credit)
-        _check_decider(actor, credit, step, policy_rules(credit.policy))
-    except DomainError as refusal:
-        return str(refusal)
-    return None
+    return _refusal(_check_decision, actor, credit)
+
+
+def _check_decision(actor, credit: Credit) -> None:
+    _check_decider(actor, credit, _current_step(credit), policy_rules(credit.policy))
 
 
 def _check_resubmitter(actor, credit: Credit) -> None:
@@ -84,11 +83,7 @@ def _check_resubmitter(actor, credit: Credit) -> None:
 
 def credit_resubmit_refusal(*, actor, credit: Credit) -> str | None:
     """Why `actor` may not resubmit `credit` now, or None when they may."""
-    try:
-        _check_resubmitter(actor, credit)
-    except DomainError as refusal:
-        return str(refusal)
-    return None
+    return _refusal(_check_resubmitter, actor, credit)
 
 
 def _bump(credit: Credit, *, actor, reason: str) -> None:

@@ -24,7 +24,7 @@ from ..models import (
     CreditForm,
 )
 from ..selectors import credit_policy_in_force, policy_rules
-from ._common import _stamp
+from ._common import _refusal, _stamp
 from .calculator import _quote_dict
 
 # Customers ask for themselves; account managers and analysts ask on a customer's behalf.
@@ -58,11 +58,7 @@ def change_request_refusal(*, actor, contract: Contract | None = None) -> str | 
     Without a contract: whether their role may ask for changes at all. Read-only: pages and
     serializers ask it before they offer the request; `change_request_create` enforces it.
     """
-    try:
-        _check_requester(actor, contract)
-    except DomainError as refusal:
-        return str(refusal)
-    return None
+    return _refusal(_check_requester, actor, contract)
 
 
 def may_backdate(actor) -> bool:

@@ -14,7 +14,7 @@ from ..models import (
     Dispute,
 )
 from ..selectors import policy_rules
-from ._common import _mail_role, _reason, _stamp
+from ._common import _mail_role, _reason, _refusal, _stamp
 
 # Finance answers disputes (each finance role holds credits.change_dispute for the admin).
 RESOLVER_ROLES = FINANCE_ROLES | {ADMIN}
@@ -33,11 +33,7 @@ def _check_disputer(actor, credit: Credit) -> None:
 
 def dispute_open_refusal(*, actor, credit: Credit) -> str | None:
     """Why `actor` may not dispute `credit` now, or None when they may."""
-    try:
-        _check_disputer(actor, credit)
-    except DomainError as refusal:
-        return str(refusal)
-    return None
+    return _refusal(_check_disputer, actor, credit)
 
 
 def _check_resolver(actor, dispute: Dispute) -> None:
@@ -51,11 +47,7 @@ def _check_resolver(actor, dispute: Dispute) -> None:
 
 def dispute_resolve_refusal(*, actor, dispute: Dispute) -> str | None:
     """Why `actor` may not resolve `dispute` now, or None when they may."""
-    try:
-        _check_resolver(actor, dispute)
-    except DomainError as refusal:
-        return str(refusal)
-    return None
+    return _refusal(_check_resolver, actor, dispute)
 
 
 @transaction.atomic
