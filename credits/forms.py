@@ -27,8 +27,9 @@ class ReasonedDecisionForm(DecisionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reason"].widget.attrs["placeholder"] = (
-            "Required: recorded in the approval trail"
+        # The browser's hint stays; the rule itself is the services'.
+        self.fields["reason"].widget.attrs.update(
+            required=True, placeholder="Required: recorded in the approval trail"
         )
 
 

@@ -15,6 +15,12 @@ NOT_ONE_TRANSACTION = {
     "process_approval_deadlines": "one transaction per reminder and per escalation",
     "calculator_quote": "reads only",
     "credit_decision_refusal": "reads only",
+    "credit_resubmit_refusal": "reads only",
+    "change_request_refusal": "reads only",
+    "change_date_refusal": "reads only",
+    "may_backdate": "reads only",
+    "dispute_open_refusal": "reads only",
+    "dispute_resolve_refusal": "reads only",
 }
 
 
