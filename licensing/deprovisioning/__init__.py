@@ -1,0 +1,1 @@
+"""Deprovisioning: taking back, at every connected system, what an ended contract granted."""
