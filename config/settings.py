@@ -1,5 +1,7 @@
 """LicenseDesk settings. Everything that differs between machines comes from the environment."""
 
+import base64
+import hashlib
 import sys
 from pathlib import Path
 
@@ -18,6 +20,18 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG or
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # The audit chain is keyed separately so that rotating SECRET_KEY never breaks verification.
 AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", SECRET_KEY if DEBUG or TESTING else None)
+# Fernet keys sealing connected systems' secrets at rest, comma-separated: the first seals, all
+# open (rotation). Development derives one from SECRET_KEY; production must set its own.
+CONNECTOR_SECRET_KEYS = env_list(
+    "CONNECTOR_SECRET_KEYS",
+    [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(f"connectors:{SECRET_KEY}".encode()).digest()
+        ).decode()
+    ]
+    if DEBUG or TESTING
+    else [],
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

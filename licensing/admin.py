@@ -70,7 +70,7 @@ class PlanAdmin(SimpleHistoryAdmin):
 
 @admin.register(ConnectedSystem)
 class ConnectedSystemAdmin(SimpleHistoryAdmin):
-    list_display = ("name", "kind", "endpoint")
+    list_display = ("name", "kind", "protocol", "base_url")
 
 
 class ContractLineInline(admin.TabularInline):

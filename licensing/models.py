@@ -1,7 +1,7 @@
 from datetime import date
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
@@ -139,16 +139,33 @@ class ConnectedSystem(models.Model):
         ASSET_INVENTORY = "asset_inventory", "Asset inventory"
         PAYMENT_GATEWAY = "payment_gateway", "Payment gateway"
 
+    class Protocol(models.TextChoices):
+        SCIM2 = "scim2", "SCIM 2.0"
+        WEBHOOK = "webhook", "Signed webhook"
+
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=30, choices=Kind.choices)
-    endpoint = models.URLField(blank=True)
-    history = HistoricalRecords()
+    # Blank protocol: a label only, nothing is sent there.
+    protocol = models.CharField(max_length=10, choices=Protocol.choices, blank=True)
+    base_url = models.URLField(blank=True)
+    # Sealed by licensing.deprovisioning.systems; never shown, never in history.
+    secret_sealed = models.TextField(blank=True, editable=False)
+    timeout = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="Seconds to wait for the system to answer",
+    )
+    history = HistoricalRecords(excluded_fields=["secret_sealed"])
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.secret_sealed)
 
 
 class PolicyVersion(models.Model):
@@ -432,6 +449,38 @@ class Entitlement(ConcurrentTransitionMixin, models.Model):
         pass
 
     del S
+
+
+class Assignment(models.Model):
+    """An entitlement's holder at one connected system: who, over there, must lose access.
+
+    ``external_id`` is the system's own id of the holder (a SCIM user id for a seat, an account
+    at a license server for a product key). ``group_id`` names the SCIM group through which a
+    role is held: revoking the role removes the membership, not the user.
+    """
+
+    entitlement = models.ForeignKey(
+        Entitlement, on_delete=models.PROTECT, related_name="assignments"
+    )
+    system = models.ForeignKey(
+        ConnectedSystem, on_delete=models.PROTECT, related_name="assignments"
+    )
+    external_id = models.CharField(max_length=255)
+    group_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["entitlement_id", "system_id", "external_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entitlement", "system", "external_id"], name="assignment_unique_holder"
+            )
+        ]
+        indexes = [models.Index(fields=["system", "external_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} at {self.system} for {self.entitlement_id}"
 
 
 class LedgerEntry(models.Model):

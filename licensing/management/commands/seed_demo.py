@@ -257,7 +257,7 @@ class Command(BaseCommand):
             ("ServiceNow assets", ConnectedSystem.Kind.ASSET_INVENTORY, "https://assets.example/api"),
         ]  # fmt: skip
         return [
-            ConnectedSystem.objects.get_or_create(name=n, defaults={"kind": k, "endpoint": e})[0]
+            ConnectedSystem.objects.get_or_create(name=n, defaults={"kind": k, "base_url": e})[0]
             for n, k, e in specs
         ]
 
