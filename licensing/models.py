@@ -13,6 +13,15 @@ CONTRACT_PERM = "licensing.transition_contract"
 ENTITLEMENT_PERM = "licensing.transition_entitlement"
 
 
+def _judged_on(instance) -> date:
+    if instance.as_of is None:
+        raise ValueError(
+            f"{type(instance).__name__}.as_of is not set: the service passes the business date "
+            "(`on=`) before it checks a date-bound transition."
+        )
+    return instance.as_of
+
+
 class Customer(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=200)
@@ -248,8 +257,12 @@ class Contract(ConcurrentTransitionMixin, models.Model):
     def get_absolute_url(self) -> str:
         return reverse("licensing:contract", args=[self.pk])
 
-    def term_has_ended(self, on: date | None = None) -> bool:
-        return (on or date.today()) >= self.term_end
+    # The business date a transition is judged on. FSM conditions receive only the instance, so
+    # the service sets this from its `on` before asking; a condition never reads a clock.
+    as_of: date | None = None
+
+    def term_has_ended(self) -> bool:
+        return _judged_on(self) >= self.term_end
 
     @transition(field=status, permission=CONTRACT_PERM, source=Status.DRAFT, target=Status.ACTIVE)
     def activate(self):
@@ -371,8 +384,11 @@ class Entitlement(ConcurrentTransitionMixin, models.Model):
     def get_absolute_url(self) -> str:
         return reverse("licensing:entitlement", args=[self.pk])
 
-    def has_ended(self, on: date | None = None) -> bool:
-        return (on or date.today()) >= self.ends_on
+    # The business date a transition is judged on: see Contract.as_of.
+    as_of: date | None = None
+
+    def has_ended(self) -> bool:
+        return _judged_on(self) >= self.ends_on
 
     @property
     def holds_quantity(self) -> bool:

@@ -2,7 +2,6 @@
 
 from datetime import date, timedelta
 
-from django.utils import timezone
 from django_fsm import can_proceed
 
 from audit.services import audit_record
@@ -57,9 +56,11 @@ def _lifecycle_policy(on: date) -> PolicyVersion:
     return policy_in_force(kind=PolicyVersion.Kind.LIFECYCLE, on=on)
 
 
-def _check_transition(obj, name: str, allowed: tuple[str, ...], noun: str):
+def _check_transition(obj, name: str, allowed: tuple[str, ...], noun: str, *, on: date):
+    """The bound transition `name` of `obj` if it may happen on the business date `on`."""
     if name not in allowed:
         raise DomainError(f"'{name}' is not a {noun} transition.")
+    obj.as_of = on
     method = getattr(obj, name)
     current = obj.get_state_display() if noun == "entitlement" else obj.get_status_display()
     if not can_proceed(method, check_conditions=False):
@@ -80,8 +81,7 @@ def _quantity_delta(entitlement: Entitlement, was_holding: bool) -> int:
     return entitlement.quantity if entitlement.holds_quantity else -entitlement.quantity
 
 
-def _effective(entitlement_id: int, effective_date: date | None) -> date:
-    effective = effective_date or timezone.localdate()
+def _effective(entitlement_id: int, effective: date) -> date:
     last = (
         LedgerEntry.objects.filter(entitlement_id=entitlement_id)
         .order_by("-effective_date")

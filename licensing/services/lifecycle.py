@@ -56,8 +56,11 @@ def entitlement_transition(
             f"Entitlement {entitlement.pk} was changed by someone else since you loaded it; "
             f"it is now {entitlement.get_state_display().lower()}. Reload and try again."
         )
-    method = _check_transition(entitlement, transition, ENTITLEMENT_TRANSITIONS, "entitlement")
-    effective = _effective(entitlement.pk, effective_date)
+    on = effective_date or timezone.localdate()
+    method = _check_transition(
+        entitlement, transition, ENTITLEMENT_TRANSITIONS, "entitlement", on=on
+    )
+    effective = _effective(entitlement.pk, on)
     policy = _lifecycle_policy(effective)
     before, was_holding = entitlement.state, entitlement.holds_quantity
 
@@ -121,6 +124,7 @@ def entitlements_bulk_transition(
     changed, ledger, specs = [], [], []
     for entitlement in entitlements:
         entitlement.contract = contract
+        entitlement.as_of = effective
         method = getattr(entitlement, transition)
         if not can_proceed(method):
             continue
@@ -187,8 +191,12 @@ def contract_transition(
     transition: str,
     reason: str,
     expected_version: int | None = None,
+    on: date | None = None,
 ) -> Contract:
+    """Move a contract through its lifecycle, judged on the business date `on` (today if not
+    given): an expiry needs the term to have ended by then."""
     _require_perm(actor, CONTRACT_PERM, "change contracts")
+    on = on or timezone.localdate()
     reason = _require_reason(reason)
     contract = Contract.objects.select_for_update(of=("self",)).get(pk=contract_id)
     if expected_version is not None and contract.version != expected_version:
@@ -196,8 +204,8 @@ def contract_transition(
             f"Contract {contract.number} was changed by someone else since you loaded it; "
             f"it is now {contract.get_status_display().lower()}. Reload and try again."
         )
-    method = _check_transition(contract, transition, CONTRACT_TRANSITIONS, "contract")
-    policy = _lifecycle_policy(timezone.localdate())
+    method = _check_transition(contract, transition, CONTRACT_TRANSITIONS, "contract", on=on)
+    policy = _lifecycle_policy(on)
     before = contract.status
     method()
     contract.version += 1

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django_fsm import can_proceed
@@ -314,6 +314,51 @@ def test_nightly_expiry_expires_ended_entitlements_as_the_system(settings):
     assert LedgerEntry.objects.filter(entitlement=ended).latest("id").actor.username == (
         services.SYSTEM_USERNAME
     )
+
+
+@pytest.mark.django_db
+def test_nightly_expiry_judges_the_end_date_by_the_day_it_is_given(today):
+    ends_tomorrow = EntitlementFactory(ends_on=today + timedelta(days=1))
+
+    assert services.expire_ended_entitlements(on=today) == 0
+    assert Entitlement.objects.get(pk=ends_tomorrow.pk).state == S.ACTIVE
+    assert services.expire_ended_entitlements(on=today + timedelta(days=1)) == 1
+    assert Entitlement.objects.get(pk=ends_tomorrow.pk).state == S.EXPIRED
+
+
+@pytest.mark.django_db
+def test_the_nightly_task_judges_by_the_day_it_is_sent(today):
+    ends_tomorrow = EntitlementFactory(ends_on=today + timedelta(days=1))
+
+    from licensing.tasks import expire_ended_entitlements
+
+    expired = expire_ended_entitlements.delay(on=(today + timedelta(days=1)).isoformat()).get()
+
+    assert expired == 1
+    assert Entitlement.objects.get(pk=ends_tomorrow.pk).state == S.EXPIRED
+
+
+@pytest.mark.django_db
+def test_a_contract_expires_when_judged_on_a_day_after_its_term(manager, today):
+    contract = ContractFactory(term_start=today - timedelta(days=30), term_end=today)
+
+    with pytest.raises(TransitionNotAllowed):
+        services.contract_transition(
+            actor=manager, contract_id=contract.pk, transition="expire", reason="End",
+            on=today - timedelta(days=1),
+        )  # fmt: skip
+    result = services.contract_transition(
+        actor=manager, contract_id=contract.pk, transition="expire", reason="End", on=today
+    )
+
+    assert result.status == Contract.Status.EXPIRED
+
+
+def test_a_date_bound_guard_without_its_date_is_a_programming_error():
+    entitlement = Entitlement(state=S.ACTIVE, quantity=1, ends_on=date(2020, 1, 1))
+
+    with pytest.raises(ValueError, match="as_of is not set"):
+        can_proceed(entitlement.expire)
 
 
 def test_can_proceed_has_no_side_effects():
