@@ -10,6 +10,8 @@ from django.db import connection, connections
 from licensing.roles import Role
 from tests.factories import CustomerFactory, UserFactory, member_of
 
+pytest_plugins = ["tests.fixtures.clock", "tests.fixtures.clients"]
+
 IN_CI = bool(os.environ.get("CI"))
 
 
@@ -135,7 +137,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 TIMEOUT_MS = 15_000
 
 

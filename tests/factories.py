@@ -1,4 +1,8 @@
-"""Factories build state through the services, so history, ledger and audit rows exist."""
+"""Factories build state through the services, so history, ledger and audit rows exist.
+
+Their default dates (a 2026 term) are relative to the suite's pinned clock
+(tests/clock.py: PINNED_DAY, in November 2026), never to the calendar.
+"""
 
 from datetime import date
 from decimal import Decimal
@@ -6,10 +10,15 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from licensing import services
 from licensing.models import Contract, Customer, CustomerMembership, Entitlement, Plan, Product
 from licensing.roles import Role
+from tests.clock import PINNED_DAY
+
+# The default term: the pinned year, start inclusive, end exclusive.
+TERM = (date(PINNED_DAY.year, 1, 1), date(PINNED_DAY.year + 1, 1, 1))
 
 
 def admin_actor():
@@ -89,8 +98,7 @@ class ContractFactory(factory.django.DjangoModelFactory):
 
     customer = factory.SubFactory(CustomerFactory)
     number = factory.Sequence(lambda n: f"C-T-{n:05d}")
-    term_start = date(2026, 1, 1)
-    term_end = date(2027, 1, 1)
+    term_start, term_end = TERM
     grace_days = 14
 
     @classmethod
@@ -118,8 +126,7 @@ class EntitlementFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Seats {n}")
     scope = "product:seats"
     quantity = 10
-    starts_on = date(2026, 1, 1)
-    ends_on = date(2027, 1, 1)
+    starts_on, ends_on = TERM
 
     PATHS = {
         "pending": [],
@@ -135,7 +142,7 @@ class EntitlementFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, state="active", **kwargs):
         kwargs.pop("PATHS", None)
-        if state == "expired" and kwargs["ends_on"] > date.today():
+        if state == "expired" and kwargs["ends_on"] > timezone.localdate():
             kwargs["starts_on"], kwargs["ends_on"] = date(2020, 1, 1), date(2021, 1, 1)
         actor = admin_actor()
         kwargs.setdefault("effective_date", kwargs["starts_on"])

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from licensing import services as licensing_services
 from licensing.proration import add_months
@@ -46,18 +45,6 @@ def paid_seat_contract(customer, *, term: tuple[date, date], period: tuple[date,
 def seat_contract(customer_a):
     """50 seats at USD 30 a month in 2026, March invoiced at USD 1,500.00 and paid."""
     return paid_seat_contract(customer_a, term=(date(2026, 1, 1), date(2027, 1, 1)), period=MARCH)
-
-
-@pytest.fixture
-def today() -> date:
-    return timezone.localdate()
-
-
-@pytest.fixture
-def period(today) -> tuple[date, date]:
-    """A monthly billing period under way, begun 15 days ago: 13 to 16 of its days remain."""
-    start = today - timedelta(days=15)
-    return start, add_months(start, 1)
 
 
 @pytest.fixture

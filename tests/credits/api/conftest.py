@@ -10,8 +10,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
-from rest_framework.test import APIClient
 
 from credits import services as credit_services
 from credits.models import ChangeRequest, Credit
@@ -32,35 +30,6 @@ from tests.factories import (
 # 31 days remain.
 MARCH = (date(2026, 3, 1), date(2026, 4, 1))
 EFFECTIVE = date(2026, 3, 16)
-
-
-@pytest.fixture
-def today() -> date:
-    return timezone.localdate()
-
-
-@pytest.fixture
-def period(today) -> tuple[date, date]:
-    """A monthly billing period under way, begun 15 days ago.
-
-    Whatever the month, 13 to 16 of its days remain today, so a customer's credit keeps its
-    size (and with it its approval chain) from one day to the next.
-    """
-    start = today - timedelta(days=15)
-    return start, add_months(start, 1)
-
-
-@pytest.fixture
-def api():
-    """A client signed in as the given user through a real session, or anonymous for None."""
-
-    def client_for(user=None) -> APIClient:
-        client = APIClient()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return client_for
 
 
 def paid_contract(customer, *, seats: int = 50, paid: str = "1500.00", currency: str = "USD",

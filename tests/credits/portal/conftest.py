@@ -9,27 +9,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from credits import services
 from credits.rules import DEFAULT_RULES
 from credits.selectors import credit_policy_in_force, policy_rules
 from licensing import services as licensing_services
 from licensing.models import Entitlement, Plan
-from licensing.proration import Line, QuoteRequest, add_months, quote
+from licensing.proration import Line, QuoteRequest, quote
 from tests.factories import ContractFactory, EntitlementFactory, PlanFactory, admin_actor
-
-
-@pytest.fixture
-def today() -> date:
-    return timezone.localdate()
-
-
-@pytest.fixture
-def period(today) -> tuple[date, date]:
-    """The monthly billing period under way: [first of this month, first of the next)."""
-    start = today.replace(day=1)
-    return start, add_months(start, 1)
 
 
 @pytest.fixture(autouse=True)
