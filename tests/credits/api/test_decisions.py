@@ -254,12 +254,20 @@ def test_a_second_approval_of_an_issued_credit_answers_409(
     assert Credit.objects.filter(status=S.ISSUED).count() == 1
 
 
-def test_the_same_approver_approving_twice_answers_409(api, analyst, small_credit):
-    decide(api(analyst), small_credit, "approve")
+def test_the_same_approver_approving_twice_answers_409(api, admin_user, large_credit):
+    # Two steps, so the credit still awaits a decision after the first approval: the repeat (a
+    # double submit of the version the approver loaded) is refused as such, not because the
+    # credit is issued.
+    client, loaded = api(admin_user), large_credit.version
+    assert decide(client, large_credit, "approve", {"version": loaded}).status_code == 200
+    before = Snapshot(large_credit)
 
-    response = decide(api(analyst), small_credit, "approve")
+    response = decide(client, large_credit, "approve", {"version": loaded})
 
     assert response.status_code == 409
+    assert "Reload" in response.json()["detail"]
+    assert before.unchanged()
+    assert Credit.objects.get(pk=large_credit.pk).status == S.PENDING
 
 
 @pytest.mark.parametrize(("version", "expected"), [(1, 200), (2, 409)], ids=["current", "stale"])

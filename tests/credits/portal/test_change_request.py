@@ -123,6 +123,24 @@ def test_seeing_the_quote_shows_it_exactly_and_writes_nothing(
     assert writes() == before
 
 
+# Every query the quote page makes for a one-line contract, pinned so that none creeps in.
+QUOTE_PREVIEW_QUERIES = 22
+
+
+def test_the_quote_preview_makes_a_fixed_number_of_queries(
+    client, customer_user, seat_contract, today, django_assert_num_queries
+):
+    client.force_login(customer_user)
+    data = {**seats_after(seat_contract, 20, effective=today), "action": "preview"}
+    client.post(URL, data)  # the first request warms the session and Django's caches
+
+    with django_assert_num_queries(QUOTE_PREVIEW_QUERIES):
+        response = client.post(URL, data)
+
+    assert response.status_code == 200
+    assert response.context["preview"].lines
+
+
 def test_requesting_records_the_change_and_its_credit_with_the_quote_seen(
     client, customer_user, seat_contract, today
 ):
