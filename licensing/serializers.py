@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django_fsm import has_transition_perm
 from rest_framework import serializers
 
@@ -18,6 +19,7 @@ def _allowed(obj, names, request) -> list[str]:
     user = getattr(request, "user", None)
     if user is None:
         return []
+    obj.as_of = timezone.localdate()  # the API is the edge: date-bound guards judge by today
     return [name for name in names if has_transition_perm(getattr(obj, name), user)]
 
 

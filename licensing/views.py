@@ -32,6 +32,7 @@ def _staff_only(user) -> None:
 
 
 def _allowed(obj, names, user) -> list[tuple[str, str]]:
+    obj.as_of = timezone.localdate()  # the page is the edge: date-bound guards judge by today
     return [
         (name, services.TRANSITION_LABELS[name])
         for name in names
