@@ -100,7 +100,7 @@ def entitlement_change_quantity(
     if quantity < 0:
         raise DomainError("A quantity cannot be negative.")
     entitlement = Entitlement.objects.select_for_update(of=("self",)).get(pk=entitlement_id)
-    effective = _effective(entitlement.pk, effective_date)
+    effective = _effective(entitlement.pk, effective_date or timezone.localdate())
     policy = _lifecycle_policy(effective)
     before = entitlement.quantity
     delta = (quantity - before) if entitlement.holds_quantity else 0
@@ -123,14 +123,17 @@ def entitlement_change_quantity(
 
 
 @transaction.atomic
-def entitlement_extend(*, actor, entitlement_id: int, days: int, reason: str) -> Entitlement:
-    """Move an entitlement's end later by whole days (a service-time credit)."""
+def entitlement_extend(
+    *, actor, entitlement_id: int, days: int, reason: str, on: date | None = None
+) -> Entitlement:
+    """Move an entitlement's end later by whole days (a service-time credit), recorded as of
+    the business date `on` (today if not given)."""
     _require_perm(actor, "licensing.change_entitlement", "change entitlements")
     reason = _require_reason(reason)
     if days < 1:
         raise DomainError("An extension is one day or more.")
     entitlement = Entitlement.objects.select_for_update(of=("self",)).get(pk=entitlement_id)
-    effective = _effective(entitlement.pk, None)
+    effective = _effective(entitlement.pk, on or timezone.localdate())
     policy = _lifecycle_policy(effective)
     before = entitlement.ends_on
     entitlement.ends_on = before + timedelta(days=days)
