@@ -16,7 +16,7 @@ PERIOD = (date(2026, 3, 1), date(2026, 4, 1), date(2026, 3, 16))
 
 
 def _seat_lines(count: int):
-    from licensing.proration import Line
+    from credits.engine import Line
 
     # Varied amounts and quantities, so no two lines price alike by accident.
     return tuple(
@@ -45,14 +45,14 @@ def _plain_loop(lines) -> Decimal:
 @benchmark(
     "quote_lines",
     title=f"quote {LINES:,} seat change lines",
-    measured="licensing.proration.quote() on one request of 100,000 seat lines: validation, "
+    measured="credits.engine.quote() on one request of 100,000 seat lines: validation, "
     "per-line proration rounded to the minor unit, explanations kept (rendered when read)",
     baseline="a plain Python loop of the same formula on Decimal with the same half-up "
     "rounding, summing the credits",
     target=2,
 )
 def quote_lines(ctx: Context) -> Samples:
-    from licensing.proration import QuoteRequest, quote
+    from credits.engine import QuoteRequest, quote
 
     size = ctx.size(LINES, smoke=300)
     lines = _seat_lines(size)
@@ -88,7 +88,7 @@ def _credit_fixture(actor, customer_user, count: int) -> list[int]:
     from credits.services import change_request_create
     from licensing import services as ls
     from licensing.models import Customer, Plan, Product
-    from licensing.proration import add_months
+    from licensing.pricing.calendar import add_months
 
     product = Product.objects.get_or_create(sku="BENCH", defaults={"name": "Bench seats"})[0]
     plan = Plan.objects.get_or_create(

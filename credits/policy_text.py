@@ -6,9 +6,10 @@ The worked examples are computed, not typed, so the text and the code cannot dis
 from datetime import date
 from decimal import Decimal
 
-from licensing.proration import Component, Line, QuoteRequest, money_text, quote
+from licensing.pricing.wording import money_text
 from licensing.roles import Role
 
+from .engine import Component, Line, QuoteRequest, quote
 from .models import CreditForm
 from .rules import CreditRules
 

@@ -13,19 +13,21 @@ from django.db.models import Sum
 from licensing.errors import DomainError
 from licensing.models import Contract, ContractLine, Entitlement, InvoiceLine, Plan
 from licensing.money import round_money
-from licensing.proration import (
+from licensing.pricing.arithmetic import ProrationError
+from licensing.pricing.calendar import billing_period
+from licensing.selectors import contract_holdings_on
+
+from .engine import (
     Component,
     Line,
     LineQuote,
-    ProrationError,
     Quote,
     QuoteRequest,
     Rules,
-    billing_period,
+    after_for,
+    apply_minimum_credit,
     quote,
 )
-from licensing.selectors import contract_holdings_on
-
 from .models import ChangeLine, Credit
 
 RESERVING = [Credit.Status.PENDING, Credit.Status.SENT_BACK, Credit.Status.APPROVED,
@@ -130,11 +132,10 @@ def _line_inputs(contract, contract_line, intent, effective, change, lock) -> Li
         raise DomainError(
             f"{contract_line.plan.name} holds nothing on {effective:%-d %b %Y}: nothing to release."
         )
-    if intent == "terminate" and change.get("quantity_after") not in (None, 0):
-        raise DomainError("A termination releases everything: leave the quantity after at 0.")
-    after = 0 if intent == "terminate" else change.get("quantity_after")
-    if intent == "pause" and after is None:
-        after = 0
+    try:
+        after = after_for(intent, change.get("quantity_after"))
+    except ProrationError as error:
+        raise DomainError(error.message) from None
     basis = basis_of(plan)
     common = {
         "id": f"line-{contract_line.pk}",
@@ -176,11 +177,7 @@ def price_line(spec: LineInputs, engine: Rules) -> LineQuote:
 def total_quote(lines: list[LineQuote], engine: Rules, currency: str, intent: str) -> Quote:
     """Sum priced lines into the request's quote, applying the policy's minimum credit."""
     total = sum((line.credit for line in lines), round_money(Decimal(0), currency))
-    notes: tuple[str, ...] = ()
-    if 0 < total < engine.minimum_credit:
-        notes = (f"The total is below the policy's minimum credit of {engine.minimum_credit}, "
-                 f"so none is due.",)  # fmt: skip
-        total = round_money(Decimal(0), currency)
+    total, notes = apply_minimum_credit(total, engine.minimum_credit, currency)
     return Quote(currency, intent, tuple(lines), total, notes)
 
 

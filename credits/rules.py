@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from licensing.errors import DomainError
-from licensing.proration import BASES, INTENTS, Rules
+from licensing.pricing.arithmetic import BASES
 from licensing.roles import Role
 
+from .engine import INTENTS, Rules
 from .models import CreditForm
 
 DEFAULT_RULES: dict = {

@@ -183,9 +183,9 @@ def policy_versions() -> QuerySet[CreditPolicyVersion]:
 # appended without touching the lines above; hoist them when the file is next reorganised.
 # (dataclass, Decimal, Prefetch and the credit models come from the imports at the top.)
 from licensing.models import Contract, ContractLine  # noqa: E402
-from licensing.proration import LineQuote  # noqa: E402
 
 from . import quoting  # noqa: E402
+from .engine import LineQuote  # noqa: E402
 from .models import ChangeRequest  # noqa: E402
 
 

@@ -14,8 +14,9 @@ from rest_framework.settings import api_settings
 from audit.limits import REASON_MAX_LENGTH
 from licensing.access import contracts_for_user
 from licensing.money import is_currency, minor_digits, round_money
-from licensing.proration import BASES
+from licensing.pricing.arithmetic import BASES
 
+from .engine import termination_problem
 from .models import (
     ApprovalStep,
     ChangeLine,
@@ -181,8 +182,9 @@ class CalculatorInput(serializers.Serializer):
 
 
 def _after_problem(intent: str, after: int | None, *, needed: bool) -> str | None:
-    if intent == "terminate" and after not in (None, 0):
-        return "A termination releases everything: omit quantity_after or use 0."
+    problem = termination_problem(intent, after)
+    if problem:
+        return problem
     if intent == "downgrade" and needed and after is None:
         return "Required for a downgrade: how many remain afterwards."
     return None

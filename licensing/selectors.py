@@ -21,7 +21,7 @@ from django.db.models import (
 from .errors import DomainError
 from .models import Contract, ContractLine, Entitlement, LedgerEntry, Plan, PolicyVersion
 from .money import DECIMAL_PLACES, MAX_DIGITS
-from .proration import CYCLE_MONTHS
+from .pricing.calendar import CYCLE_MONTHS
 
 
 @dataclass(frozen=True)

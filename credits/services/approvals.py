@@ -9,9 +9,7 @@ from django_fsm import can_proceed
 from audit.services import audit_record
 from licensing import services as licensing_services
 from licensing.errors import ActionForbidden, ConflictError, DomainError, TransitionNotAllowed
-from licensing.proration import (
-    money_text,
-)
+from licensing.pricing.wording import money_text
 from licensing.roles import ADMIN, Role, role_of
 from outbox.services import mail_enqueue
 

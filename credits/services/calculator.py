@@ -1,15 +1,9 @@
 """The public calculator: validated input in, the engine's explained answer out."""
 
 from licensing.errors import DomainError
-from licensing.proration import (
-    Component,
-    Line,
-    ProrationError,
-    Quote,
-    QuoteRequest,
-    quote,
-)
+from licensing.pricing.arithmetic import ProrationError
 
+from ..engine import Component, Line, Quote, QuoteRequest, quote
 from ..models import (
     CreditPolicyVersion,
 )

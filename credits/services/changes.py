@@ -9,13 +9,11 @@ from audit.services import audit_record
 from licensing import services as licensing_services
 from licensing.errors import ActionForbidden, DomainError
 from licensing.models import Contract, ContractLine, Entitlement
-from licensing.proration import (
-    CYCLE_MONTHS,
-    declining_schedule,
-)
+from licensing.pricing.calendar import CYCLE_MONTHS
 from licensing.roles import ADMIN, Role, role_of
 
 from .. import quoting
+from ..engine import declining_schedule
 from ..models import (
     ApprovalStep,
     ChangeLine,

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from licensing import services as licensing_services
-from licensing.proration import add_months
+from licensing.pricing.calendar import add_months
 from licensing.roles import Role
 from tests.factories import (
     ContractFactory,

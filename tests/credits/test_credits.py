@@ -8,12 +8,12 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.selectors import audit_verify_chain
 from credits import services
+from credits.engine import Line, QuoteRequest, quote
 from credits.models import AccountEntry, ApprovalStep, ChangeRequest, Credit, CreditPolicyVersion
 from credits.rules import DEFAULT_RULES
 from credits.selectors import credit_policy_in_force, policy_rules
 from licensing.errors import ActionForbidden, ConflictError, DomainError, TransitionNotAllowed
 from licensing.models import Entitlement
-from licensing.proration import Line, QuoteRequest, quote
 from licensing.roles import Role
 from licensing.selectors import contract_holdings_on
 from tests.credits.conftest import downgrade

@@ -7,17 +7,17 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from licensing.proration import (
+from credits.engine import (
     DEFAULT_RULES,
     Component,
     Line,
-    ProrationError,
     QuoteRequest,
     Rules,
     approval_roles,
     declining_schedule,
     quote,
 )
+from licensing.pricing.arithmetic import ProrationError
 
 
 def seat(amount, before, after, **kw):
@@ -284,7 +284,8 @@ def test_successive_credits_never_exceed_what_was_paid(amount, before, period, d
        currency=currencies)  # fmt: skip
 def test_the_straight_seat_path_agrees_with_the_general_one(cents, before, data, period,
                                                             currency):  # fmt: skip
-    from licensing.proration import _line_quote, period_of
+    from credits.engine import _line_quote
+    from licensing.pricing.calendar import period_of
 
     amount = _in_minor_units(cents, currency)
     line = seat(amount, before, data.draw(st.integers(0, before)))

@@ -7,9 +7,10 @@ from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from licensing.money import currency_choices
-from licensing.proration import BASES, INTENTS
+from licensing.pricing.arithmetic import BASES
 
 from ... import selectors
+from ...engine import INTENTS
 from ...serializers import CALCULATOR_EXAMPLE
 from ._common import (
     _customer_only,

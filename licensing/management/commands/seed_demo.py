@@ -223,7 +223,7 @@ class Command(BaseCommand):
 
     def _invoices(self, contract, today) -> None:
         """Paid invoices for the last two periods, and prepaid future years where agreed."""
-        from licensing.proration import CYCLE_MONTHS, add_months, billing_period
+        from licensing.pricing.calendar import CYCLE_MONTHS, add_months, billing_period
 
         line = contract.lines.select_related("plan").get()
         cycle = line.plan.billing_cycle

@@ -12,11 +12,12 @@ from decimal import Decimal
 import pytest
 
 from credits import services as credit_services
+from credits.engine import Line, QuoteRequest, quote
 from credits.models import ChangeRequest, Credit
 from credits.selectors import credit_policy_in_force, policy_rules
 from licensing import services
 from licensing.models import Contract
-from licensing.proration import Line, QuoteRequest, add_months, quote
+from licensing.pricing.calendar import add_months
 from licensing.roles import Role
 from tests.factories import (
     ContractFactory,

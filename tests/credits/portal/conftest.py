@@ -11,11 +11,11 @@ from decimal import Decimal
 import pytest
 
 from credits import services
+from credits.engine import Line, QuoteRequest, quote
 from credits.rules import DEFAULT_RULES
 from credits.selectors import credit_policy_in_force, policy_rules
 from licensing import services as licensing_services
 from licensing.models import Entitlement, Plan
-from licensing.proration import Line, QuoteRequest, quote
 from tests.factories import ContractFactory, EntitlementFactory, PlanFactory, admin_actor
 
 

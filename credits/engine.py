@@ -1,32 +1,36 @@
-"""The proration arithmetic shared by credits (downgrades) and breach true-ups (over-use).
+"""The credit engine: a change request priced line by line under a policy's rules.
 
-Pure functions on `Decimal`: no database, no floats, no rounding until a line's result.
-Convention: periods are [start, end) in whole days; a change takes effect at the start of
-its effective date.
+Pure functions on `Decimal` (no database), built on licensing's proration arithmetic, calendar
+and wording; what is credit-only lives here: intents, the policy's rules (termination, minimum
+credit, prepaid refunds), earlier credits, payout schedules and approval thresholds.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import NamedTuple
 
-from .money import minor_digits, minor_unit, round_money
-
-ZERO = Decimal(0)
-ONE = Decimal(1)
+from licensing.pricing.arithmetic import (
+    BASES,
+    ONE,
+    ZERO,
+    ProrationError,
+    allocate,
+    allocation_weights,
+    minor_unit,
+    round_money,
+    round_to_unit,
+    seat_value,
+    usage_consumed,
+    usage_value,
+)
+from licensing.pricing.calendar import Period, period_of
+from licensing.pricing.wording import Text, fraction_text, money_text, render
 
 INTENTS = ("downgrade", "pause", "terminate")
-BASES = ("seat", "usage", "bundle")
 
-
-class ProrationError(ValueError):
-    """Inputs that no calculation can be made from; `field` names the culprit."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+TERMINATION_RELEASES_ALL = "A termination releases everything: omit quantity_after or use 0."
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,20 +80,7 @@ class Rules:
     minimum_credit: Decimal = ZERO
 
 
-# An explanation is written when it is read: quoting a hundred thousand lines for a total
-# should not pay for a hundred thousand sentences nobody looks at.
-# Hot paths pass (renderer name, arguments) rather than a closure: tuples of numbers and
-# strings are invisible to the garbage collector, closures are not.
-Text = str | Callable[[], str] | tuple
-
-
-def render(text: Text) -> str:
-    if isinstance(text, str):
-        return text
-    if isinstance(text, tuple):
-        name, arguments = text
-        return _RENDERERS[name](*arguments)
-    return text()
+DEFAULT_RULES = Rules()
 
 
 class ComponentQuote(NamedTuple):
@@ -158,43 +149,43 @@ class Quote:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-@dataclass(frozen=True, slots=True)
-class Period:
-    days: int
-    elapsed: int
-    remaining: int
+def termination_problem(intent: str, after: int | None) -> str | None:
+    """The one rule "a termination releases everything", asked by the engine, quoting and
+    the API's serializers before they accept a quantity after."""
+    if intent == "terminate" and after not in (None, 0):
+        return TERMINATION_RELEASES_ALL
+    return None
 
 
-def period_of(start: date, end: date, effective: date) -> Period:
-    if end <= start:
-        raise ProrationError("period_end", "The period must end after it starts.")
-    if not start <= effective <= end:
-        raise ProrationError(
-            "effective_date",
-            f"The effective date must fall within the period [{start:%Y-%m-%d}, {end:%Y-%m-%d}].",
-        )
-    return Period((end - start).days, (effective - start).days, (end - effective).days)
-
-
-def money_text(amount: Decimal, currency: str) -> str:
-    digits = minor_digits(currency)
-    return f"{currency} {amount:,.{digits}f}"
-
-
-def fraction_text(numerator, denominator) -> str:
-    return f"{numerator}/{denominator}"
+def after_for(intent: str, value: int | None, field_name: str = "quantity_after") -> int | None:
+    """What remains after the change: nothing after a termination, nothing after a pause left
+    blank, and what a downgrade says (None while it says nothing)."""
+    problem = termination_problem(intent, value)
+    if problem:
+        raise ProrationError(field_name, problem)
+    if intent == "terminate" or (intent == "pause" and value is None):
+        return 0
+    return value
 
 
 def _quantity_after(intent: str, value: int | None, field_name: str) -> int:
-    if intent == "terminate":
-        if value not in (None, 0):
-            raise ProrationError(field_name, "A termination releases everything: omit it or use 0.")
-        return 0
-    if value is None:
-        if intent == "pause":
-            return 0
+    after = after_for(intent, value, field_name)
+    if after is None:
         raise ProrationError(field_name, "Say how many remain after the downgrade.")
-    return value
+    return after
+
+
+def apply_minimum_credit(
+    total: Decimal, minimum: Decimal, currency: str
+) -> tuple[Decimal, tuple[str, ...]]:
+    """The policy's minimum credit, for a whole request: a smaller total is not due."""
+    if 0 < total < minimum:
+        note = (
+            f"The total {money_text(total, currency)} is below the policy's minimum "
+            f"credit of {money_text(minimum, currency)}, so none is due."
+        )
+        return round_money(ZERO, currency), (note,)
+    return round_money(total, currency), ()
 
 
 def _seat_credit(
@@ -216,20 +207,8 @@ def _seat_credit(
             else "no days remain in the period"
         )  # fmt: skip
         return round_money(ZERO, currency), f"No credit: {reason}."
-    exact = amount * released / paid * remaining / days
-    credit = round_money(exact, currency)
+    credit = round_money(seat_value(amount, released, paid, remaining, days), currency)
     return credit, ("seat", (released, paid, noun, remaining, days, amount, credit, currency))
-
-
-def _seat_text(released, paid, noun, remaining, days, amount, credit, currency) -> str:
-    return (
-        f"{released} of {paid} {noun} released for {remaining} of {days} days: "
-        f"{money_text(amount, currency)} × {fraction_text(released, paid)} × "
-        f"{fraction_text(remaining, days)} = {money_text(credit, currency)}."
-    )
-
-
-_RENDERERS = {"seat": _seat_text}
 
 
 def _line_current(line: Line, request: QuoteRequest, period: Period) -> LineQuote:
@@ -244,11 +223,10 @@ def _line_current(line: Line, request: QuoteRequest, period: Period) -> LineQuot
         )  # fmt: skip
         return LineQuote(line.id, line.basis, credit, text)
     if line.basis == "usage":
-        used_share = Decimal(line.units_used) / Decimal(line.included_units)
-        time_share = Decimal(period.elapsed) / Decimal(period.days)
-        consumed = max(used_share, time_share)
-        exact = line.amount_paid * max(ZERO, ONE - consumed)
-        credit = round_money(exact, currency)
+        used_share, time_share = usage_consumed(
+            line.units_used, line.included_units, period.elapsed, period.days
+        )
+        credit = round_money(usage_value(line.amount_paid, max(used_share, time_share)), currency)
 
         def text() -> str:
             if used_share >= time_share:
@@ -273,16 +251,22 @@ def _line_current(line: Line, request: QuoteRequest, period: Period) -> LineQuot
     return _bundle_current(line, request, period)
 
 
+def _bundle_weights(line: Line) -> list[Decimal]:
+    # Allocated by what was paid for, so a second downgrade in one period splits as the first.
+    return allocation_weights(
+        (c.standalone_price, c.quantity_paid or c.quantity_before) for c in line.components
+    )
+
+
 def _bundle_current(line: Line, request: QuoteRequest, period: Period) -> LineQuote:
     currency = request.currency
-    # Allocated by what was paid for, so a second downgrade in one period splits as the first.
-    weights = [c.standalone_price * (c.quantity_paid or c.quantity_before) for c in line.components]
+    weights = _bundle_weights(line)
     total_weight = sum(weights, ZERO)
     if total_weight == 0:
         raise ProrationError("components", "A bundle needs a component with a price.")
     quotes = []
     for component, weight in zip(line.components, weights, strict=True):
-        allocated = line.amount_paid * weight / total_weight
+        allocated = allocate(line.amount_paid, weight, total_weight)
         after = _quantity_after(request.intent, component.quantity_after, "quantity_after")
         credit, text = _seat_credit(
             amount=allocated, before=component.quantity_before, after=after,
@@ -362,9 +346,7 @@ def _future_prepaid(line: Line, request: QuoteRequest, rules: Rules) -> tuple[De
         released = Decimal(before - after) / Decimal(paid)
         label = f"{before - after}/{paid} of it released"
     elif line.basis == "bundle":
-        weights = [
-            c.standalone_price * (c.quantity_paid or c.quantity_before) for c in line.components
-        ]
+        weights = _bundle_weights(line)
         freed = sum(
             (
                 weight * (c.quantity_before - _quantity_after(request.intent, c.quantity_after,
@@ -435,9 +417,6 @@ def _check_quantities(intent: str, before: int | None, after: int | None) -> Non
         raise ProrationError("quantity_after", "Cannot exceed quantity_before.")
 
 
-DEFAULT_RULES = Rules()
-
-
 def quote(request: QuoteRequest, rules: Rules = DEFAULT_RULES) -> Quote:
     """Price a change request line by line; each line is rounded once, the total is their sum."""
     period = _validate_request(request)
@@ -464,9 +443,8 @@ def quote(request: QuoteRequest, rules: Rules = DEFAULT_RULES) -> Quote:
                 and line.id not in seen
             ):
                 paid = line.quantity_paid or before
-                credit = (amount * (before - after) / paid * remaining / days).quantize(
-                    unit, rounding=ROUND_HALF_UP
-                )
+                credit = round_to_unit(seat_value(amount, before - after, paid, remaining, days),
+                                       unit)  # fmt: skip
                 if credit <= amount:
                     seen.add(line.id)
                     append(credit)
@@ -478,15 +456,8 @@ def quote(request: QuoteRequest, rules: Rules = DEFAULT_RULES) -> Quote:
         append(priced.credit)
         total += priced.credit
     lines = QuoteLines(source, credits, general, remaining, days, currency)
-    notes: list[str] = []
-    if 0 < total < rules.minimum_credit:
-        notes.append(
-            f"The total {money_text(total, request.currency)} is below the policy's minimum "
-            f"credit of {money_text(rules.minimum_credit, request.currency)}, so none is due."
-        )
-        total = ZERO
-    return Quote(request.currency, request.intent, lines, round_money(total, request.currency),
-                 tuple(notes))  # fmt: skip
+    total, notes = apply_minimum_credit(total, rules.minimum_credit, currency)
+    return Quote(currency, intent, lines, total, notes)
 
 
 def declining_schedule(total: Decimal, periods: int, currency: str) -> list[Decimal]:
@@ -507,42 +478,3 @@ def declining_schedule(total: Decimal, periods: int, currency: str) -> list[Deci
 def approval_roles(amount: Decimal, steps: Sequence[tuple[str, Decimal]]) -> list[str]:
     """The roles that must approve an amount: every step whose threshold it reaches."""
     return [role for role, threshold in steps if amount >= threshold]
-
-
-def overuse_charge(
-    *, unit_price: Decimal, excess: int, remaining: int, days: int, currency: str
-) -> Decimal:
-    """A breach true-up: the same proration run the other way (seats bought for the rest)."""
-    return round_money(unit_price * excess * remaining / days, currency)
-
-
-CYCLE_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
-
-
-def add_months(day: date, months: int) -> date:
-    """Same day-of-month `months` later, clamped to the month's last day."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-def billing_period(anchor: date, cycle: str, on: date) -> tuple[date, date]:
-    """The billing period [start, end) that contains `on`, counted from the anchor."""
-    months = CYCLE_MONTHS[cycle]
-    if on < anchor:
-        raise ProrationError("effective_date", "The date falls before billing began.")
-    steps = ((on.year - anchor.year) * 12 + on.month - anchor.month) // months
-    start = add_months(anchor, steps * months)
-    while start > on:
-        steps -= 1
-        start = add_months(anchor, steps * months)
-    end = add_months(anchor, (steps + 1) * months)
-    while end <= on:
-        steps += 1
-        start, end = end, add_months(anchor, (steps + 1) * months)
-    return start, end
