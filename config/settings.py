@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "licensing",
     "credits",
     "breaches",
+    # Last: the furniture the apps above register into (navigation, actions, demo data).
+    "shell",
 ]
 
 MIDDLEWARE = [
@@ -66,7 +68,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "licensing.middleware.DomainErrorMiddleware",
+    "shell.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -82,7 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "licensing.context_processors.navigation",
+                "shell.context_processors.navigation",
             ],
         },
     },

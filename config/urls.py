@@ -3,11 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from licensing import views as licensing_views
+from shell import views as shell_views
 
 urlpatterns = [
-    path("", licensing_views.home, name="home"),
-    path("no-role/", licensing_views.no_role, name="no-role"),
+    path("", shell_views.home, name="home"),
+    path("no-role/", shell_views.no_role, name="no-role"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("licensing.urls")),

@@ -3,3 +3,57 @@ from django.apps import AppConfig
 
 class CreditsConfig(AppConfig):
     name = "credits"
+
+    def ready(self):
+        from licensing.roles import FINANCE_ROLES, Role
+        from shell import registry
+
+        finance_and_admin = FINANCE_ROLES | {registry.ADMIN}
+        customer = {Role.CUSTOMER}
+        for order, (label, url_name) in enumerate([
+            ("Credits", "credits_portal:list"),
+            ("Request a change", "credits_portal:request"),
+            ("Calculator", "credits_portal:calculator"),
+            ("Credit policy", "credits_portal:policy"),
+        ]):  # fmt: skip
+            registry.register_nav(label, url_name, roles=customer, order=30 + order)
+        for order, (label, url_name) in enumerate([
+            ("Approvals", "credits:queue"),
+            ("Disputes", "credits:disputes"),
+            ("Credit policies", "credits:policies"),
+        ]):  # fmt: skip
+            registry.register_nav(label, url_name, roles=finance_and_admin, order=30 + order)
+        registry.register_nav("Credits", "credits:queue",
+                              roles={Role.ACCOUNT_MANAGER, Role.AUDITOR}, order=30)  # fmt: skip
+        # Finance's daily work is the approval queue; the dashboard stays one click away.
+        registry.register_home("credits:queue", roles=FINANCE_ROLES, priority=10)
+
+        # Account managers and analysts ask on the customer's behalf; customers for themselves.
+        registry.register_action(
+            "licensing:contract", "Request a change for the customer", "credits_portal:request",
+            when=_may_request_change, query=_for_contract,
+        )  # fmt: skip
+        registry.register_action("portal:home", "Request a change", "credits_portal:request",
+                                 when=_may_request_change, primary=True)  # fmt: skip
+        registry.register_action(
+            "portal:contract", "Request a change", "credits_portal:request",
+            when=_may_request_change, query=_for_contract, primary=True,
+        )  # fmt: skip
+        registry.register_seeder("credits", _seed_demo, order=20)
+
+
+def _may_request_change(user, contract=None) -> bool:
+    # The one rule, beside the service that enforces it.
+    from .services import change_request_refusal
+
+    return change_request_refusal(actor=user, contract=contract) is None
+
+
+def _for_contract(contract) -> dict:
+    return {"contract": contract.pk}
+
+
+def _seed_demo(*, stdout, password: str) -> None:
+    from django.core.management import call_command
+
+    call_command("seed_demo_credits", stdout=stdout)

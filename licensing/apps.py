@@ -4,3 +4,30 @@ from django.apps import AppConfig
 class LicensingConfig(AppConfig):
     name = "licensing"
     verbose_name = "Licensing"
+
+    def ready(self):
+        from shell import registry
+
+        from .roles import Role
+
+        staff = registry.STAFF_AND_ADMIN
+        # The audit log is the auditor's home, so it comes first for them.
+        registry.register_nav("Audit log", "audit:events", roles={Role.AUDITOR}, order=0)
+        registry.register_nav("Dashboard", "licensing:dashboard", roles=staff, order=10)
+        registry.register_nav("Contracts", "licensing:contracts", roles=staff, order=20)
+        registry.register_nav("Audit log", "audit:events", roles={registry.ADMIN}, order=40)
+        registry.register_nav("Overview", "portal:home", roles={Role.CUSTOMER}, order=10)
+        registry.register_nav("Entitlements", "portal:entitlements", roles={Role.CUSTOMER},
+                              order=20)  # fmt: skip
+
+        registry.register_home("licensing:dashboard", roles=staff)
+        registry.register_home("audit:events", roles={Role.AUDITOR}, priority=10)
+        registry.register_home("portal:home", roles={Role.CUSTOMER})
+
+        registry.register_seeder("licensing", _seed_demo, order=10)
+
+
+def _seed_demo(*, stdout, password: str) -> None:
+    from django.core.management import call_command
+
+    call_command("seed_demo_licensing", password=password, stdout=stdout)

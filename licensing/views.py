@@ -15,7 +15,6 @@ from . import access, selectors, services
 from .filters import ContractFilter, EntitlementFilter
 from .forms import contract_transition_form, entitlement_transition_form
 from .models import Contract, Entitlement
-from .navigation import home_url_for
 from .roles import FINANCE_ROLES, Role, is_staff_role, role_of
 
 PAGE_SIZE = 20
@@ -49,16 +48,6 @@ def _safe_next(request, fallback: str) -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return fallback
-
-
-@login_required
-def home(request):
-    return redirect(home_url_for(request.user))
-
-
-@login_required
-def no_role(request):
-    return render(request, "licensing/no_role.html", status=403)
 
 
 @login_required
@@ -140,13 +129,6 @@ def contract_list(request):
     return render(request, template, context)
 
 
-def _change_request_refusal(user, contract: Contract) -> str | None:
-    # Until credits supplies this action through a registry, ask its one rule here.
-    from credits.services import change_request_refusal
-
-    return change_request_refusal(actor=user, contract=contract)
-
-
 def _contract_context(request, contract: Contract) -> dict:
     entitlements = list(contract.entitlements.all())
     for ent in entitlements:
@@ -156,8 +138,6 @@ def _contract_context(request, contract: Contract) -> dict:
         "contract": contract,
         "entitlements": entitlements,
         "contract_actions": _allowed(contract, services.CONTRACT_TRANSITIONS, request.user),
-        # Staff ask for a change on the customer's behalf, as credits' rule allows.
-        "may_request_change": _change_request_refusal(request.user, contract) is None,
         "activity": activity,
         "activity_truncated": len(activity) >= ACTIVITY_ROWS,
         "totals": selectors.contract_line_totals(contract=contract),

@@ -1,5 +1,6 @@
+from licensing.roles import Role, role_of
+
 from .navigation import navigation_for
-from .roles import Role, role_of
 
 
 def navigation(request):

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from .errors import DomainError
+from licensing.errors import DomainError
 
 
 class DomainErrorMiddleware:

@@ -1,16 +1,14 @@
 """Realistic synthetic data for trying LicenseDesk: every role, every lifecycle state.
 
-Safe to run twice: what exists is kept, only passwords are reset to the one given.
+Licensing's part of `seed_demo` (the shell runs every app's part in order). Safe to run twice: what exists is kept, only passwords are reset to the one given.
 """
 
 import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -121,9 +119,6 @@ class Command(BaseCommand):
                 self._catalogue(users["admin"])
                 self._customers_and_contracts(users)
             self._portal_users(password)
-        # Apps standing on licensing add their own demo data, reached by name only.
-        if apps.is_installed("credits"):
-            call_command("seed_demo_credits", stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password: {password}):"))
         for name in ["manager", "analyst", "approver", "controller", "auditor", "admin",
                      "customer1", "customer2"]:  # fmt: skip
