@@ -7,80 +7,14 @@ from decimal import Decimal
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString, mark_safe
 
 from ... import selectors
 from ...models import CreditPolicyVersion
+from ...policy_markdown import policy_html
 from ._common import (
     EXAMPLES_HEADING,
     _customer_only,
 )
-
-# The policy text: a handful of markdown-like marks, everything else escaped.
-
-HEADINGS = (("### ", "h4"), ("## ", "h3"), ("# ", "h2"))
-
-
-def policy_html(text: str, *, omit_heading: str = "", omit_section: str = "") -> SafeString:
-    """Render a policy's text: "#", "##", "###" headings, "- " bullets, "  - " sub-bullets.
-
-    Every piece of text is escaped; only the tags written here reach the page. A "#"
-    heading equal to `omit_heading` is left out (the page already shows the title), and so is
-    the "##" section titled `omit_section` (the worked examples, shown as tables instead).
-    """
-    out: list[str] = []
-    paragraph: list[str] = []
-    items: list[tuple[str, list[str]]] = []
-    skipping = False
-
-    def flush_paragraph() -> None:
-        if paragraph:
-            out.append(format_html("<p>{}</p>", " ".join(paragraph)))
-            paragraph.clear()
-
-    def flush_list() -> None:
-        if not items:
-            return
-        parts = []
-        for item, subitems in items:
-            sub = "".join(format_html("<li>{}</li>", s) for s in subitems)
-            parts.append(f"<li>{escape(item)}{f'<ul>{sub}</ul>' if sub else ''}</li>")
-        out.append(f"<ul>{''.join(parts)}</ul>")
-        items.clear()
-
-    for raw in text.splitlines():
-        line = raw.rstrip()
-        if not line.strip():
-            flush_paragraph()  # a list goes on across blank lines; a paragraph does not
-            continue
-        heading = next(((p, tag) for p, tag in HEADINGS if line.startswith(p)), None)
-        if heading:
-            flush_paragraph()
-            flush_list()
-            prefix, tag = heading
-            title = line[len(prefix) :].strip()
-            if tag in ("h2", "h3"):
-                skipping = bool(omit_section) and tag == "h3" and title == omit_section
-            if skipping or (tag == "h2" and title == omit_heading):
-                continue
-            out.append(format_html("<{}>{}</{}>", tag, title, tag))
-        elif skipping:
-            continue
-        elif line.startswith("  - "):
-            flush_paragraph()
-            if not items:
-                items.append(("", []))
-            items[-1][1].append(line[4:].strip())
-        elif line.startswith("- "):
-            flush_paragraph()
-            items.append((line[2:].strip(), []))
-        else:
-            flush_list()
-            paragraph.append(line.strip())
-    flush_paragraph()
-    flush_list()
-    return mark_safe("".join(out))  # noqa: S308 - every piece above is escaped
 
 
 def _examples(version: CreditPolicyVersion) -> list[dict]:
