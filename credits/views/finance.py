@@ -1,7 +1,7 @@
 """Finance pages under /finance/: the approval queue, a page per credit, disputes, policies.
 
 Every LicenseDesk staff role may read them; the services decide who may change anything, and
-their refusals (DomainError) become page messages through licensing's middleware.
+their refusals (DomainError) become page messages through the shell's middleware.
 """
 
 from datetime import timedelta
