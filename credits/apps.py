@@ -34,7 +34,7 @@ class CreditsConfig(AppConfig):
             when=_may_request_change, query=_for_contract,
         )  # fmt: skip
         registry.register_action("portal:home", "Request a change", "credits_portal:request",
-                                 when=_may_request_change, primary=True)  # fmt: skip
+                                 when=_may_request_any, primary=True)  # fmt: skip
         registry.register_action(
             "portal:contract", "Request a change", "credits_portal:request",
             when=_may_request_change, query=_for_contract, primary=True,
@@ -42,11 +42,17 @@ class CreditsConfig(AppConfig):
         registry.register_seeder("credits", _seed_demo, order=20)
 
 
-def _may_request_change(user, contract=None) -> bool:
+def _may_request_change(user, contract) -> bool:
     # The one rule, beside the service that enforces it.
     from .services import change_request_refusal
 
     return change_request_refusal(actor=user, contract=contract) is None
+
+
+def _may_request_any(user, _customer) -> bool:
+    from .services import change_request_refusal
+
+    return change_request_refusal(actor=user) is None
 
 
 def _for_contract(contract) -> dict:
