@@ -49,7 +49,9 @@ def read_csv(data: bytes) -> tuple[list[Item], list[RowError]]:
         return [], [RowError(1, "file", f"Not a readable CSV file: {error}.")]
     names = [name.strip().lower() for name in header]
     errors = [
-        RowError(1, column, f"Missing column '{column}'.") for column in COLUMNS if column not in names
+        RowError(1, column, f"Missing column '{column}'.")
+        for column in COLUMNS
+        if column not in names
     ]
     errors += [
         RowError(1, name, f"Column '{name}' appears twice.")
@@ -74,8 +76,11 @@ def read_csv(data: bytes) -> tuple[list[Item], list[RowError]]:
                 break
             if len(values) > len(names):
                 errors.append(
-                    RowError(line, "file", f"The row has {len(values)} values; the header "
-                             f"names {len(names)} columns.")  # fmt: skip
+                    RowError(
+                        line,
+                        "file",
+                        f"The row has {len(values)} values; the header names {len(names)} columns.",
+                    )  # fmt: skip
                 )
             else:
                 row = {c: values[i] for c, i in positions.items() if i < len(values)}
@@ -104,17 +109,18 @@ def read_json(rows) -> tuple[list[Item], list[RowError]]:
     return list(enumerate(rows, start=1)), []
 
 
-def check_rows(
-    items: list[Item], *, actor, on: date
-) -> tuple[dict[Key, int], list[RowError]]:
+def check_rows(items: list[Item], *, actor, on: date) -> tuple[dict[Key, int], list[RowError]]:
     """Every row checked; the figures by key, a repeated key keeping its last row."""
     errors: list[RowError] = []
     parsed: list[tuple[int | None, Key, int]] = []
     for line, row in items:
         if not isinstance(row, dict):
             errors.append(
-                RowError(line, "row", "Each row is an object with entitlement, date, metric "
-                         "and quantity.")  # fmt: skip
+                RowError(
+                    line,
+                    "row",
+                    "Each row is an object with entitlement, date, metric and quantity.",
+                )  # fmt: skip
             )
             continue
         found = []

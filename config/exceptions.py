@@ -11,6 +11,10 @@ def api_exception_handler(exc, context):
     (`{"effective_date": ["..."]}`), so serializers need not repeat the service's rule.
     """
     if isinstance(exc, DomainError):
+        # A domain error may carry a body of its own (a refused file lists its rows' errors).
+        body = getattr(exc, "body", None)
+        if body:
+            return Response(body, status=exc.status_code)
         if exc.field:
             return Response({exc.field: [str(exc)]}, status=exc.status_code)
         return Response({"detail": str(exc)}, status=exc.status_code)

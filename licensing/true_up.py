@@ -65,9 +65,7 @@ def true_up_charge(
 
 def _explain(line: TrueUpLine, charge: Decimal, days_over: int, days: int, currency: str) -> str:
     if line.peak <= line.quantity:
-        return (
-            f"No charge: the peak of {line.peak} is within the {line.quantity} entitled."
-        )
+        return f"No charge: the peak of {line.peak} is within the {line.quantity} entitled."
     excess = line.peak - line.quantity
     return (
         f"{excess} over the {line.quantity} entitled (peak {line.peak}) for {days_over} of "

@@ -1,0 +1,11 @@
+from django import forms
+
+
+class UsageUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8, with the header row entitlement,date,metric,quantity.",
+    )
+    reason = forms.CharField(
+        max_length=500, initial="Usage reported", help_text="Recorded with the report."
+    )
