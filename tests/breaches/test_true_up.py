@@ -141,9 +141,14 @@ def test_a_true_up_then_a_downgrade_back_on_the_same_date_nets_to_zero(
 
     credit = quote(
         QuoteRequest(
-            currency="USD", intent="downgrade", period_start=start, period_end=end,
+            currency="USD",
+            intent="downgrade",
+            period_start=start,
+            period_end=end,
             effective_date=over,
-            lines=(Line("a", "seat", paid_for_peak, quantity_before=peak, quantity_after=quantity),),
+            lines=(
+                Line("a", "seat", paid_for_peak, quantity_before=peak, quantity_after=quantity),
+            ),
         )  # fmt: skip
     ).total
 

@@ -1,4 +1,4 @@
-"""POST /api/v1/usage-reports/: a CSV file or JSON rows in, the report's counts or its errors out."""
+"""POST /api/v1/usage-reports/: a CSV file or JSON rows in, the counts or the errors out."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -86,9 +86,7 @@ def test_bad_json_rows_count_from_one(api, manager, seats, day):
     response = api(manager).post(URL, {"rows": rows}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {
-        "errors": [{"line": 2, "field": "quantity", "message": "Missing."}]
-    }
+    assert response.json() == {"errors": [{"line": 2, "field": "quantity", "message": "Missing."}]}
 
 
 @pytest.mark.parametrize("body", [{}, {"rows": "a,b"}, {"rows": []}])

@@ -52,7 +52,9 @@ def test_a_report_records_history_and_one_audit_event_with_actor_and_reason(
 
     event = AuditEvent.objects.get(action="usage_report.create")
     assert (event.object_id, event.actor_username, event.reason) == (
-        str(report.pk), "maya", "Monthly export from the licence server"
+        str(report.pk),
+        "maya",
+        "Monthly export from the licence server",
     )
     assert event.data["rows"] == 1 and event.data["replaced"] == 0
     assert report.history.get().history_user == manager
