@@ -1,5 +1,7 @@
 from django import forms
 
+from audit.limits import REASON_MAX_LENGTH
+
 
 class UsageUploadForm(forms.Form):
     file = forms.FileField(
@@ -7,5 +9,7 @@ class UsageUploadForm(forms.Form):
         help_text="UTF-8, with the header row entitlement,date,metric,quantity.",
     )
     reason = forms.CharField(
-        max_length=500, initial="Usage reported", help_text="Recorded with the report."
+        max_length=REASON_MAX_LENGTH,
+        initial="Usage reported",
+        help_text="Recorded with the report.",
     )

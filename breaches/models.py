@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from audit.limits import REASON_MAX_LENGTH
 from licensing.models import Entitlement
 
 
@@ -26,7 +27,7 @@ class UsageReport(models.Model):
     rows = models.PositiveIntegerField(help_text="Data rows received")
     figures = models.PositiveIntegerField(help_text="Figures stored: rows less repeated keys")
     replaced = models.PositiveIntegerField(help_text="Figures that replaced earlier ones")
-    reason = models.CharField(max_length=500)
+    reason = models.TextField(max_length=REASON_MAX_LENGTH)
     history = HistoricalRecords()
 
     class Meta:
