@@ -1,32 +1,12 @@
-"""Personas come from tests/conftest.py; here: a client per user, entitlements and a day."""
+"""Personas, `api` and `today` come from tests/conftest.py; here: entitlements and a past day."""
 
 from datetime import date, timedelta
 
 import pytest
-from django.utils import timezone
-from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from breaches.models import UsageFigure, UsageReport
 from tests.factories import ContractFactory, EntitlementFactory
-
-
-@pytest.fixture
-def api():
-    """A client signed in through a real session, or anonymous for None."""
-
-    def client_for(user=None) -> APIClient:
-        client = APIClient()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return client_for
-
-
-@pytest.fixture
-def today() -> date:
-    return timezone.localdate()
 
 
 @pytest.fixture
