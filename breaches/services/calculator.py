@@ -1,6 +1,6 @@
 """The public true-up calculator: validated input in, the engine's explained answer out."""
 
-from licensing.true_up import TrueUpLine, true_up_quote
+from ..engine import TrueUpLine, true_up_quote
 
 
 def true_up_calculator(data: dict) -> dict:

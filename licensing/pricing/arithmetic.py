@@ -61,8 +61,27 @@ def overuse_charge(
     return round_money(seat_value(unit_price * excess, 1, 1, remaining, days), currency)
 
 
+def true_up_charge(
+    *, amount_paid: Decimal, quantity: int, peak: int, days_over: int, days: int, currency: str
+) -> Decimal:
+    """A breach true-up for one line: the seat credit run the other way, rounded once.
+
+    amount_paid × (peak − quantity)/quantity × days_over/days, back-dated to the first day over;
+    zero when the peak is not above the entitled quantity.
+    """
+    if quantity <= 0:
+        raise ProrationError("quantity", "Must be more than zero.")
+    if amount_paid < 0:
+        raise ProrationError("amount_paid", "An amount cannot be negative.")
+    if peak <= quantity:
+        return round_money(ZERO, currency)
+    return round_money(
+        seat_value(amount_paid, peak - quantity, quantity, days_over, days), currency
+    )
+
+
 __all__ = [
     "BASES", "ONE", "ZERO", "ProrationError", "allocate", "allocation_weights", "minor_unit",
-    "overuse_charge", "round_money", "round_to_unit", "seat_value", "usage_consumed",
-    "usage_value",
+    "overuse_charge", "round_money", "round_to_unit", "seat_value", "true_up_charge",
+    "usage_consumed", "usage_value",
 ]  # fmt: skip

@@ -28,6 +28,18 @@ def period_of(start: date, end: date, effective: date) -> Period:
     return Period((end - start).days, (effective - start).days, (end - effective).days)
 
 
+def overuse_days(start: date, end: date, overuse_start: date) -> tuple[int, int]:
+    """(days over, days in the period): over-use counts from the start of its first day."""
+    if end <= start:
+        raise ProrationError("period_end", "The period must end after it starts.")
+    if not start <= overuse_start < end:
+        raise ProrationError(
+            "overuse_start",
+            f"Must fall within the period [{start:%Y-%m-%d}, {end:%Y-%m-%d}).",
+        )
+    return (end - overuse_start).days, (end - start).days
+
+
 def add_months(day: date, months: int) -> date:
     """Same day-of-month `months` later, clamped to the month's last day."""
     month_index = day.month - 1 + months

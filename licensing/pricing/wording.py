@@ -29,6 +29,17 @@ def seat_text(released, paid, noun, remaining, days, amount, credit, currency) -
     )
 
 
+def true_up_text(quantity, peak, days_over, days, amount, charge, currency) -> str:
+    if peak <= quantity:
+        return f"No charge: the peak of {peak} is within the {quantity} entitled."
+    excess = peak - quantity
+    return (
+        f"{excess} over the {quantity} entitled (peak {peak}) for {days_over} of {days} days: "
+        f"{money_text(amount, currency)} × {fraction_text(excess, quantity)} × "
+        f"{fraction_text(days_over, days)} = {money_text(charge, currency)}."
+    )
+
+
 RENDERERS: dict[str, Callable[..., str]] = {"seat": seat_text}
 
 

@@ -11,9 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from breaches.engine import TrueUpLine, true_up_quote
+from credits.engine import Line, QuoteRequest, quote
 from licensing.money import minor_unit
-from licensing.proration import Line, ProrationError, QuoteRequest, quote
-from licensing.true_up import TrueUpLine, true_up_charge, true_up_days, true_up_quote
+from licensing.pricing.arithmetic import ProrationError, true_up_charge
+from licensing.pricing.calendar import overuse_days as true_up_days
 
 MARCH = (date(2026, 3, 1), date(2026, 4, 1))
 
