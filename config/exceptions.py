@@ -1,7 +1,11 @@
+from django.db import IntegrityError
+from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
 from licensing.errors import DomainError
+
+DUPLICATE_MESSAGE = "This conflicts with a record that already exists (perhaps sent twice at once)."
 
 
 def api_exception_handler(exc, context):
@@ -9,6 +13,9 @@ def api_exception_handler(exc, context):
 
     An error about one input answers under that input's name, in a serializer's shape
     (`{"effective_date": ["..."]}`), so serializers need not repeat the service's rule.
+
+    A unique constraint that a simultaneous identical create tripped is a 409 as well: the
+    service's transaction rolled back, so nothing is half-written.
     """
     if isinstance(exc, DomainError):
         # A domain error may carry a body of its own (a refused file lists its rows' errors).
@@ -18,4 +25,7 @@ def api_exception_handler(exc, context):
         if exc.field:
             return Response({exc.field: [str(exc)]}, status=exc.status_code)
         return Response({"detail": str(exc)}, status=exc.status_code)
+    if isinstance(exc, IntegrityError):
+        set_rollback()
+        return Response({"detail": DUPLICATE_MESSAGE}, status=status.HTTP_409_CONFLICT)
     return exception_handler(exc, context)

@@ -71,6 +71,10 @@ class MoneyField(serializers.Field):
 # The calculator
 
 
+# One calculator call prices at most this many lines (and components per bundle line).
+CALCULATOR_MAX_LINES = 100
+
+
 class CalculatorComponentInput(serializers.Serializer):
     id = serializers.CharField(max_length=60)
     standalone_price = AmountField()
@@ -92,7 +96,9 @@ class CalculatorLineInput(serializers.Serializer):
     quantity_after = _quantity(min_value=0, required=False, allow_null=True)
     included_units = _quantity(min_value=1, required=False)
     units_used = _quantity(min_value=0, required=False)
-    components = CalculatorComponentInput(many=True, required=False)
+    components = CalculatorComponentInput(
+        many=True, required=False, max_length=CALCULATOR_MAX_LINES
+    )
 
     REQUIRED = {
         "seat": ("quantity_before",),
@@ -123,7 +129,7 @@ class CalculatorInput(serializers.Serializer):
     period_start = serializers.DateField()
     period_end = serializers.DateField(help_text="Exclusive: the first day after the period.")
     effective_date = serializers.DateField(help_text="The change takes effect at its start.")
-    lines = CalculatorLineInput(many=True, allow_empty=False)
+    lines = CalculatorLineInput(many=True, allow_empty=False, max_length=CALCULATOR_MAX_LINES)
 
     def validate_currency(self, value: str) -> str:
         value = value.upper()

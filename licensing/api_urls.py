@@ -1,8 +1,7 @@
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from . import apis
+from . import apis, tokens
 
 router = DefaultRouter()
 router.register("customers", apis.CustomerViewSet, basename="customer")
@@ -13,6 +12,6 @@ router.register("contracts", apis.ContractViewSet, basename="contract")
 router.register("entitlements", apis.EntitlementViewSet, basename="entitlement")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", tokens.obtain_expiring_token, name="api-token"),
     *router.urls,
 ]

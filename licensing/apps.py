@@ -26,6 +26,21 @@ class LicensingConfig(AppConfig):
 
         registry.register_seeder("licensing", _seed_demo, order=10)
 
+        from django.conf import settings
+        from django.contrib.auth.signals import user_logged_out
+        from django.db.models.signals import pre_save
+
+        from . import authentication
+
+        pre_save.connect(
+            authentication.revoke_tokens_on_password_change,
+            sender=settings.AUTH_USER_MODEL,
+            dispatch_uid="revoke-tokens-on-password-change",
+        )
+        user_logged_out.connect(
+            authentication.revoke_tokens_on_logout, dispatch_uid="revoke-on-logout"
+        )
+
 
 def _seed_demo(*, stdout, password: str) -> None:
     from django.core.management import call_command

@@ -1,0 +1,31 @@
+"""The token endpoint: a token for a username and password, counted by django-axes."""
+
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.response import Response
+
+from .authentication import token_expired
+
+
+class ObtainExpiringToken(ObtainAuthToken):
+    """POST username and password for a token, replacing one that has expired.
+
+    django-axes counts the failures: it needs Django's own request, which DRF's wraps, so the
+    serializer authenticates with that; AxesMiddleware then turns a lockout into 429.
+    """
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "request": self.request._request}
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        token, created = Token.objects.get_or_create(user=user)
+        if not created and token_expired(token):
+            token.delete()
+            token = Token.objects.create(user=user)
+        return Response({"token": token.key})
+
+
+obtain_expiring_token = ObtainExpiringToken.as_view()
