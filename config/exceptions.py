@@ -3,6 +3,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
+from licensing.authentication import TokenExpired
 from licensing.errors import DomainError
 
 DUPLICATE_MESSAGE = "This conflicts with a record that already exists (perhaps sent twice at once)."
@@ -28,4 +29,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, IntegrityError):
         set_rollback()
         return Response({"detail": DUPLICATE_MESSAGE}, status=status.HTTP_409_CONFLICT)
-    return exception_handler(exc, context)
+    response = exception_handler(exc, context)
+    if response is not None and isinstance(exc, TokenExpired):
+        response["WWW-Authenticate"] = "Token"
+    return response

@@ -21,6 +21,14 @@ def token_expired(token: Token) -> bool:
     return token.created <= timezone.now() - token_lifetime()
 
 
+class TokenExpired(exceptions.APIException):
+    """401 even though session authentication comes first (DRF would make it a 403)."""
+
+    status_code = 401
+    default_detail = "Token expired: ask for a new one."
+    default_code = "token_expired"
+
+
 class ExpiringTokenAuthentication(TokenAuthentication):
     """A token older than API_TOKEN_HOURS answers 401; the holder asks for a new one."""
 
@@ -28,7 +36,7 @@ class ExpiringTokenAuthentication(TokenAuthentication):
         user, token = super().authenticate_credentials(key)
         if token_expired(token):
             token.delete()
-            raise exceptions.AuthenticationFailed("Token expired: ask for a new one.")
+            raise TokenExpired()
         return user, token
 
 

@@ -3,6 +3,7 @@
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
 
 from .authentication import token_expired
 
@@ -13,6 +14,9 @@ class ObtainExpiringToken(ObtainAuthToken):
     django-axes counts the failures: it needs Django's own request, which DRF's wraps, so the
     serializer authenticates with that; AxesMiddleware then turns a lockout into 429.
     """
+
+    # DRF's view throttles nothing; this one takes the anonymous rate like the rest of the API.
+    throttle_classes = [AnonRateThrottle]
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "request": self.request._request}
