@@ -3,6 +3,7 @@
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle
 
 from .authentication import token_expired
@@ -15,8 +16,9 @@ class ObtainExpiringToken(ObtainAuthToken):
     serializer authenticates with that; AxesMiddleware then turns a lockout into 429.
     """
 
-    # DRF's view throttles nothing; this one takes the anonymous rate like the rest of the API.
+    # DRF's view throttles nothing and parses unbounded JSON; this one is like the rest of the API.
     throttle_classes = [AnonRateThrottle]
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "request": self.request._request}
