@@ -7,7 +7,7 @@ PASSWORD ?= demo
 # `make run` always uses the local SQLite file and runs background tasks in-process.
 RUN_ENV := DJANGO_DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 CELERY_BROKER_URL=
 
-.PHONY: run test bench bench-smoke lint format clean
+.PHONY: run test bench bench-smoke lint format clean deploy-check
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "LicenseDesk needs Python 3.11 or newer (set PYTHON=python3.x).")'
@@ -26,6 +26,13 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Django's deployment checklist with production settings: debug off, throwaway secrets.
+DEPLOY_ENV := DJANGO_DEBUG=0 ALLOWED_HOSTS=licensedesk.example.com DATABASE_URL=sqlite:///:memory: \
+	SECRET_KEY=throwaway-deploy-check-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ \
+	AUDIT_HMAC_KEY=throwaway-deploy-check-audit-0123456789abcdef
+deploy-check: $(STAMP)
+	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

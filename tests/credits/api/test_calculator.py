@@ -532,8 +532,8 @@ def test_the_schema_generates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", tmp_path / "s.yml")
 
 
-def test_the_schema_describes_the_calculator(api):
-    schema = api().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+def test_the_schema_describes_the_calculator(api, analyst):
+    schema = api(analyst).get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
 
     operation = schema["paths"][URL]["post"]
     assert "200" in operation["responses"]
