@@ -7,8 +7,8 @@ config/exceptions.py maps to 403, and a refused file to 400 with its errors.
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from . import services
@@ -32,7 +32,8 @@ class UsageReportCreateApi(APIView):
     reported replaces the earlier one; `replaced` counts those.
     """
 
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    # The project's bounded JSON parser, forms and uploads (CSV files).
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     @extend_schema(
         operation_id="usage_reports_create",
