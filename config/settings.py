@@ -251,6 +251,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "licensing.tasks.expire_ended_entitlements",
         "schedule": crontab(hour=1, minute=5),
     },
+    "deprovisioning-nightly": {
+        "task": "licensing.deprovisioning.tasks.deprovisioning_nightly",
+        "schedule": crontab(hour=1, minute=20),
+    },
     "credit-approval-deadlines": {
         "task": "credits.tasks.process_approval_deadlines",
         "schedule": crontab(minute="*/15"),

@@ -1,4 +1,5 @@
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -126,6 +127,8 @@ class ContractViewSet(ReadCreateViewSet):
     @action(detail=True, methods=["post"], url_path=CONTRACT_PATH)
     def transition(self, request, pk=None, transition=None):
         contract = access.contract_for_user(user=request.user, pk=pk, write=True)
+        if transition == "terminate":
+            return self._terminate(request, contract)
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         contract = services.contract_transition(
@@ -136,6 +139,22 @@ class ContractViewSet(ReadCreateViewSet):
             expected_version=body.validated_data.get("version"),
         )
         return Response(ContractSerializer(contract, context={"request": request}).data)
+
+    def _terminate(self, request, contract):
+        """Termination takes an effective date and starts the contract's deprovisioning run."""
+        from .deprovisioning.serializers import TerminateSerializer
+        from .deprovisioning.services import contract_terminate
+
+        body = TerminateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        contract, run = contract_terminate(
+            actor=request.user, contract_id=contract.pk, reason=body.validated_data["reason"],
+            effective_date=body.validated_data.get("effective_date"), on=timezone.localdate(),
+            expected_version=body.validated_data.get("version"),
+        )  # fmt: skip
+        contract.refresh_from_db()
+        data = ContractSerializer(contract, context={"request": request}).data
+        return Response({**data, "deprovisioning_run": run.pk})
 
 
 class EntitlementViewSet(ReadCreateViewSet):

@@ -21,6 +21,25 @@ LIFECYCLE_SUMMARY = (
     "entitlement still counts as held by the customer; revoked and expired ones do not."
 )
 
+REVOCATION_RULES = {
+    "triggers": ["termination", "term_end", "nonpayment", "breach"],
+    "nonpayment_days_after_due": 30,
+    "notice_lead_days": 0,
+    # Grace is what the contract grants (its grace_days), capped here; never a default.
+    "max_grace_days": 90,
+    "revoke_order": ["api_quota", "feature_flag", "role_permission", "product_key", "seat_pool"],
+    "delete_at_identity_providers": False,
+    "suppress_renewal": True,
+    "max_attempts": 5,
+}
+REVOCATION_SUMMARY = (
+    "When a contract ends, renewal stops at once and the customer is told. On the effective date "
+    "(no notice lead days) everything it granted is revoked, kind by kind, and every connected "
+    "system is told; identity providers deactivate holders rather than delete them. Grace applies "
+    "only where the contract grants it, never longer. A delivery is tried five times, then a "
+    "person reviews it."
+)
+
 
 def install_reference_data(apps=global_apps, *, create_perms: bool = True) -> None:
     # Permissions are normally created after migrations; roles need them now.
@@ -49,6 +68,17 @@ def install_reference_data(apps=global_apps, *, create_perms: bool = True) -> No
             "effective_from": datetime.date(2020, 1, 1),
             "rules": LIFECYCLE_RULES,
             "summary": LIFECYCLE_SUMMARY,
+            "published_at": datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),
+        },
+    )
+    PolicyVersion.objects.get_or_create(
+        kind="revocation",
+        number=1,
+        defaults={
+            "status": "published",
+            "effective_from": datetime.date(2020, 1, 1),
+            "rules": REVOCATION_RULES,
+            "summary": REVOCATION_SUMMARY,
             "published_at": datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),
         },
     )

@@ -182,6 +182,7 @@ class PolicyVersion(models.Model):
 
     class Kind(models.TextChoices):
         LIFECYCLE = "lifecycle", "Lifecycle"
+        REVOCATION = "revocation", "Revocation"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -195,6 +196,12 @@ class PolicyVersion(models.Model):
     rules = models.JSONField(default=dict)
     summary = models.TextField(blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -567,3 +574,12 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice}: {self.quantity} × {self.contract_line.plan}"
+
+
+# Deprovisioning's models belong to this app; they live in their subpackage's room.
+from .deprovisioning.models import (  # noqa: E402, F401
+    BlackoutWindow,
+    Delivery,
+    DeprovisioningHold,
+    DeprovisioningRun,
+)

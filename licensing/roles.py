@@ -22,6 +22,8 @@ VIEW_CATALOGUE = [
     "view_customer", "view_product", "view_plan", "view_bundle", "view_bundleitem",
     "view_connectedsystem", "view_contract", "view_contractline", "view_entitlement",
     "view_ledgerentry", "view_policyversion", "view_invoice", "view_invoiceline",
+    "view_assignment", "view_deprovisioningrun", "view_delivery", "view_deprovisioninghold",
+    "view_blackoutwindow",
 ]  # fmt: skip
 
 # Permissions per role, as (app_label, codename). Applied by migration and by seed_demo.
@@ -39,6 +41,13 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
             "change_entitlement",
             "transition_contract",
             "transition_entitlement",
+            "add_assignment",
+            "change_deprovisioningrun",
+            "add_deprovisioninghold",
+            "change_deprovisioninghold",
+            "add_blackoutwindow",
+            "add_policyversion",
+            "change_policyversion",
         )
     ],  # fmt: skip
     Role.FINANCE_ANALYST: [("licensing", p) for p in VIEW_CATALOGUE],

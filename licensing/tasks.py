@@ -4,6 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from . import services
+from .deprovisioning import tasks as deprovisioning_tasks  # noqa: F401 (registers its tasks)
 
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)

@@ -196,6 +196,14 @@ def contract_transition(request, pk: int):
     contract = access.contract_for_user(user=request.user, pk=pk, write=True)
 
     def run(**kwargs):
+        if kwargs["transition"] == "terminate":
+            # Termination starts the contract's deprovisioning run, effective today.
+            from .deprovisioning.services import contract_terminate
+
+            kwargs.pop("transition")
+            return contract_terminate(
+                actor=request.user, contract_id=contract.pk, on=timezone.localdate(), **kwargs
+            )[0]
         return services.contract_transition(actor=request.user, contract_id=contract.pk, **kwargs)
 
     return _transition_view(

@@ -97,8 +97,8 @@ def _effective(entitlement_id: int, effective: date) -> date:
 
 
 def _grace_end(entitlement: Entitlement, policy: PolicyVersion, on: date) -> date:
-    days = entitlement.contract.grace_days or int(policy.rules.get("default_grace_days", 30))
-    return on + timedelta(days=days)
+    # Grace is what the contract grants, never a default on top (issue 10): no grace_days, no grace.
+    return on + timedelta(days=entitlement.contract.grace_days)
 
 
 def _record_change(

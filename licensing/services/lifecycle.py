@@ -99,9 +99,17 @@ def entitlement_transition(
 
 @transaction.atomic
 def entitlements_bulk_transition(
-    *, actor, contract_id: int, transition: str, reason: str, effective_date: date | None = None
+    *,
+    actor,
+    contract_id: int,
+    transition: str,
+    reason: str,
+    effective_date: date | None = None,
+    kinds: list[str] | None = None,
 ) -> int:
     """Apply one transition to every entitlement of a contract that allows it; returns the count.
+
+    ``kinds`` narrows it to entitlements of those kinds (deprovisioning revokes kind by kind).
 
     Built for volume (a termination touching 10,000 entitlements): rows are locked in primary-key
     order, changed with one UPDATE per resulting state, and history, ledger and audit rows are
@@ -118,6 +126,7 @@ def entitlements_bulk_transition(
     entitlements = list(
         Entitlement.objects.select_for_update(of=("self",))
         .filter(contract_id=contract_id, state__in=sources)
+        .filter(**({"kind__in": kinds} if kinds is not None else {}))
         .order_by("pk")
     )
     groups: dict[tuple, list[int]] = defaultdict(list)

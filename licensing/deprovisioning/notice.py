@@ -1,0 +1,64 @@
+"""The notice a customer gets before anything stops: a PDF (WeasyPrint) and its e-mail."""
+
+from datetime import date, timedelta
+
+from django.template.loader import render_to_string
+from weasyprint import HTML
+
+from ..models import Entitlement
+from .models import DeprovisioningRun
+
+SUPPORT_CONTACT = "support@licensedesk.example"
+
+
+def _what_stops(run: DeprovisioningRun) -> list[dict]:
+    rows = []
+    entitlements = (
+        Entitlement.objects.filter(contract_id=run.contract_id)
+        .exclude(state__in=[Entitlement.State.REVOKED, Entitlement.State.EXPIRED])
+        .prefetch_related("assignments__system", "enforced_by").order_by("kind", "pk")
+    )  # fmt: skip
+    for entitlement in entitlements:
+        systems = {a.system.name for a in entitlement.assignments.all()}
+        systems |= {s.name for s in entitlement.enforced_by.all()}
+        rows.append({"entitlement": entitlement, "systems": sorted(systems)})
+    return rows
+
+
+def render_notice(run: DeprovisioningRun, *, on: date) -> bytes:
+    context = {
+        "run": run,
+        "contract": run.contract,
+        "customer": run.contract.customer,
+        "rows": _what_stops(run),
+        "stops_on": run.execute_on + timedelta(days=run.grace_days),
+        "issued_on": on,
+        "support": SUPPORT_CONTACT,
+    }
+    html = render_to_string("licensing/deprovisioning/notice.html", context)
+    return HTML(string=html, url_fetcher=_refuse).write_pdf()
+
+
+def _refuse(url: str, *args, **kwargs):
+    raise ValueError(f"The notice loads no resources ({url}).")
+
+
+def notice_mail(run: DeprovisioningRun) -> tuple[str, str, list[str]]:
+    contract = run.contract
+    customer = contract.customer
+    recipients = [customer.billing_email]
+    recipients += [m.user.email for m in customer.members.select_related("user")]
+    if contract.account_manager:
+        recipients.append(contract.account_manager.email)
+    stops_on = run.execute_on + timedelta(days=run.grace_days)
+    subject = f"Contract {contract.number} ends: access stops on {stops_on:%Y-%m-%d}"
+    body = (
+        f"Contract {contract.number} of {customer.name} ends ({run.reason}), effective "
+        f"{run.effective_date:%Y-%m-%d}.\n"
+        + (f"A grace period of {run.grace_days} days applies as the contract grants.\n"
+           if run.grace_days else "The contract grants no grace period.\n")
+        + f"Access stops on {stops_on:%Y-%m-%d} at every connected system.\n"
+        "Export your data before then. The notice (PDF, SHA-256 "
+        f"{run.notice_sha256}) is kept with the contract.\nQuestions: {SUPPORT_CONTACT}\n"
+    )  # fmt: skip
+    return subject, body, recipients

@@ -1,0 +1,681 @@
+"""Every write of deprovisioning: policy, systems, assignments, runs, holds, deliveries.
+
+A run is driven by ``run_advance``, which is safe to call any number of times: it locks the run,
+looks at its state and the clock (``on``), does the next step that is due and returns. Tasks,
+the nightly job and the API all call it; HTTP to connected systems and PDF rendering happen
+outside its transactions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from audit.services import audit_record
+from outbox.services import mail_enqueue
+
+from .. import services as licensing
+from ..errors import ActionForbidden, DomainError, TransitionNotAllowed
+from ..models import Assignment, ConnectedSystem, Contract, Entitlement, PolicyVersion
+from ..selectors import policy_in_force
+from ..services._common import _require_reason, _stamp
+from .connectors import Change, ConnectorError, connector_for
+from .connectors.webhook import check_webhook_secret
+from .models import BlackoutWindow, Delivery, DeprovisioningHold, DeprovisioningRun
+from .systems import base_url_refusal, open_secret, seal_secret
+
+Run = DeprovisioningRun
+DEFAULT_MAX_ATTEMPTS = 5
+
+
+def revocation_policy(on: date) -> PolicyVersion:
+    return policy_in_force(kind=PolicyVersion.Kind.REVOCATION, on=on)
+
+
+def max_attempts(policy: PolicyVersion) -> int:
+    return int(policy.rules.get("max_attempts", DEFAULT_MAX_ATTEMPTS))
+
+
+def _audit(actor, action: str, obj, *, reason: str = "", policy=None, data=None) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type=f"licensing.{obj._meta.model_name}",
+        object_id=obj.pk,
+        reason=reason,
+        policy_version=policy.label if policy else "",
+        data=data or {},
+    )
+
+
+# Policy versions ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def policy_draft(
+    *, actor, kind: str, rules: dict, summary: str, effective_from: date, reason: str
+) -> PolicyVersion:
+    """A new draft of a policy kind; its summary is the changelog entry."""
+    if not actor.has_perm("licensing.add_policyversion"):
+        raise ActionForbidden("Your role may not draft policies.")
+    reason = _require_reason(reason)
+    if not (summary or "").strip():
+        raise DomainError("Say what changes: the summary is the changelog entry.", field="summary")
+    number = (
+        PolicyVersion.objects.filter(kind=kind).order_by("-number")
+        .values_list("number", flat=True).first() or 0
+    ) + 1  # fmt: skip
+    policy = PolicyVersion(
+        kind=kind, number=number, rules=rules, summary=summary.strip(),
+        effective_from=effective_from, drafted_by=actor,
+    )  # fmt: skip
+    _stamp(policy, actor=actor, reason=reason)
+    policy.save()
+    _audit(actor, "policy.draft", policy, reason=reason, policy=policy, data={"rules": rules})
+    return policy
+
+
+@transaction.atomic
+def policy_publish(*, actor, policy_id: int, reason: str, on: date) -> PolicyVersion:
+    """Publish a draft; a second person must do it, and it is immutable from then on."""
+    if not actor.has_perm("licensing.change_policyversion"):
+        raise ActionForbidden("Your role may not publish policies.")
+    reason = _require_reason(reason)
+    policy = PolicyVersion.objects.select_for_update().get(pk=policy_id)
+    if policy.status != PolicyVersion.Status.DRAFT:
+        raise TransitionNotAllowed(f"{policy.label} is {policy.status}; only a draft publishes.")
+    if policy.drafted_by_id == actor.pk:
+        raise ActionForbidden("Somebody other than its drafter must publish a policy.")
+    if policy.effective_from < on:
+        raise DomainError("A policy cannot take effect in the past.", field="effective_from")
+    policy.status = PolicyVersion.Status.PUBLISHED
+    policy.published_at, policy.published_by = timezone.now(), actor
+    _stamp(policy, actor=actor, reason=reason)
+    policy.save()
+    _audit(actor, "policy.publish", policy, reason=reason, policy=policy,
+           data={"effective_from": policy.effective_from})  # fmt: skip
+    return policy
+
+
+def policy_update_draft(*, actor, policy_id: int, rules: dict) -> PolicyVersion:
+    with transaction.atomic():
+        policy = PolicyVersion.objects.select_for_update().get(pk=policy_id)
+        if policy.status != PolicyVersion.Status.DRAFT:
+            raise TransitionNotAllowed(f"{policy.label} is published and cannot change.")
+        policy.rules = rules
+        _stamp(policy, actor=actor, reason="Draft edited")
+        policy.save(update_fields=["rules"])
+        return policy
+
+
+# Connected systems and assignments ------------------------------------------------------------
+
+
+def connected_system_refusal(*, protocol: str, base_url: str, secret: str) -> dict[str, str]:
+    """What is wrong with a system's connection details, by field; empty when nothing is."""
+    errors = {}
+    if protocol:
+        refusal = base_url_refusal(base_url, debug=settings.DEBUG)
+        if refusal:
+            errors["base_url"] = refusal
+        if not secret:
+            errors["secret"] = "A system that is sent changes needs a secret."
+    if protocol == ConnectedSystem.Protocol.WEBHOOK and secret:
+        try:
+            check_webhook_secret(secret)
+        except ValueError as error:
+            errors["secret"] = str(error)
+    return errors
+
+
+@transaction.atomic
+def connected_system_create(
+    *, actor, name: str, kind: str, protocol: str, base_url: str, secret: str,
+    timeout: int = 10, reason: str = "New connected system",
+) -> ConnectedSystem:  # fmt: skip
+    if not actor.is_superuser:
+        raise ActionForbidden("Only an administrator connects systems.")
+    errors = connected_system_refusal(protocol=protocol, base_url=base_url, secret=secret)
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise DomainError(message, field=field)
+    if ConnectedSystem.objects.filter(name=name).exists():
+        raise DomainError(f"A system named {name} already exists.", field="name")
+    system = ConnectedSystem(
+        name=name, kind=kind, protocol=protocol, base_url=base_url, timeout=timeout,
+        secret_sealed=seal_secret(secret) if secret else "",
+    )  # fmt: skip
+    _stamp(system, actor=actor, reason=reason)
+    system.save()
+    # Never the secret, not even sealed.
+    _audit(actor, "connected_system.create", system, reason=reason,
+           data={"name": name, "protocol": protocol, "base_url": base_url})  # fmt: skip
+    return system
+
+
+@transaction.atomic
+def assignment_create(
+    *, actor, entitlement: Entitlement, system: ConnectedSystem, external_id: str,
+    group_id: str = "", reason: str = "Holder assigned",
+) -> Assignment:  # fmt: skip
+    if not actor.has_perm("licensing.add_assignment"):
+        raise ActionForbidden("Your role may not assign holders.")
+    if Assignment.objects.filter(
+        entitlement=entitlement, system=system, external_id=external_id
+    ).exists():
+        raise DomainError(f"{external_id} already holds it at {system}.", field="external_id")
+    assignment = Assignment(
+        entitlement=entitlement, system=system, external_id=external_id, group_id=group_id
+    )
+    _stamp(assignment, actor=actor, reason=reason)
+    assignment.save()
+    data = {"entitlement": entitlement.pk, "system": system.pk, "external_id": external_id}
+    _audit(actor, "assignment.create", assignment, reason=reason, data=data)
+    return assignment
+
+
+# Runs -----------------------------------------------------------------------------------------
+
+
+def _execution_day(contract_id: int, day: date) -> date:
+    """``day``, or the end of any blackout window it falls in (windows may chain)."""
+    while True:
+        windows = BlackoutWindow.objects.filter(contract_id=contract_id, starts_on__lte=day)
+        window = windows.filter(ends_on__gt=day).order_by("-ends_on").first()
+        if window is None:
+            return day
+        day = window.ends_on
+
+
+def _grace_days(contract: Contract, policy: PolicyVersion) -> int:
+    """Only what the contract grants, never longer than the policy allows."""
+    return min(contract.grace_days, int(policy.rules.get("max_grace_days", contract.grace_days)))
+
+
+def _suppress_renewal(*, actor, contract: Contract, reason: str, policy) -> int:
+    entitlements = list(
+        Entitlement.objects.select_for_update(of=("self",))
+        .filter(contract=contract).exclude(renewal=Entitlement.Renewal.NONE).order_by("pk")
+    )  # fmt: skip
+    if not entitlements:
+        return 0
+    Entitlement.objects.filter(pk__in=[e.pk for e in entitlements]).update(
+        renewal=Entitlement.Renewal.NONE
+    )
+    for entitlement in entitlements:
+        entitlement.renewal = Entitlement.Renewal.NONE
+    Entitlement.history.bulk_history_create(
+        entitlements, update=True, default_user=actor, default_change_reason=reason
+    )
+    _audit(actor, "contract.suppress_renewal", contract, reason=reason, policy=policy,
+           data={"entitlements": [e.pk for e in entitlements]})  # fmt: skip
+    return len(entitlements)
+
+
+def _plan_deliveries(run: Run, policy: PolicyVersion) -> list[Delivery]:
+    delete = bool(policy.rules.get("delete_at_identity_providers", False))
+    scheduled = run.execute_on + timedelta(days=run.grace_days)
+    assignments = (
+        Assignment.objects.filter(entitlement__contract_id=run.contract_id)
+        .exclude(entitlement__state__in=[Entitlement.State.REVOKED, Entitlement.State.EXPIRED])
+        .select_related("system", "entitlement").order_by("pk")
+    )  # fmt: skip
+    existing = set(run.deliveries.values_list("assignment_id", flat=True))
+    deliveries = [
+        Delivery(
+            run=run,
+            assignment=a,
+            entitlement=a.entitlement,
+            system=a.system,
+            external_id=a.external_id,
+            action=Delivery.Action.REVOKE,
+            delete=delete and a.system.kind == ConnectedSystem.Kind.IDENTITY_PROVIDER,
+            scheduled_for=scheduled,
+            idempotency_key=f"msg_{uuid.uuid4().hex}",
+            policy=policy,
+        )  # fmt: skip
+        for a in assignments
+        if a.system.protocol and a.pk not in existing
+    ]
+    return Delivery.objects.bulk_create(deliveries)
+
+
+@transaction.atomic
+def run_start(
+    *, actor, contract: Contract, trigger: str, reason: str, effective_date: date, on: date
+) -> Run:
+    """The contract's open run, joined, or a new one planned; renewal stops at once."""
+    reason = _require_reason(reason)
+    open_run = (
+        Run.objects.select_for_update()
+        .filter(contract=contract, state__in=Run.OPEN_STATES[:-1]).first()
+    )  # fmt: skip
+    if open_run is not None:
+        _audit(actor, "deprovisioning.join", open_run, reason=reason, policy=open_run.policy,
+               data={"trigger": trigger})  # fmt: skip
+        return open_run
+    policy = revocation_policy(on)
+    lead = int(policy.rules.get("notice_lead_days", 0))
+    execute_on = _execution_day(contract.pk, max(effective_date, on + timedelta(days=lead)))
+    run = Run(
+        contract=contract, trigger=trigger, policy=policy, reason=reason,
+        effective_date=effective_date, execute_on=execute_on, created_by=actor,
+    )  # fmt: skip
+    run.grace_days = _grace_days(contract, policy)
+    _stamp(run, actor=actor, reason=reason)
+    run.save()
+    if policy.rules.get("suppress_renewal", True):
+        _suppress_renewal(actor=actor, contract=contract, reason=reason, policy=policy)
+    deliveries = _plan_deliveries(run, policy)
+    _audit(actor, "deprovisioning.plan", run, reason=reason, policy=policy, data={
+        "trigger": trigger, "effective_date": effective_date, "execute_on": execute_on,
+        "grace_days": run.grace_days, "deliveries": len(deliveries),
+    })  # fmt: skip
+    _advance_on_commit(run.pk)
+    return run
+
+
+def _advance_on_commit(run_id: int) -> None:
+    from .tasks import advance_run
+
+    transaction.on_commit(lambda: advance_run.delay(run_id), robust=True)
+
+
+@transaction.atomic
+def contract_terminate(
+    *, actor, contract_id: int, reason: str, effective_date: date | None = None, on: date,
+    expected_version: int | None = None,
+) -> tuple[Contract, Run]:  # fmt: skip
+    """Terminate the contract and start (or join) its deprovisioning run."""
+    contract = licensing.contract_transition(
+        actor=actor, contract_id=contract_id, transition="terminate", reason=reason,
+        expected_version=expected_version,
+    )  # fmt: skip
+    run = run_start(
+        actor=actor, contract=contract, trigger=Run.Trigger.TERMINATION, reason=reason,
+        effective_date=effective_date or on, on=on,
+    )  # fmt: skip
+    return contract, run
+
+
+def _save_run(run: Run, *, actor, reason: str, action: str, data=None) -> None:
+    _stamp(run, actor=actor, reason=reason)
+    run.save()
+    _audit(actor, f"deprovisioning.{action}", run, reason=reason, policy=run.policy,
+           data={"state": run.state, **(data or {})})  # fmt: skip
+
+
+def _locked(run_id: int) -> Run:
+    return (
+        Run.objects.select_for_update(of=("self",))
+        .select_related("contract", "policy")
+        .get(pk=run_id)
+    )
+
+
+def _active_holds(contract_id: int):
+    return DeprovisioningHold.objects.filter(contract_id=contract_id, lifted_at__isnull=True)
+
+
+def run_advance(*, run_id: int, on: date) -> Run:
+    """Do whatever step of the run is due now; safe to call again at any time."""
+    run = Run.objects.get(pk=run_id)
+    if run.state == Run.State.PLANNED:
+        _run_notify(run_id, on=on)
+    with transaction.atomic():
+        run = _locked(run_id)
+        if run.state == Run.State.NOTIFIED:
+            _run_try_execute(run, on=on)
+    _send_due(run_id, on=on)
+    with transaction.atomic():
+        run = _locked(run_id)
+        if run.state == Run.State.EXECUTING:
+            _run_try_finish(run)
+    if run.state == Run.State.VERIFYING:
+        _run_verify(run_id)
+    return Run.objects.get(pk=run_id)
+
+
+def _run_notify(run_id: int, *, on: date) -> None:
+    from .notice import notice_mail, render_notice
+
+    run = Run.objects.select_related("contract__customer", "contract__account_manager").get(
+        pk=run_id
+    )
+    pdf = render_notice(run, on=on)  # outside any transaction: rendering takes a while
+    actor = licensing.system_actor()
+    with transaction.atomic():
+        run = _locked(run_id)
+        if run.state != Run.State.PLANNED:
+            return
+        run.notice_pdf, run.notice_sha256 = pdf, hashlib.sha256(pdf).hexdigest()
+        run.notified_at = timezone.now()
+        run.notify()
+        subject, body, recipients = notice_mail(run)
+        mail_enqueue(kind="deprovisioning.notice", to=recipients, subject=subject, body=body)
+        _save_run(run, actor=actor, reason="Customer told before anything stops",
+                  action="notify", data={"notice_sha256": run.notice_sha256,
+                                         "recipients": recipients})  # fmt: skip
+
+
+def _run_try_execute(run: Run, *, on: date, actor=None, reason: str = "") -> None:
+    actor = actor or licensing.system_actor()
+    if _active_holds(run.contract_id).exists():
+        run.hold()
+        _save_run(run, actor=actor, reason="The contract is under hold", action="hold")
+        return
+    day = _execution_day(run.contract_id, run.execute_on)
+    if day != run.execute_on:
+        run.execute_on = day
+        _save_run(run, actor=actor, reason="Deferred past a blackout window", action="defer",
+                  data={"execute_on": day})  # fmt: skip
+        _reschedule(run)
+    if run.execute_on > on:
+        return
+    run.execute()
+    _save_run(run, actor=actor, reason=reason or "Due: executing", action="execute")
+    _transition_entitlements(run, actor=actor, on=on)
+
+
+def _reschedule(run: Run) -> None:
+    run.deliveries.filter(state=Delivery.State.PENDING, action=Delivery.Action.REVOKE).update(
+        scheduled_for=run.execute_on + timedelta(days=run.grace_days)
+    )
+
+
+def _transition_entitlements(run: Run, *, actor, on: date) -> None:
+    """Kind by kind in the policy's order: grace where the contract grants it, else revoke."""
+    transition = "start_grace" if run.grace_days else "revoke"
+    order = list(run.policy.rules.get("revoke_order", []))
+    order += [k for k in Entitlement.Kind.values if k not in order]
+    reason = f"Deprovisioning run {run.pk}: {run.reason}"
+    for kind in order:
+        licensing.entitlements_bulk_transition(
+            actor=actor, contract_id=run.contract_id, transition=transition, reason=reason,
+            effective_date=on, kinds=[kind],
+        )  # fmt: skip
+
+
+def _send_due(run_id: int, *, on: date) -> None:
+    from .tasks import send_delivery
+
+    due = Delivery.objects.filter(
+        run_id=run_id, run__state=Run.State.EXECUTING, scheduled_for__lte=on,
+        state__in=[Delivery.State.PENDING, Delivery.State.FAILED],
+        entitlement__state=Entitlement.State.REVOKED,
+    ).order_by("scheduled_for", "pk").values_list("pk", flat=True)  # fmt: skip
+    for delivery_id in list(due):
+        send_delivery.delay(delivery_id)
+
+
+def _run_try_finish(run: Run) -> None:
+    states = set(run.deliveries.values_list("state", flat=True))
+    waiting = run.contract.entitlements.filter(state=Entitlement.State.GRACE).exists()
+    if waiting or states - {Delivery.State.CONFIRMED, Delivery.State.ESCALATED}:
+        return
+    actor = licensing.system_actor()
+    if Delivery.State.ESCALATED in states:
+        run.fail()
+        _save_run(run, actor=actor, reason="A delivery escalated: a person must act",
+                  action="fail")  # fmt: skip
+        return
+    run.verify()
+    _save_run(run, actor=actor, reason="Every delivery confirmed; reading all back",
+              action="verify")  # fmt: skip
+
+
+def _run_verify(run_id: int) -> None:
+    """Read every holder back once more; the run completes only if all agree."""
+    disagreeing = []
+    for delivery in Delivery.objects.filter(run_id=run_id).select_related("system", "assignment"):
+        try:
+            if not _reads_as_done(delivery):
+                disagreeing.append(delivery.pk)
+        except ConnectorError:
+            disagreeing.append(delivery.pk)
+    actor = licensing.system_actor()
+    with transaction.atomic():
+        run = _locked(run_id)
+        if run.state != Run.State.VERIFYING:
+            return
+        if disagreeing:
+            run.fail()
+            _save_run(run, actor=actor, reason="Read-back disagrees", action="fail",
+                      data={"deliveries": disagreeing})  # fmt: skip
+        else:
+            run.complete()
+            run.completed_at = timezone.now()
+            _save_run(run, actor=actor, reason="Every system confirmed", action="complete")
+
+
+@transaction.atomic
+def run_execute(*, actor, run_id: int, reason: str, on: date) -> Run:
+    """Execute now, whatever its date; refused while the contract is under hold."""
+    if not actor.has_perm("licensing.change_deprovisioningrun"):
+        raise ActionForbidden("Your role may not execute deprovisioning runs.")
+    reason = _require_reason(reason)
+    run = _locked(run_id)
+    if run.state == Run.State.ON_HOLD or _active_holds(run.contract_id).exists():
+        raise TransitionNotAllowed(f"Run {run.pk} waits on a hold; lift the hold first.")
+    if run.state not in (Run.State.PLANNED, Run.State.NOTIFIED, Run.State.FAILED):
+        raise TransitionNotAllowed(f"Run {run.pk} is {run.get_state_display().lower()}.")
+    if run.execute_on > on:
+        run.execute_on = on
+        _reschedule(run)
+    if run.state == Run.State.FAILED:
+        # A person acts: escalated deliveries get a fresh ceiling.
+        run.deliveries.filter(state=Delivery.State.ESCALATED).update(
+            state=Delivery.State.FAILED, attempts=0, escalated_at=None
+        )
+        run.execute()
+    _save_run(run, actor=actor, reason=reason, action="execute_requested")
+    _advance_on_commit(run.pk)
+    return run
+
+
+# Holds ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def hold_place(*, actor, contract: Contract, kind: str, reason: str) -> DeprovisioningHold:
+    if not actor.has_perm("licensing.add_deprovisioninghold"):
+        raise ActionForbidden("Your role may not place holds.")
+    reason = _require_reason(reason)
+    if kind not in DeprovisioningHold.Kind.values:
+        raise DomainError(f"'{kind}' is not a kind of hold.", field="kind")
+    hold = DeprovisioningHold(contract=contract, kind=kind, reason=reason, placed_by=actor)
+    _stamp(hold, actor=actor, reason=reason)
+    hold.save()
+    _audit(actor, "deprovisioning_hold.place", hold, reason=reason, data={"kind": kind})
+    run = (
+        Run.objects.select_for_update().filter(contract=contract, state=Run.State.EXECUTING)
+        .first()
+    )  # fmt: skip
+    if run is not None and can_proceed(run.hold):
+        run.hold()
+        _save_run(run, actor=actor, reason=reason, action="hold")
+    return hold
+
+
+def hold_lift_refusal(actor, hold: DeprovisioningHold) -> str | None:
+    if not actor.has_perm("licensing.change_deprovisioninghold"):
+        return "Your role may not lift holds."
+    if hold.placed_by_id == actor.pk:
+        return "Somebody other than the person who placed a hold must lift it."
+    if not hold.is_active:
+        return "This hold was already lifted."
+    return None
+
+
+@transaction.atomic
+def hold_lift(*, actor, hold_id: int, reason: str) -> DeprovisioningHold:
+    reason = _require_reason(reason)
+    hold = DeprovisioningHold.objects.select_for_update().get(pk=hold_id)
+    refusal = hold_lift_refusal(actor, hold)
+    if refusal:
+        error = TransitionNotAllowed if refusal.endswith("already lifted.") else ActionForbidden
+        raise error(refusal)
+    hold.lifted_by, hold.lifted_at, hold.lift_reason = actor, timezone.now(), reason
+    _stamp(hold, actor=actor, reason=reason)
+    hold.save()
+    _audit(actor, "deprovisioning_hold.lift", hold, reason=reason)
+    if not _active_holds(hold.contract_id).exists():
+        run = (
+            Run.objects.select_for_update()
+            .filter(contract_id=hold.contract_id, state=Run.State.ON_HOLD).first()
+        )  # fmt: skip
+        if run is not None:
+            run.release()
+            _save_run(run, actor=actor, reason=reason, action="release")
+            _advance_on_commit(run.pk)
+    return hold
+
+
+@transaction.atomic
+def blackout_add(*, actor, contract: Contract, starts_on: date, ends_on: date, reason: str):
+    if not actor.has_perm("licensing.add_blackoutwindow"):
+        raise ActionForbidden("Your role may not add blackout windows.")
+    reason = _require_reason(reason)
+    if ends_on <= starts_on:
+        raise DomainError("A blackout window ends after it starts.", field="ends_on")
+    window = BlackoutWindow(contract=contract, starts_on=starts_on, ends_on=ends_on, reason=reason)
+    _stamp(window, actor=actor, reason=reason)
+    window.save()
+    _audit(actor, "blackout.add", window, reason=reason,
+           data={"starts_on": starts_on, "ends_on": ends_on})  # fmt: skip
+    return window
+
+
+# Deliveries -----------------------------------------------------------------------------------
+
+
+def _connector(system: ConnectedSystem):
+    return connector_for(
+        system.protocol, base_url=system.base_url, secret=open_secret(system.secret_sealed),
+        timeout=system.timeout,
+    )  # fmt: skip
+
+
+def _change(delivery: Delivery) -> Change:
+    return Change(
+        external_id=delivery.external_id, idempotency_key=delivery.idempotency_key,
+        entitlement=str(delivery.entitlement_id), contract=str(delivery.run.contract_id),
+        effective_date=delivery.run.effective_date, group_id=delivery.assignment.group_id or None,
+    )  # fmt: skip
+
+
+def _reads_as_done(delivery: Delivery) -> bool:
+    connector = _connector(delivery.system)
+    try:
+        state = connector.read_back(
+            delivery.external_id, group_id=delivery.assignment.group_id or None
+        )
+    finally:
+        connector.close()
+    if delivery.action == Delivery.Action.RESTORE:
+        return state is True
+    return state is not True  # inactive, or gone
+
+
+def delivery_attempt(*, delivery_id: int) -> str:
+    """Send one delivery and read it back. Returns the delivery's state afterwards.
+
+    Claimed with a conditional update, so a duplicate task changes nothing. A retryable failure
+    below the policy's ceiling leaves it ``failed`` (the task tries again); at the ceiling, or
+    for a failure no retry can mend, it is ``escalated`` to a person.
+    """
+    claimed = Delivery.objects.filter(
+        pk=delivery_id, state__in=[Delivery.State.PENDING, Delivery.State.FAILED]
+    ).update(state=Delivery.State.SENT, sent_at=timezone.now())
+    delivery = Delivery.objects.select_related("system", "assignment", "run", "policy").get(
+        pk=delivery_id
+    )
+    if not claimed:
+        return delivery.state
+    error, retryable = "", True
+    try:
+        connector = _connector(delivery.system)
+        try:
+            if delivery.action == Delivery.Action.REVOKE:
+                connector.revoke(_change(delivery), delete=delivery.delete)
+            else:
+                connector.restore(_change(delivery))
+        finally:
+            connector.close()
+        if not _reads_as_done(delivery):
+            error = "read-back still shows the holder active"
+    except (ConnectorError, ValueError) as exc:
+        error, retryable = str(exc), isinstance(exc, ConnectorError) and exc.retryable
+    return _record_attempt(delivery_id, error=error, retryable=retryable)
+
+
+@transaction.atomic
+def _record_attempt(delivery_id: int, *, error: str, retryable: bool) -> str:
+    delivery = Delivery.objects.select_for_update().select_related("policy").get(pk=delivery_id)
+    delivery.attempts += 1
+    actor = licensing.system_actor()
+    if not error:
+        delivery.state, delivery.confirmed_at, delivery.last_error = (
+            Delivery.State.CONFIRMED, timezone.now(), ""
+        )  # fmt: skip
+        action = "delivery.confirm"
+    elif not retryable or delivery.attempts >= max_attempts(delivery.policy):
+        delivery.state, delivery.escalated_at = Delivery.State.ESCALATED, timezone.now()
+        delivery.last_error = error[:2000]
+        action = "delivery.escalate"
+    else:
+        delivery.state, delivery.last_error = Delivery.State.FAILED, error[:2000]
+        action = "delivery.fail"
+    _stamp(delivery, actor=actor, reason=error or "Confirmed by read-back")
+    delivery.save()
+    data = {"attempts": delivery.attempts, "run": delivery.run_id}
+    _audit(actor, action, delivery, reason=error or "Confirmed by read-back",
+           policy=delivery.policy, data=data)  # fmt: skip
+    return delivery.state
+
+
+# Nightly --------------------------------------------------------------------------------------
+
+
+def nightly(*, on: date) -> dict[str, int]:
+    """Expire and deprovision contracts past their term; revoke ended grace; start due runs."""
+    actor = licensing.system_actor()
+    counts = {"expired": 0, "grace_revoked": 0, "runs": 0}
+    for contract_id in Contract.objects.filter(
+        term_end__lte=on, status__in=[Contract.Status.ACTIVE, Contract.Status.SUSPENDED]
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            contract = licensing.contract_transition(
+                actor=actor, contract_id=contract_id, transition="expire",
+                reason="The contract's term ended.",
+            )  # fmt: skip
+            run_start(
+                actor=actor, contract=contract, trigger=Run.Trigger.TERM_END,
+                reason="The contract's term ended.", effective_date=contract.term_end, on=on,
+            )  # fmt: skip
+        counts["expired"] += 1
+    ended = Entitlement.objects.filter(state=Entitlement.State.GRACE, grace_ends_on__lte=on)
+    for pk in list(ended.values_list("pk", flat=True)):
+        try:
+            licensing.entitlement_transition(
+                actor=actor, entitlement_id=pk, transition="revoke",
+                reason="Grace ended.", effective_date=on,
+            )  # fmt: skip
+        except DomainError:
+            continue
+        counts["grace_revoked"] += 1
+    due = Run.objects.filter(
+        Q(state=Run.State.NOTIFIED, execute_on__lte=on) | Q(state=Run.State.EXECUTING)
+        | Q(state=Run.State.PLANNED)
+    ).values_list("pk", flat=True)  # fmt: skip
+    for run_id in list(due):
+        run_advance(run_id=run_id, on=on)
+        counts["runs"] += 1
+    return counts

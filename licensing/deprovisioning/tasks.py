@@ -1,0 +1,45 @@
+"""Deprovisioning's Celery tasks: take ids, reload, re-check, call a service."""
+
+import random
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import services
+from .models import Delivery
+
+
+def _backoff(attempt: int) -> float:
+    # Exponential with full jitter: 30 s, 60 s, 120 s ... capped at an hour, spread so a system
+    # coming back is not hit by every waiting delivery at the same second.
+    return random.uniform(0, min(30 * 2 ** max(attempt - 1, 0), 3600))
+
+
+@shared_task(acks_late=True)
+def advance_run(run_id: int) -> str:
+    return services.run_advance(run_id=run_id, on=timezone.localdate()).state
+
+
+@shared_task(bind=True, acks_late=True, max_retries=20)
+def send_delivery(self, delivery_id: int) -> str:
+    """Send one delivery; retried with backoff until confirmed or escalated at the ceiling.
+
+    Without a broker (eager) Celery would not retry while exceptions propagate, so the attempts
+    loop here, in-process, bounded by the same ceiling recorded on the row.
+    """
+    state = services.delivery_attempt(delivery_id=delivery_id)
+    if self.request.is_eager:
+        while state == Delivery.State.FAILED:
+            state = services.delivery_attempt(delivery_id=delivery_id)
+        return state
+    if state == Delivery.State.FAILED:
+        attempts = Delivery.objects.values_list("attempts", flat=True).get(pk=delivery_id)
+        raise self.retry(countdown=_backoff(attempts))
+    run_id = Delivery.objects.values_list("run_id", flat=True).get(pk=delivery_id)
+    advance_run.delay(run_id)
+    return state
+
+
+@shared_task(acks_late=True)
+def deprovisioning_nightly() -> dict:
+    return services.nightly(on=timezone.localdate())
