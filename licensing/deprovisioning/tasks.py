@@ -3,6 +3,7 @@
 import random
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from . import services
@@ -12,7 +13,8 @@ from .models import Delivery
 def _backoff(attempt: int) -> float:
     # Exponential with full jitter: 30 s, 60 s, 120 s ... capped at an hour, spread so a system
     # coming back is not hit by every waiting delivery at the same second.
-    return random.uniform(0, min(30 * 2 ** max(attempt - 1, 0), 3600))
+    base = float(getattr(settings, "DEPROVISIONING_RETRY_BASE_SECONDS", 30))
+    return random.uniform(base / 2, min(base * 2 ** max(attempt - 1, 0), 3600))
 
 
 @shared_task(acks_late=True)
