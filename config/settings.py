@@ -235,7 +235,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"EntitlementStateEnum": "licensing.models.Entitlement.State"},
+    "ENUM_NAME_OVERRIDES": {
+        "EntitlementStateEnum": "licensing.models.Entitlement.State",
+        "EntitlementKindEnum": "licensing.models.Entitlement.Kind",
+        "ConnectedSystemKindEnum": "licensing.models.ConnectedSystem.Kind",
+        "HoldKindEnum": "licensing.deprovisioning.models.DeprovisioningHold.Kind",
+    },
 }
 
 # Without a broker, tasks run in-process as they are sent, so a laptop needs no Redis.
