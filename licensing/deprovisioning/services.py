@@ -296,7 +296,7 @@ def contract_terminate(
     """Terminate the contract and start (or join) its deprovisioning run."""
     contract = licensing.contract_transition(
         actor=actor, contract_id=contract_id, transition="terminate", reason=reason,
-        expected_version=expected_version,
+        expected_version=expected_version, on=on,
     )  # fmt: skip
     run = run_start(
         actor=actor, contract=contract, trigger=Run.Trigger.TERMINATION, reason=reason,
@@ -654,7 +654,7 @@ def nightly(*, on: date) -> dict[str, int]:
         with transaction.atomic():
             contract = licensing.contract_transition(
                 actor=actor, contract_id=contract_id, transition="expire",
-                reason="The contract's term ended.",
+                reason="The contract's term ended.", on=on,
             )  # fmt: skip
             run_start(
                 actor=actor, contract=contract, trigger=Run.Trigger.TERM_END,

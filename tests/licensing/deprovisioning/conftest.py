@@ -41,6 +41,3 @@ def receiver_url(receiver):
 def webhook(receiver_url, webhook_secret):
     with WebhookConnector(base_url=receiver_url, secret=webhook_secret, timeout=5) as connector:
         yield connector
-
-
-from tests.licensing.api.conftest import api  # noqa: E402, F401 (the signed-in API client)
