@@ -65,3 +65,36 @@ class ChainVerification(models.Model):
     def __str__(self) -> str:
         state = "pending" if self.ok is None else ("ok" if self.ok else "broken")
         return f"chain verification {self.requested_at:%Y-%m-%d %H:%M} {state}"
+
+
+class MerkleNode(models.Model):
+    """A perfect subtree of the RFC 9162 tree over the events: leaves [index * 2**level, ...).
+
+    Level 0 holds the leaf hashes. Rows are written as events are appended, under the chain
+    head's lock, and never change, so any root or proof reads O(log n) of them.
+    """
+
+    pk = models.CompositePrimaryKey("level", "index")
+    level = models.PositiveSmallIntegerField()
+    index = models.PositiveBigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"node {self.level}/{self.index}"
+
+
+class SignedTreeHead(models.Model):
+    """An Ed25519 signature over `licensedesk-tree-head:{tree_size}:{root_hash}`."""
+
+    tree_size = models.PositiveBigIntegerField(unique=True)
+    root_hash = models.CharField(max_length=64)
+    signature = models.CharField(max_length=88, help_text="base64 of the 64-byte signature")
+    # The key that signed, so a head still verifies after the signing key is rotated.
+    public_key = models.CharField(max_length=44, help_text="base64 of the raw Ed25519 key")
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-tree_size"]
+
+    def __str__(self) -> str:
+        return f"tree head {self.tree_size}"

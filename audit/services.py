@@ -12,6 +12,7 @@ from django.utils import timezone
 from .chain import GENESIS_HASH, event_content, link_hash
 from .models import AuditEvent, ChainHead, ChainVerification
 from .selectors import audit_verify_chain
+from .tree import tree_append
 
 # Longer than a verification of the largest chain takes (1,000,000 events: under a minute).
 VERIFICATION_STALE = timedelta(hours=1)
@@ -70,6 +71,7 @@ def audit_record_many(*, actor, specs: Iterable[EventSpec]) -> list[AuditEvent]:
             events.append(AuditEvent(**fields, prev_hash=prev, hash=digest))
             prev = digest
         AuditEvent.objects.bulk_create(events, batch_size=2000)
+        tree_append(size=head.seq, events=events)
         head.seq, head.hash = seq, prev
         head.save(update_fields=["seq", "hash"])
     return events

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from . import services
+from .tree import tree_head_sign
 
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
@@ -12,3 +13,9 @@ def verify_chain(verification_id: int | None = None) -> bool | None:
         return services.chain_verification_request().ok
     verification = services.chain_verification_run(verification_id=verification_id)
     return None if verification is None else verification.ok
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def sign_tree_head() -> int:
+    """Sign and store the head for the current size (daily, by beat); a repeat changes nothing."""
+    return tree_head_sign().tree_size

@@ -33,6 +33,14 @@ CONNECTOR_SECRET_KEYS = env_list(
     if DEBUG or TESTING
     else [],
 )
+# Ed25519 key that signs Merkle tree heads: base64 of the raw 32-byte private key. Debug and tests
+# derive one from SECRET_KEY, stable across restarts and never valid anywhere else.
+AUDIT_SIGNING_KEY = env_str(
+    "AUDIT_SIGNING_KEY",
+    base64.b64encode(hashlib.sha256(f"tree-head:{SECRET_KEY}".encode()).digest()).decode()
+    if DEBUG or TESTING
+    else None,
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -259,6 +267,10 @@ CELERY_BEAT_SCHEDULE = {
     "deprovisioning-nightly": {
         "task": "licensing.deprovisioning.tasks.deprovisioning_nightly",
         "schedule": crontab(hour=1, minute=20),
+    },
+    "sign-audit-tree-head": {
+        "task": "audit.tasks.sign_tree_head",
+        "schedule": crontab(hour=0, minute=30),
     },
     "credit-approval-deadlines": {
         "task": "credits.tasks.process_approval_deadlines",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("breaches/", include("breaches.urls")),
     path("api/v1/credits/", include("credits.api_urls")),
+    path("api/v1/audit/", include("audit.api_urls")),
     path("api/v1/", include("breaches.api_urls")),
     path("api/v1/", include("licensing.api_urls")),
     # Behind sign-in; the split view serves its script as a file, so the CSP needs no inline one.
