@@ -1,2 +1,2 @@
 # The API tests share one signed-in client helper.
-from tests.api.conftest import api  # noqa: F401
+from tests.licensing.api.conftest import api  # noqa: F401
