@@ -39,9 +39,11 @@ class TreeError(Exception):
         self.field = field
 
 
-def content_of(row: dict) -> dict:
-    """The object the chain and the tree hash, from an event's column values."""
-    return event_content(**{field: row[field] for field in CONTENT_FIELDS})
+def content_of(event: AuditEvent | dict) -> dict:
+    """The object the chain and the tree hash, from an event or a dict of its column values."""
+    if not isinstance(event, dict):
+        event = {field: getattr(event, field) for field in CONTENT_FIELDS}
+    return event_content(**{field: event[field] for field in CONTENT_FIELDS})
 
 
 def leaf_of(content: dict) -> bytes:
@@ -52,11 +54,11 @@ def _nodes_query(nodes: Iterable[merkle.Node]) -> Q:
     return functools.reduce(operator.or_, (Q(level=lv, index=ix) for lv, ix in nodes))
 
 
-def read_nodes(nodes: list[merkle.Node], *, model=MerkleNode) -> dict[merkle.Node, bytes]:
+def read_nodes(nodes: list[merkle.Node]) -> dict[merkle.Node, bytes]:
     """The stored hashes of the given perfect subtrees, in one query."""
     if not nodes:
         return {}
-    rows = model.objects.filter(_nodes_query(nodes)).values_list("level", "index", "hash")
+    rows = MerkleNode.objects.filter(_nodes_query(nodes)).values_list("level", "index", "hash")
     found = {(lv, ix): bytes(digest) for lv, ix, digest in rows}
     missing = [node for node in nodes if node not in found]
     if missing:
@@ -64,18 +66,18 @@ def read_nodes(nodes: list[merkle.Node], *, model=MerkleNode) -> dict[merkle.Nod
     return found
 
 
-def tree_append(*, size: int, contents: Iterable[dict], model=MerkleNode) -> None:
+def tree_append(*, size: int, events: Iterable[AuditEvent]) -> None:
     """Store the subtrees completed by appending these events to a log of `size` leaves.
 
     Callers hold the chain head's lock, so `size` is the true size and no one else appends.
     """
-    frontier = read_nodes(merkle.pieces(0, size), model=model)
-    leaves = (leaf_of(content) for content in contents)
+    frontier = read_nodes(merkle.pieces(0, size))
+    leaves = (leaf_of(content_of(event)) for event in events)
     rows = [
-        model(level=lv, index=ix, hash=digest)
+        MerkleNode(level=lv, index=ix, hash=digest)
         for lv, ix, digest in merkle.append_nodes(size, frontier, leaves)
     ]
-    model.objects.bulk_create(rows, batch_size=2000)
+    MerkleNode.objects.bulk_create(rows, batch_size=2000)
 
 
 def tree_size() -> int:
