@@ -21,14 +21,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import merkle
-from .chain import canonical, event_content
+from .chain import CHAINED_FIELDS, canonical, event_content
 from .models import AuditEvent, ChainHead, MerkleNode, SignedTreeHead
 
-# The event columns its hashed content is built from.
-CONTENT_FIELDS = (
-    "seq", "occurred_at", "actor_id", "actor_username", "action", "object_type", "object_id",
-    "reason", "policy_version", "data",
-)  # fmt: skip
+# The event columns its hashed content is built from: the chain's one list.
+CONTENT_FIELDS = CHAINED_FIELDS
 
 
 class TreeError(Exception):
