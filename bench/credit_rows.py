@@ -116,6 +116,7 @@ def _credit_fixture(actor, customer_user, count: int) -> list[int]:
         change = change_request_create(
             actor=customer_user, contract_id=contract.pk, intent="downgrade",
             effective_date=today, lines=[{"contract_line": line.pk, "quantity_after": 20}],
+            on=today,
         )  # fmt: skip
         credits.append(change.credit.pk)
     return credits

@@ -109,7 +109,10 @@ class ChangeRequestViewSet(
         body.is_valid(raise_exception=True)
         values = dict(body.validated_data)
         change = services.change_request_create(
-            actor=request.user, contract_id=values.pop("contract").pk, **values
+            actor=request.user,
+            contract_id=values.pop("contract").pk,
+            on=timezone.localdate(),
+            **values,
         )
         out = self.get_serializer(self.get_queryset().get(pk=change.pk))
         return Response(out.data, status=status.HTTP_201_CREATED)

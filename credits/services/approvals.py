@@ -130,7 +130,8 @@ def _issue(*, actor, credit: Credit) -> Credit:
     quoting.check_paid_ceiling(credit=credit)
     now = timezone.now()
     credit.issue()
-    credit.number = _next_number(timezone.localdate().year)
+    # Numbered by the year of its issue instant in business time, the one clock read here.
+    credit.number = _next_number(timezone.localtime(now).year)
     credit.issued_at = now
     _bump(credit, actor=actor, reason=f"Issued as {credit.number}")
     _apply_form(actor=actor, credit=credit)

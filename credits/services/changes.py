@@ -82,17 +82,18 @@ def change_request_create(
     lines: list[dict],
     form: str = CreditForm.CREDIT_NOTE,
     note: str = "",
+    on: date,
 ) -> ChangeRequest:
     """Record the intent with its quote and policy frozen; open the credit's approval chain.
+
+    `on` is today, read once by the caller: a customer's change may not take effect before it.
 
     `lines` name a contract line and what changes: `{"contract_line": id, "quantity_after":
     n, "units_used": n}`. Amounts and quantities come from the invoices and the ledger.
     """
     contract = Contract.objects.select_related("customer").get(pk=contract_id)
     _check_requester(actor, contract)
-    refusal = change_date_refusal(
-        actor=actor, effective_date=effective_date, today=timezone.localdate()
-    )
+    refusal = change_date_refusal(actor=actor, effective_date=effective_date, today=on)
     if refusal:
         raise DomainError(refusal, field="effective_date")
     policy = credit_policy_in_force(on=effective_date)

@@ -1,6 +1,6 @@
 """Disputes of issued credits: a case for finance with a deadline."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -51,7 +51,8 @@ def dispute_resolve_refusal(*, actor, dispute: Dispute) -> str | None:
 
 
 @transaction.atomic
-def dispute_open(*, actor, credit_id: int, reason: str, attachment=None) -> Dispute:
+def dispute_open(*, actor, credit_id: int, reason: str, attachment=None, on: date) -> Dispute:
+    """Open a dispute of a credit, due `dispute_days` after `on` (today, read by the caller)."""
     reason = _reason(reason, "dispute a credit")
     # Locked, so two simultaneous disputes of one credit cannot both open.
     credit = (
@@ -61,7 +62,7 @@ def dispute_open(*, actor, credit_id: int, reason: str, attachment=None) -> Disp
     rules = policy_rules(credit.policy)
     dispute = Dispute(
         credit=credit, raised_by=actor, reason=reason, attachment=attachment or "",
-        due_on=timezone.localdate() + timedelta(days=rules.dispute_days),
+        due_on=on + timedelta(days=rules.dispute_days),
     )  # fmt: skip
     _stamp(dispute, actor=actor, reason=reason)
     dispute.save()

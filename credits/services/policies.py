@@ -42,8 +42,11 @@ def policy_create_draft(
 
 
 @transaction.atomic
-def policy_publish(*, actor, policy_id: int) -> CreditPolicyVersion:
-    """Freeze a draft: write its text and worked examples with the engine, tell customers."""
+def policy_publish(*, actor, policy_id: int, on: date) -> CreditPolicyVersion:
+    """Freeze a draft: write its text and worked examples with the engine, tell customers.
+
+    `on` is today, read once by the caller: the version must take effect after it.
+    """
     if not actor.has_perm("credits.add_creditpolicyversion"):
         raise ActionForbidden("Only the financial controller publishes credit policies.")
     policy = CreditPolicyVersion.objects.select_for_update().filter(pk=policy_id).first()
@@ -51,8 +54,7 @@ def policy_publish(*, actor, policy_id: int) -> CreditPolicyVersion:
         raise DomainError(f"There is no credit policy version {policy_id}.")
     if policy.status != CreditPolicyVersion.Status.DRAFT:
         raise TransitionNotAllowed(f"{policy.label} is {policy.status}; only a draft publishes.")
-    today = timezone.localdate()
-    if policy.effective_from <= today:
+    if policy.effective_from <= on:
         raise DomainError(
             "A new version must take effect after today, so customers are told first."
         )

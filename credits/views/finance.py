@@ -313,7 +313,7 @@ def policy_publish(request, pk: int):
     _viewer_only(request.user)
     if not CreditPolicyVersion.objects.filter(pk=pk).exists():
         raise Http404(f"No credit policy version with id {pk}.")
-    policy = services.policy_publish(actor=request.user, policy_id=pk)
+    policy = services.policy_publish(actor=request.user, policy_id=pk, on=timezone.localdate())
     messages.success(
         request,
         f"{policy.label} is published and takes effect on {policy.effective_from:%-d %B %Y}. "

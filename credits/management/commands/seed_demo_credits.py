@@ -66,7 +66,7 @@ class Command(BaseCommand):
                 effective_date=today,
                 lines=[{"contract_line": line.pk, "quantity_after": line.quantity * 3 // 5 or 1}],
                 form="credit_note" if ending != "sent_back" else "future_discount",
-                note="Team shrank after the reorganisation.",
+                note="Team shrank after the reorganisation.", on=today,
             )  # fmt: skip
             credit = getattr(change, "credit", None)
             if credit is not None:
@@ -85,6 +85,7 @@ class Command(BaseCommand):
                 services.dispute_open(
                     actor=users["customer1"], credit_id=credit.pk,
                     reason="We released the seats a week earlier than the effective date.",
+                    on=timezone.localdate(),
                 )  # fmt: skip
         elif ending == "overdue":
             # Age the first step as if it had waited three days (demo data only). No history on
@@ -115,4 +116,4 @@ class Command(BaseCommand):
             change_summary="Credits below 10 in the contract currency are no longer issued; "
             "80% (was 100%) of prepaid future years is refundable on a termination.",
         )  # fmt: skip
-        services.policy_publish(actor=controller, policy_id=draft.pk)
+        services.policy_publish(actor=controller, policy_id=draft.pk, on=timezone.localdate())

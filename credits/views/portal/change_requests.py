@@ -90,7 +90,7 @@ def change_request(request):
     change = services.change_request_create(
         actor=request.user, contract_id=contract.pk, intent=data["intent"],
         effective_date=data["effective_date"], lines=form.changes(),
-        form=data["credit_form"], note=data["note"],
+        form=data["credit_form"], note=data["note"], on=today,
     )  # fmt: skip
     credit = getattr(change, "credit", None)
     if role_of(request.user) != Role.CUSTOMER:

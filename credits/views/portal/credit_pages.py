@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ... import access as credit_access
@@ -150,6 +151,7 @@ def dispute_open(request, pk: int):
         credit_id=credit.pk,
         reason=form.cleaned_data["reason"],
         attachment=form.cleaned_data["attachment"],
+        on=timezone.localdate(),
     )
     messages.success(
         request,
