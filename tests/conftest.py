@@ -182,12 +182,3 @@ def browser_page(request, live_server, monkeypatch):
             # opened a connection of its own there; closed here, or PostgreSQL refuses to drop
             # the test database at the end ("being accessed by other users").
             connections.close_all()
-
-
-def sign_in(page, *, username: str, password: str = "pw") -> None:
-    """Sign in through the real login form, as a person would."""
-    page.goto("/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()

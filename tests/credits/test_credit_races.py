@@ -7,9 +7,8 @@ from credits import services
 from credits.models import ChangeRequest, Credit, CreditNoteSequence
 from licensing.errors import DomainError
 from licensing.roles import Role
-from tests.credits.conftest import downgrade
 from tests.factories import UserFactory
-from tests.licensing.test_races import _race
+from tests.support import downgrade, race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -18,7 +17,7 @@ def test_simultaneous_approvals_of_one_step_issue_exactly_one_credit(manager, se
     credit = downgrade(manager, seat_contract, 20).credit
     analysts = [UserFactory(username=f"analyst{i}", role=Role.FINANCE_ANALYST) for i in range(12)]
 
-    outcomes = _race([
+    outcomes = race([
         (lambda a=a: services.credit_approve(actor=a, credit_id=credit.pk)) for a in analysts
     ])  # fmt: skip
 
@@ -32,7 +31,7 @@ def test_simultaneous_approvals_of_one_step_issue_exactly_one_credit(manager, se
 def test_simultaneous_requests_on_one_payment_never_exceed_it(manager, analyst, seat_contract):
     requesters = [manager, analyst]
 
-    outcomes = _race([
+    outcomes = race([
         (lambda u=u: downgrade(u, seat_contract, 0, effective=date(2026, 3, 1)))
         for u in requesters
     ])  # fmt: skip

@@ -16,8 +16,8 @@ from licensing.errors import ActionForbidden, ConflictError, DomainError, Transi
 from licensing.models import Entitlement
 from licensing.roles import Role
 from licensing.selectors import contract_holdings_on
-from tests.credits.conftest import downgrade
 from tests.factories import UserFactory
+from tests.support import downgrade
 
 pytestmark = pytest.mark.django_db
 
@@ -317,7 +317,9 @@ def test_publishing_writes_text_from_the_engine_and_tells_customers(
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        published = services.policy_publish(actor=controller, policy_id=draft.pk)
+        published = services.policy_publish(
+            on=timezone.localdate(), actor=controller, policy_id=draft.pk
+        )
 
     assert published.status == CreditPolicyVersion.Status.PUBLISHED
     assert "only from the end of the current billing period" in published.text
@@ -327,7 +329,7 @@ def test_publishing_writes_text_from_the_engine_and_tells_customers(
     assert credit_policy_in_force(on=starts - timedelta(days=1)).number == 1
     assert credit_policy_in_force(on=starts).number == published.number
     with pytest.raises(TransitionNotAllowed):
-        services.policy_publish(actor=controller, policy_id=draft.pk)
+        services.policy_publish(on=timezone.localdate(), actor=controller, policy_id=draft.pk)
 
 
 def test_only_the_controller_drafts_policies(analyst):
@@ -344,18 +346,23 @@ def test_a_customer_disputes_an_issued_credit_and_finance_answers(customer_user,
     services.credit_approve(actor=analyst, credit_id=credit.pk)
 
     dispute = services.dispute_open(actor=customer_user, credit_id=credit.pk,
-                                    reason="We released 35 seats, not 30.")  # fmt: skip
+                                    reason="We released 35 seats, not 30.",
+                                    on=timezone.localdate())  # fmt: skip
     resolved = services.dispute_resolve(actor=analyst, dispute_id=dispute.pk, upheld=False,
                                         resolution="The order form says 30.")  # fmt: skip
 
     assert dispute.due_on == timezone.localdate() + timedelta(days=10)
     assert resolved.status == "dismissed"
     with pytest.raises(DomainError):
-        services.dispute_open(actor=customer_user, credit_id=credit.pk, reason=" ")
+        services.dispute_open(
+            on=timezone.localdate(), actor=customer_user, credit_id=credit.pk, reason=" "
+        )
 
 
 def test_a_pending_credit_cannot_be_disputed(customer_user, manager, seat_contract):
     credit = downgrade(manager, seat_contract, 20).credit
 
     with pytest.raises(TransitionNotAllowed):
-        services.dispute_open(actor=customer_user, credit_id=credit.pk, reason="Too low")
+        services.dispute_open(
+            on=timezone.localdate(), actor=customer_user, credit_id=credit.pk, reason="Too low"
+        )

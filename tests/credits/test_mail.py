@@ -10,7 +10,7 @@ from credits import services
 from outbox import services as outbox_services
 from outbox.models import Mail
 from outbox.tasks import send_mail
-from tests.credits.conftest import downgrade
+from tests.support import downgrade
 
 pytestmark = pytest.mark.django_db
 

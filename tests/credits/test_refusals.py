@@ -9,8 +9,8 @@ from credits import services
 from credits.models import ChangeRequest
 from licensing import services as licensing_services
 from licensing.errors import DomainError
-from tests.credits.conftest import downgrade
 from tests.factories import admin_actor
+from tests.support import downgrade
 
 
 def _suspend(contract):

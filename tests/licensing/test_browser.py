@@ -6,7 +6,6 @@ from playwright.sync_api import expect
 from audit.models import AuditEvent
 from licensing.models import Entitlement, LedgerEntry
 from licensing.roles import Role
-from tests.conftest import sign_in
 from tests.factories import (
     ContractFactory,
     CustomerFactory,
@@ -14,6 +13,7 @@ from tests.factories import (
     UserFactory,
     member_of,
 )
+from tests.support import sign_in
 
 # Live-server tests commit for real. tests/conftest.py reinstalls the roles and policies that a
 # flush removes; serialized_rollback would clash with the content types post_migrate recreates.

@@ -1,35 +1,11 @@
-import threading
-
 import pytest
-from django.db import connections
 
 from audit.selectors import audit_verify_chain
 from licensing import services
 from licensing.errors import ConflictError, TransitionNotAllowed
 from licensing.models import Entitlement, LedgerEntry
 from tests.factories import EntitlementFactory
-
-
-def _race(calls):
-    """Start every call at the same moment, each on its own connection; collect outcomes."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+from tests.support import race
 
 
 @pytest.mark.postgres
@@ -49,7 +25,7 @@ def test_two_concurrent_transitions_on_one_entitlement_exactly_one_wins(manager,
             reason=f"Racing to {name}", expected_version=seen,
         )  # fmt: skip
 
-    outcomes = _race([attempt(name) for name in transitions])
+    outcomes = race([attempt(name) for name in transitions])
 
     winners = [o for o in outcomes if isinstance(o, Entitlement)]
     losers = [o for o in outcomes if isinstance(o, ConflictError | TransitionNotAllowed)]
@@ -72,7 +48,7 @@ def test_without_a_version_the_second_suspend_finds_it_suspended(manager):
             actor=manager, entitlement_id=entitlement.pk, transition="suspend", reason="Race"
         )
 
-    outcomes = _race([attempt, attempt, attempt])
+    outcomes = race([attempt, attempt, attempt])
 
     assert sum(isinstance(o, Entitlement) for o in outcomes) == 1, outcomes
     assert sum(isinstance(o, TransitionNotAllowed) for o in outcomes) == 2, outcomes

@@ -4,6 +4,7 @@ Requests by staff use fixed March dates; a customer's are made today (see confte
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -11,8 +12,7 @@ from audit.models import AuditEvent
 from credits.models import ChangeRequest, Credit
 from licensing import services
 from tests.factories import ContractFactory, admin_actor
-
-from .conftest import paid_contract, request_change, requested_credit, seat_credit
+from tests.support import paid_contract, request_change, requested_credit, seat_credit
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +99,7 @@ def test_a_request_is_recorded_with_its_audit_events(api, manager, customer_a):
 
 
 def test_a_credit_of_a_thousand_or_more_needs_a_finance_approver_too(api, manager, customer_a):
-    contract = paid_contract(customer_a, seats=500, paid="15000.00")
+    contract = paid_contract(customer_a, seats=500)
 
     response = post(api(manager), downgrade(contract, quantity_after=200))
 
@@ -118,7 +118,7 @@ def test_a_credit_of_a_thousand_or_more_needs_a_finance_approver_too(api, manage
 def test_amounts_carry_the_contract_currencys_minor_digits(
     api, manager, customer_a, currency, paid, credit
 ):
-    contract = paid_contract(customer_a, currency=currency, paid=paid)
+    contract = paid_contract(customer_a, currency=currency, unit_price=str(Decimal(paid) / 50))
 
     response = post(api(manager), downgrade(contract))
 

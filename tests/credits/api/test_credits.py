@@ -4,8 +4,7 @@ import pytest
 
 from credits import services
 from tests.factories import UserFactory, admin_actor
-
-from .conftest import paid_contract, requested_credit
+from tests.support import paid_contract, requested_credit
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +68,7 @@ def test_anonymous_users_cannot_read_credits(api, customer_a):
 
 
 def test_the_detail_shows_the_credit_with_its_approval_steps(api, analyst, customer_a):
-    contract = paid_contract(customer_a, number="C-1", seats=500, paid="15000.00")
+    contract = paid_contract(customer_a, number="C-1", seats=500)
     credit = requested_credit(admin_actor(), contract, quantity_after=200)
 
     response = api(analyst).get(f"{URL}{credit.pk}/")

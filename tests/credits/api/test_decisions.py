@@ -1,11 +1,10 @@
 """Approving, rejecting and sending back credits through the API: roles, SoD, 409s and races."""
 
 import re
-import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -13,8 +12,7 @@ from credits import services
 from credits.models import AccountEntry, Credit
 from licensing.models import Entitlement
 from tests.factories import UserFactory
-
-from .conftest import paid_contract, requested_credit, seat_credit
+from tests.support import Snapshot, paid_contract, race, requested_credit, seat_credit
 
 pytestmark = pytest.mark.django_db
 
@@ -31,27 +29,6 @@ def reasoned() -> dict:
     return {"reason": "Checked against the order form"}
 
 
-class Snapshot:
-    """What a decision writes, to show that a refusal wrote none of it."""
-
-    def __init__(self, credit: Credit):
-        self.credit = credit
-        self.counts = self.take()
-
-    def take(self):
-        credit = Credit.objects.get(pk=self.credit.pk)
-        return (
-            credit.status,
-            credit.version,
-            list(credit.steps.values_list("status", "decided_by")),
-            AuditEvent.objects.count(),
-            credit.history.count(),
-        )
-
-    def unchanged(self) -> bool:
-        return self.take() == self.counts
-
-
 # Credits the customer requested today, with 13 to 16 days of the period left (see conftest.py).
 
 
@@ -65,7 +42,7 @@ def small_credit(customer_user, customer_a, today, period) -> Credit:
 @pytest.fixture
 def large_credit(customer_user, customer_a, today, period) -> Credit:
     """300 of 500 seats (USD 15,000.00 paid), about USD 4,500: an analyst, then an approver."""
-    contract = paid_contract(customer_a, seats=500, paid="15000.00", period=period)
+    contract = paid_contract(customer_a, seats=500, period=period)
     return requested_credit(customer_user, contract, quantity_after=200, effective=today)
 
 
@@ -73,7 +50,7 @@ def large_credit(customer_user, customer_a, today, period) -> Credit:
 def huge_credit(customer_user, customer_a, today, period) -> Credit:
     """300 of 500 seats (USD 50,000.00 paid), about USD 15,000: an analyst, a finance approver,
     then the financial controller."""
-    contract = paid_contract(customer_a, seats=500, paid="50000.00", period=period)
+    contract = paid_contract(customer_a, seats=500, unit_price="100.00", period=period)
     return requested_credit(customer_user, contract, quantity_after=200, effective=today)
 
 
@@ -301,21 +278,8 @@ def test_of_simultaneous_approvals_exactly_one_issues_the_credit(manager, custom
     credit = requested_credit(manager, paid_contract(customer_a))
     analysts = [UserFactory(username=f"analyst{i}", role="finance_analyst") for i in range(4)]
     clients = [api(user) for user in analysts]
-    barrier = threading.Barrier(len(clients))
-    statuses = [None] * len(clients)
-
-    def post(index):
-        try:
-            barrier.wait()
-            statuses[index] = decide(clients[index], credit, "approve").status_code
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race([partial(decide, client, credit, "approve") for client in clients])
+    statuses = [outcome.status_code for outcome in outcomes]
 
     assert sorted(statuses) == [200, 409, 409, 409]
     credit.refresh_from_db()

@@ -25,7 +25,9 @@ def draft(controller, *, days_ahead: int = 30, title: str = "Credit policy, seco
 
 
 def published(controller, **kwargs):
-    return services.policy_publish(actor=controller, policy_id=draft(controller, **kwargs).pk)
+    return services.policy_publish(
+        on=timezone.localdate(), actor=controller, policy_id=draft(controller, **kwargs).pk
+    )
 
 
 def test_the_list_shows_published_versions_newest_first(api, customer_user, controller):

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from credits import services as credit_services
@@ -202,10 +203,14 @@ def test_the_credit_page_query_count_does_not_grow_with_disputes(
     busy = credit_services.credit_approve(
         actor=analyst, credit_id=request_credit(paid_contract()).pk
     )
-    first = credit_services.dispute_open(actor=customer_user, credit_id=busy.pk, reason="Late")
+    first = credit_services.dispute_open(
+        on=timezone.localdate(), actor=customer_user, credit_id=busy.pk, reason="Late"
+    )
     credit_services.dispute_resolve(actor=analyst, dispute_id=first.pk, upheld=False,
                                     resolution="The dates are right")  # fmt: skip
-    credit_services.dispute_open(actor=customer_user, credit_id=busy.pk, reason="Still late")
+    credit_services.dispute_open(
+        on=timezone.localdate(), actor=customer_user, credit_id=busy.pk, reason="Still late"
+    )
     client.force_login(analyst)
 
     with django_assert_num_queries(ISSUED_PAGE_QUERIES):

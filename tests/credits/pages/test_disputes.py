@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from credits import services as credit_services
@@ -27,7 +28,7 @@ def issue(paid_contract, request_credit, analyst):
 
 @pytest.fixture
 def dispute(issued_credit, customer_user):
-    return credit_services.dispute_open(
+    return credit_services.dispute_open(on=timezone.localdate(),
         actor=customer_user, credit_id=issued_credit.pk,
         reason="We stopped using the seats on the 10th.",
         attachment=SimpleUploadedFile("usage.csv", b"date,seats\n2026-11-10,4\n"),
@@ -41,7 +42,9 @@ def _rows(response) -> list[int]:
 @pytest.mark.django_db
 def test_open_disputes_come_first_by_due_date(client, analyst, customer_user, issue):
     resolved, later, sooner = (
-        credit_services.dispute_open(actor=customer_user, credit_id=issue().pk, reason=reason)
+        credit_services.dispute_open(
+            on=timezone.localdate(), actor=customer_user, credit_id=issue().pk, reason=reason
+        )
         for reason in ("Resolved", "Later", "Sooner")
     )
     credit_services.dispute_resolve(actor=analyst, dispute_id=resolved.pk, upheld=False,
@@ -142,7 +145,7 @@ def test_attachments_download_through_an_access_check(client, persona, status, d
 def test_a_dispute_without_an_attachment_has_nothing_to_download(client, analyst, issued_credit,
                                                                  customer_user):  # fmt: skip
     bare = credit_services.dispute_open(actor=customer_user, credit_id=issued_credit.pk,
-                                        reason="No file")  # fmt: skip
+                                        reason="No file", on=timezone.localdate())  # fmt: skip
     client.force_login(analyst)
 
     response = client.get(reverse("credits:dispute-attachment", args=[bare.pk]))
@@ -153,13 +156,17 @@ def test_a_dispute_without_an_attachment_has_nothing_to_download(client, analyst
 @pytest.mark.django_db
 def test_the_dispute_list_query_count_does_not_grow(client, analyst, customer_user, issue,
                                                     django_assert_num_queries):  # fmt: skip
-    credit_services.dispute_open(actor=customer_user, credit_id=issue().pk, reason="One")
+    credit_services.dispute_open(
+        on=timezone.localdate(), actor=customer_user, credit_id=issue().pk, reason="One"
+    )
     client.force_login(analyst)
     with django_assert_num_queries(DISPUTE_LIST_QUERIES):
         client.get(reverse("credits:disputes"))
 
     for reason in ("Two", "Three"):
-        credit_services.dispute_open(actor=customer_user, credit_id=issue().pk, reason=reason)
+        credit_services.dispute_open(
+            on=timezone.localdate(), actor=customer_user, credit_id=issue().pk, reason=reason
+        )
 
     with django_assert_num_queries(DISPUTE_LIST_QUERIES):
         response = client.get(reverse("credits:disputes"))

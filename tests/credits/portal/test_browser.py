@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from credits import services
 from credits.models import Credit
-from tests.conftest import sign_in
+from tests.support import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,8 +9,7 @@ from playwright.sync_api import expect
 
 from credits.models import Credit, CreditPolicyVersion
 from credits.rules import DEFAULT_RULES
-from tests.conftest import sign_in
-from tests.credits.portal.conftest import paid_contract
+from tests.support import paid_contract, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -52,7 +51,7 @@ def test_customer_requests_two_people_approve_and_the_customer_downloads_the_not
     period,
     tmp_path,
 ):
-    paid_contract(customer_a, period)
+    paid_contract(customer_a, period=period)
     page = browser_page
 
     sign_in(page, username=customer_user.username)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from credits.models import ChangeLine, ChangeRequest, Credit
 from licensing.money import round_money
-from tests.credits.portal.conftest import paid_contract, publish_policy
+from tests.support import paid_contract, publish_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +82,7 @@ def test_a_customer_with_one_active_contract_goes_straight_to_it(
 def test_a_customer_with_several_contracts_chooses_one_first(
     client, customer_user, customer_a, seat_contract, period
 ):
-    second = paid_contract(customer_a, period, quantity=10)
+    second = paid_contract(customer_a, period=period, seats=10)
     client.force_login(customer_user)
 
     response = client.get(URL)
@@ -196,7 +196,7 @@ def test_a_quote_that_changed_since_it_was_seen_is_shown_again_not_requested(
 def test_a_change_that_earns_nothing_is_recorded_and_confirmed(
     client, customer_user, customer_a, period, today
 ):
-    unpaid = paid_contract(customer_a, period, paid=False)
+    unpaid = paid_contract(customer_a, period=period, paid=False)
     client.force_login(customer_user)
     data = seats_after(unpaid, 20, effective=today)
 
@@ -213,7 +213,7 @@ def test_a_change_that_earns_nothing_is_recorded_and_confirmed(
 def test_another_customers_confirmation_is_a_404(
     client, other_customer_user, customer_user, customer_a, period, today
 ):
-    unpaid = paid_contract(customer_a, period, paid=False)
+    unpaid = paid_contract(customer_a, period=period, paid=False)
     client.force_login(customer_user)
     client.post(
         URL,

@@ -4,11 +4,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from credits import services
 from credits.models import Dispute
-from tests.credits.portal.conftest import downgrade, seat_credit
+from tests.support import downgrade, seat_credit
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +23,7 @@ def pdf_upload(name="seat-report.pdf", content=PDF, content_type="application/pd
 @pytest.fixture
 def disputed_credit(issued_credit, customer_user):
     services.dispute_open(
+        on=timezone.localdate(),
         actor=customer_user,
         credit_id=issued_credit.pk,
         reason="We released 12 seats.",
@@ -116,7 +118,7 @@ def test_the_list_filters_by_status(client, customer_user, issued_credit, seat_c
 def test_the_credit_page_explains_the_calculation_and_the_chain_without_approvers_names(
     client, customer_user, issued_credit, analyst, today, period
 ):
-    amount = seat_credit(paid="1500.00", before=50, after=40, period=period, effective=today)
+    amount = seat_credit(paid="1500.00", seats=50, after=40, period=period, effective=today)
     client.force_login(customer_user)
 
     response = client.get(reverse("credits_portal:credit", args=[issued_credit.pk]))
@@ -288,7 +290,11 @@ def test_the_credit_page_reads_the_same_number_of_queries_however_many_disputes(
     client.force_login(customer_user)
     url = reverse("credits_portal:credit", args=[issued_credit.pk])
     services.dispute_open(
-        actor=customer_user, credit_id=issued_credit.pk, reason="One.", attachment=pdf_upload()
+        on=timezone.localdate(),
+        actor=customer_user,
+        credit_id=issued_credit.pk,
+        reason="One.",
+        attachment=pdf_upload(),
     )
     one = _count_queries(client, url)
     dispute = issued_credit.disputes.get()
@@ -301,7 +307,11 @@ def test_the_credit_page_reads_the_same_number_of_queries_however_many_disputes(
             resolution="Checked again.",
         )
         services.dispute_open(
-            actor=customer_user, credit_id=issued_credit.pk, reason=reason, attachment=pdf_upload()
+            on=timezone.localdate(),
+            actor=customer_user,
+            credit_id=issued_credit.pk,
+            reason=reason,
+            attachment=pdf_upload(),
         )
 
     assert issued_credit.disputes.count() == 3

@@ -6,7 +6,7 @@ from django.urls import reverse
 from credits import services
 from credits.rules import DEFAULT_RULES
 from credits.views.portal import policy_html
-from tests.credits.portal.conftest import publish_policy
+from tests.support import publish_policy
 
 pytestmark = pytest.mark.django_db
 

@@ -1,16 +1,16 @@
 """Lifecycle transitions through the API: who may make them, what they answer, what they record."""
 
-import threading
 from datetime import date, timedelta
+from functools import partial
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from licensing import services
-from licensing.models import Contract, Entitlement, LedgerEntry
+from licensing.models import Contract, Entitlement
 from tests.factories import ContractFactory, EntitlementFactory, admin_actor
+from tests.support import Snapshot, race
 
 pytestmark = pytest.mark.django_db
 
@@ -33,25 +33,6 @@ def transition(client, obj, name: str, body=None):
     noun = "contracts" if isinstance(obj, Contract) else "entitlements"
     body = {"reason": "Customer asked"} if body is None else body
     return client.post(f"/api/v1/{noun}/{obj.pk}/{name}/", body, format="json")
-
-
-class Snapshot:
-    """Counts of the records a transition writes, to show that a refusal wrote none of them."""
-
-    def __init__(self, obj):
-        self.obj = obj
-        self.counts = self.take()
-
-    def take(self):
-        return (
-            AuditEvent.objects.count(),
-            LedgerEntry.objects.count(),
-            self.obj.history.count(),
-            type(self.obj).objects.values_list("version", flat=True).get(pk=self.obj.pk),
-        )
-
-    def unchanged(self) -> bool:
-        return self.take() == self.counts
 
 
 # Contracts
@@ -463,21 +444,10 @@ def test_of_two_simultaneous_transitions_one_wins_and_the_other_answers_409(
     entitlement = EntitlementFactory()
     body = {"reason": "Race"} | ({"version": entitlement.version} if with_version else {})
     clients = [api(manager), api(admin_user)]
-    barrier = threading.Barrier(len(clients))
-    statuses = [None] * len(clients)
-
-    def post(index):
-        try:
-            barrier.wait()
-            statuses[index] = transition(clients[index], entitlement, "suspend", body).status_code
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(
+        [partial(transition, client, entitlement, "suspend", body) for client in clients]
+    )
+    statuses = [outcome.status_code for outcome in outcomes]
 
     assert sorted(statuses) == [200, 409]
     assert entitlement.ledger.filter(action="suspend").count() == 1

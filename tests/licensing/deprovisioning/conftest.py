@@ -5,8 +5,7 @@ import pytest
 from licensing.deprovisioning.connectors.scim import ScimConnector
 from licensing.deprovisioning.connectors.webhook import WebhookConnector, new_webhook_secret
 from licensing.deprovisioning.testing import WebhookReceiver, running_scim_server, serve_in_thread
-
-SCIM_TOKEN = "scim-token-not-for-logs"
+from tests.licensing.deprovisioning import SCIM_TOKEN
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ import pytest
 
 from licensing.deprovisioning.connectors import Change, ConnectorError, connector_for
 from licensing.deprovisioning.connectors.scim import ScimConnector
-
-from .conftest import SCIM_TOKEN
+from tests.licensing.deprovisioning import SCIM_TOKEN
 
 
 def change(external_id, *, group_id=None):

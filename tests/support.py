@@ -1,0 +1,179 @@
+"""Plain helpers every test package shares, written once: a paid contract, the engine's credit,
+a change request, a published policy, a snapshot that shows a refusal changed nothing, a real
+sign-in and a race. Fixtures live in tests/fixtures/ and the personas in tests/conftest.py;
+test modules import these helpers from here, never from a conftest.
+
+Two kinds of dates. Staff may record a change that already happened, so their requests default
+to fixed dates: March 2026 is paid (`MARCH`) and changes take effect on the 16th (`EFFECTIVE`).
+A customer cannot backdate a change, so a customer's request is made today, in a billing period
+under way (the `period` fixture).
+"""
+
+import threading
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.apps import apps
+from django.db import connections
+from django.utils import timezone
+
+from licensing import services as licensing_services
+from licensing.models import Contract
+from licensing.pricing.calendar import add_months
+from tests.factories import ContractFactory, EntitlementFactory, PlanFactory, admin_actor
+
+# The paid billing period of staff requests, and the date their changes take effect: 16 of its
+# 31 days remain.
+MARCH = (date(2026, 3, 1), date(2026, 4, 1))
+EFFECTIVE = date(2026, 3, 16)
+
+
+def paid_contract(
+    customer, *, period: tuple[date, date] = MARCH, seats: int = 50, unit_price: str = "30.00",
+    currency: str = "USD", number: str | None = None, paid: bool = True, plan=None,
+) -> Contract:  # fmt: skip
+    """An active seat contract with its seat pool, `period` invoiced at `seats` × `unit_price`
+    and, unless `paid=False`, paid four days after it began.
+
+    The term runs from two months before the period to ten months after it: for March, 2026.
+    """
+    term_start, term_end = add_months(period[0], -2), add_months(period[0], 10)
+    plan = plan or PlanFactory(currency=currency, unit_price=Decimal(unit_price))
+    contract = ContractFactory(customer=customer, plan=plan, quantity=seats,
+                               term_start=term_start, term_end=term_end, billing_anchor=period[0],
+                               **({"number": number} if number else {}))  # fmt: skip
+    line = contract.lines.get()
+    EntitlementFactory(contract=contract, contract_line=line, quantity=seats,
+                       starts_on=term_start, ends_on=term_end)  # fmt: skip
+    licensing_services.invoice_record(
+        actor=admin_actor(), contract=contract, number=f"INV-{contract.number}-{period[0]:%Y%m}",
+        period_start=period[0], period_end=period[1],
+        lines=[(line, seats, plan.unit_price * seats)], issued_on=period[0],
+        paid_on=period[0] + timedelta(days=4) if paid else None,
+    )  # fmt: skip
+    return contract
+
+
+def seat_credit(*, paid: str, seats: int, after: int, period: tuple[date, date], effective: date,
+                currency: str = "USD") -> Decimal:  # fmt: skip
+    """What the engine credits for releasing seats of a paid period, under the policy in force."""
+    from credits.engine import Line, QuoteRequest, quote
+    from credits.selectors import credit_policy_in_force, policy_rules
+
+    line = Line("seats", "seat", Decimal(paid), quantity_before=seats, quantity_after=after)
+    request = QuoteRequest(currency, "downgrade", period[0], period[1], effective, (line,))
+    return quote(request, policy_rules(credit_policy_in_force(on=effective)).engine).total
+
+
+def request_change(
+    actor, contract: Contract, *, intent: str = "downgrade", quantity_after: int = 20,
+    form: str = "credit_note", effective: date = EFFECTIVE, note: str = "",
+):  # fmt: skip
+    """A change requested through the service on the contract's one line, today; by default
+    effective mid-March (so by staff: a customer's request cannot go back)."""
+    from credits.services import change_request_create
+
+    line = {"contract_line": contract.lines.get().pk}
+    if intent == "downgrade":
+        line["quantity_after"] = quantity_after
+    return change_request_create(
+        actor=actor, contract_id=contract.pk, intent=intent, effective_date=effective,
+        lines=[line], form=form, note=note, on=timezone.localdate(),
+    )  # fmt: skip
+
+
+def requested_credit(actor, contract: Contract, **changes):
+    """The credit a downgrade opens, awaiting its first approval."""
+    return request_change(actor, contract, **changes).credit
+
+
+def downgrade(actor, contract: Contract, quantity_after: int, **options):
+    """A downgrade of the contract's one line to `quantity_after` (see `request_change`)."""
+    return request_change(actor, contract, quantity_after=quantity_after, **options)
+
+
+def publish_policy(controller, *, effective_from: date, summary: str, **rules):
+    """A credit policy version with `rules` over the defaults, published today."""
+    from credits import services
+    from credits.rules import DEFAULT_RULES
+
+    draft = services.policy_create_draft(
+        actor=controller, rules={**DEFAULT_RULES, **rules}, title="Credit policy",
+        introduction="Clearer words.", effective_from=effective_from, change_summary=summary,
+    )  # fmt: skip
+    return services.policy_publish(actor=controller, policy_id=draft.pk, on=timezone.localdate())
+
+
+class Snapshot:
+    """Every table's rows, taken before a request, to show that a refusal changed nothing.
+
+    Signing in is left out (sessions, a user's last login): a test may sign its client in after
+    the snapshot, and that is not what the refused request did.
+    """
+
+    SKIPPED = frozenset({"sessions.Session"})
+    IGNORED_FIELDS = frozenset({"last_login"})
+
+    def __init__(self, *objects):
+        # The objects a test is about: named in a failure, and read afresh (a version bump
+        # shows even where a table's other rows would hide it).
+        self.objects = objects
+        self.rows = self.take()
+
+    def take(self) -> dict:
+        rows = {
+            model._meta.label: list(self._rows(model._default_manager.order_by("pk")))
+            for model in apps.get_models()
+            if model._meta.label not in self.SKIPPED and model._meta.managed
+        }
+        for obj in self.objects:
+            rows[f"{obj._meta.label}:{obj.pk}"] = list(
+                self._rows(type(obj)._default_manager.filter(pk=obj.pk))
+            )
+        return rows
+
+    def _rows(self, queryset):
+        fields = [
+            f.attname for f in queryset.model._meta.concrete_fields
+            if f.name not in self.IGNORED_FIELDS
+        ]  # fmt: skip
+        return queryset.values_list(*fields)
+
+    def changes(self) -> dict:
+        """What differs from the snapshot, table by table (for a failing test's message)."""
+        now = self.take()
+        return {k: (v, now.get(k)) for k, v in self.rows.items() if now.get(k) != v}
+
+    def unchanged(self) -> bool:
+        return self.take() == self.rows
+
+
+def sign_in(page, *, username: str, password: str = "pw") -> None:
+    """Sign in through the real login form, as a person would."""
+    page.goto("/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def race(calls):
+    """Start every call at the same moment, each on its own connection; collect outcomes."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            outcomes[index] = call()
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
+            outcomes[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
