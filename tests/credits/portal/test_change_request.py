@@ -141,6 +141,30 @@ def test_the_quote_preview_makes_a_fixed_number_of_queries(
     assert response.context["preview"].lines
 
 
+# The same for a two-line contract (a seat line and a usage line, both ended). Each line's
+# inputs are still read line by line (its invoice, prepaid future, ledger quantity, earlier
+# credits): five queries a line more than the one-line count, pinned so that the growth is seen.
+TWO_LINE_QUOTE_PREVIEW_QUERIES = 27
+
+
+def test_the_quote_preview_of_two_lines_makes_a_fixed_number_of_queries(
+    client, customer_user, mixed_contract, today, django_assert_num_queries
+):
+    seat_line, call_line = mixed_contract.lines.order_by("pk")
+    client.force_login(customer_user)
+    data = form_data(mixed_contract, intent="terminate", effective=today,
+                     **{f"{seat_line.pk}_quantity_after": 0,
+                        f"{call_line.pk}_units_used": 100_000})  # fmt: skip
+    data["action"] = "preview"
+    client.post(URL, data)  # the first request warms the session and Django's caches
+
+    with django_assert_num_queries(TWO_LINE_QUOTE_PREVIEW_QUERIES):
+        response = client.post(URL, data)
+
+    assert response.status_code == 200
+    assert len(response.context["preview"].lines) == 2
+
+
 def test_requesting_records_the_change_and_its_credit_with_the_quote_seen(
     client, customer_user, seat_contract, today
 ):
