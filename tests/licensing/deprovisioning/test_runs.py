@@ -12,8 +12,7 @@ from licensing.models import Entitlement, LedgerEntry
 from licensing.roles import Role
 from outbox.models import Mail
 from tests.factories import ContractFactory, EntitlementFactory, UserFactory
-
-from .conftest import SCIM_TOKEN
+from tests.licensing.deprovisioning import SCIM_TOKEN
 
 # Real commits: a run advances after its transaction commits, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
