@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
+from credits.apis import CustomerStatementApi
 from shell import views as shell_views
 
 urlpatterns = [
@@ -20,6 +21,11 @@ urlpatterns = [
     path("breaches/", include("breaches.urls")),
     path("api/v1/credits/", include("credits.api_urls")),
     path("api/v1/audit/", include("audit.api_urls")),
+    path(
+        "api/v1/customers/<int:pk>/statement/",
+        CustomerStatementApi.as_view(),
+        name="customer-statement",
+    ),  # fmt: skip
     path("api/v1/", include("breaches.api_urls")),
     path("api/v1/", include("licensing.api_urls")),
     # Behind sign-in; the split view serves its script as a file, so the CSP needs no inline one.

@@ -13,6 +13,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from licensing import access as licensing_access
+
 from . import access, selectors, services
 from .models import ApprovalStep, ChangeLine
 from .serializers import (
@@ -25,7 +27,9 @@ from .serializers import (
     CreditSerializer,
     DecisionInput,
     ReasonedDecisionInput,
+    StatementSerializer,
 )
+from .statements import customer_statement
 
 
 class CalculatorApi(APIView):
@@ -155,3 +159,18 @@ class CreditViewSet(viewsets.ReadOnlyModelViewSet):
     def send_back(self, request, pk=None):
         """Return the credit to its requester, who may resubmit it."""
         return self._decide(request, pk, services.credit_send_back, ReasonedDecisionInput)
+
+
+class CustomerStatementApi(APIView):
+    """A customer's statement: invoices, credit notes, discounts, deferrals and the balance per
+    currency. Staff read any customer's; a customer's users their own; another's is a 404."""
+
+    @extend_schema(responses={200: StatementSerializer})
+    def get(self, request, pk: int):
+        customer = licensing_access._get(
+            licensing_access.customers_for_user(request.user), pk, "customer"
+        )
+        statement = customer_statement(customer=customer, on=timezone.localdate())
+        portal = licensing_access.customer_of(request.user) is not None
+        context = {"request": request, "portal": portal}
+        return Response(StatementSerializer(statement, context=context).data)

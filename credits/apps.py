@@ -5,8 +5,14 @@ class CreditsConfig(AppConfig):
     name = "credits"
 
     def ready(self):
+        from licensing import services as licensing_services
         from licensing.roles import FINANCE_ROLES, Role
         from shell import registry
+
+        from .services.invoices import invoice_adjustments_apply
+
+        # Discounts and deferrals come off the invoices billing records (see services/invoices).
+        licensing_services.register_invoice_hook(invoice_adjustments_apply)
 
         finance_and_admin = FINANCE_ROLES | {registry.ADMIN}
         customer = {Role.CUSTOMER}
@@ -15,6 +21,8 @@ class CreditsConfig(AppConfig):
             ("Request a change", "credits_portal:request"),
             ("Calculator", "credits_portal:calculator"),
             ("Credit policy", "credits_portal:policy"),
+            ("Invoices", "credits_portal:invoices"),
+            ("Statement", "credits_portal:statement"),
         ]):  # fmt: skip
             registry.register_nav(label, url_name, roles=customer, order=30 + order)
         for order, (label, url_name) in enumerate([
@@ -23,6 +31,8 @@ class CreditsConfig(AppConfig):
             ("Credit policies", "credits:policies"),
         ]):  # fmt: skip
             registry.register_nav(label, url_name, roles=finance_and_admin, order=30 + order)
+        registry.register_nav("Statements", "credits:statement", roles=registry.STAFF_AND_ADMIN,
+                              order=36)  # fmt: skip
         registry.register_nav("Credits", "credits:queue",
                               roles={Role.ACCOUNT_MANAGER, Role.AUDITOR}, order=30)  # fmt: skip
         # Finance's daily work is the approval queue; the dashboard stays one click away.
@@ -39,6 +49,10 @@ class CreditsConfig(AppConfig):
             "portal:contract", "Request a change", "credits_portal:request",
             when=_may_request_change, query=_for_contract, primary=True,
         )  # fmt: skip
+        registry.register_action(
+            "licensing:contract", "Customer statement", "credits:statement",
+            when=_is_staff, query=_for_customer,
+        )  # fmt: skip
         registry.register_seeder("credits", _seed_demo, order=20)
 
 
@@ -53,6 +67,16 @@ def _may_request_any(user, _customer) -> bool:
     from .services import change_request_refusal
 
     return change_request_refusal(actor=user) is None
+
+
+def _is_staff(user, _contract) -> bool:
+    from licensing.roles import is_staff_role
+
+    return is_staff_role(user)
+
+
+def _for_customer(contract) -> dict:
+    return {"customer": contract.customer_id}
 
 
 def _for_contract(contract) -> dict:

@@ -93,6 +93,10 @@ class ChangeLine(models.Model):
     quantity_before = models.PositiveIntegerField(null=True, blank=True)
     quantity_after = models.PositiveIntegerField(null=True, blank=True)
     units_used = models.PositiveBigIntegerField(null=True, blank=True)
+    plan_after = models.ForeignKey(
+        "licensing.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="For a move to a smaller plan: the plan the line moves to",
+    )  # fmt: skip
     amount_paid = money_field()
     credit = money_field()
     explanation = models.TextField()
@@ -126,6 +130,10 @@ class Credit(ConcurrentTransitionMixin, models.Model):
     number = models.CharField(max_length=20, unique=True, null=True, blank=True)
     issued_at = models.DateTimeField(null=True, blank=True)
     schedule = models.JSONField(default=list, blank=True, help_text="Instalments, for discounts")
+    deferred_to = models.ForeignKey(
+        ContractLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="For a deferral: the later entitlement or renewal line that receives the value",
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1)
     history = HistoricalRecords()
@@ -257,3 +265,33 @@ class Dispute(models.Model):
 
     def __str__(self) -> str:
         return f"Dispute of {self.credit}"
+
+
+class InvoiceAdjustment(models.Model):
+    """A line credits adds to an invoice billing recorded: part of a discount on future invoices,
+    or the deferred value received by the entitlement or renewal the customer chose."""
+
+    class Kind(models.TextChoices):
+        DISCOUNT = "discount", "Discount"
+        DEFERRAL = "deferral", "Deferred value"
+
+    invoice = models.ForeignKey(
+        "licensing.Invoice", on_delete=models.PROTECT, related_name="credit_adjustments"
+    )
+    credit = models.ForeignKey(Credit, on_delete=models.PROTECT, related_name="adjustments")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    amount = money_field(help_text="Taken off the invoice; positive")
+    currency = models.CharField(max_length=3)
+    description = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["invoice_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "credit"], name="invoiceadjustment_once_per_invoice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice}: −{self.amount} {self.currency} ({self.credit})"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import portal
+from .views import portal, statements
 
 app_name = "credits_portal"
 urlpatterns = [
@@ -18,6 +18,9 @@ urlpatterns = [
     path("<int:pk>/resubmit/", portal.credit_resubmit, name="resubmit"),
     path("request/", portal.change_request, name="request"),
     path("request/<int:pk>/recorded/", portal.change_request_done, name="request-done"),
+    path("statement/", statements.portal_statement, name="statement"),
+    path("invoices/", statements.portal_invoices, name="invoices"),
+    path("invoices/<int:pk>/invoice.pdf", statements.invoice_pdf, name="invoice-pdf"),
     path("calculator/", portal.calculator, name="calculator"),
     path("policy/", portal.policy, name="policy"),
     path("policy/versions/", portal.policy_versions, name="policy-versions"),

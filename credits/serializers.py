@@ -385,3 +385,72 @@ CALCULATOR_EXAMPLE = {
              "quantity_after": 40}]},
     ],
 }  # fmt: skip
+
+
+# The customer statement: every amount a decimal string with its currency beside it. One audience
+# each: links lead customers to the portal's PDFs and staff to the finance pages'.
+
+
+def _pdf_link(serializer, portal_name: str, finance_name: str, pk: int) -> str:
+    from django.urls import reverse
+
+    name = portal_name if serializer.context.get("portal") else finance_name
+    path = reverse(name, args=[pk])
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(path) if request else path
+
+
+class StatementInvoiceSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="invoice.pk")
+    number = serializers.CharField(source="invoice.number")
+    contract = serializers.CharField(source="invoice.contract.number")
+    period_start = serializers.DateField(source="invoice.period_start")
+    period_end = serializers.DateField(source="invoice.period_end")
+    issued_on = serializers.DateField(source="invoice.issued_on")
+    paid_on = serializers.DateField(source="invoice.paid_on")
+    subtotal = MoneyField("subtotal")
+    taken_off = MoneyField("taken_off")
+    total = MoneyField("total")
+    currency = serializers.CharField()
+    pdf = serializers.SerializerMethodField()
+
+    def get_pdf(self, row) -> str:
+        return _pdf_link(self, "credits_portal:invoice-pdf", "credits:invoice-pdf", row.invoice.pk)
+
+
+class StatementEntrySerializer(serializers.Serializer):
+    credit = serializers.IntegerField(source="credit.pk")
+    number = serializers.CharField(source="credit.number")
+    contract = serializers.CharField(source="credit.contract.number")
+    form = serializers.CharField(source="credit.form")
+    form_label = serializers.CharField(source="credit.get_form_display")
+    issued_at = serializers.DateTimeField(source="credit.issued_at")
+    amount = MoneyField("amount")
+    used = MoneyField("used")
+    remaining = MoneyField("remaining")
+    currency = serializers.CharField()
+    pdf = serializers.SerializerMethodField()
+
+    def get_pdf(self, row) -> str:
+        return _pdf_link(self, "credits_portal:credit-note", "credits:credit-note", row.credit.pk)
+
+
+class StatementTotalsSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    invoiced = MoneyField("invoiced")
+    paid = MoneyField("paid")
+    credit_notes = MoneyField("credit_notes")
+    balance = MoneyField("balance")
+    discount_remaining = MoneyField("discount_remaining")
+    deferral_remaining = MoneyField("deferral_remaining")
+
+
+class StatementSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(source="customer.pk")
+    customer_name = serializers.CharField(source="customer.name")
+    on = serializers.DateField()
+    totals = StatementTotalsSerializer(many=True)
+    invoices = StatementInvoiceSerializer(many=True)
+    credit_notes = StatementEntrySerializer(many=True)
+    discounts = StatementEntrySerializer(many=True)
+    deferrals = StatementEntrySerializer(many=True)

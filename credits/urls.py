@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import finance
+from .views import finance, statements
 
 app_name = "credits"
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
     path("disputes/", finance.dispute_list, name="disputes"),
     path("disputes/<int:pk>/resolve/", finance.dispute_resolve, name="dispute-resolve"),
     path("disputes/<int:pk>/attachment/", finance.dispute_attachment, name="dispute-attachment"),
+    path("statement/", statements.finance_statement, name="statement"),
+    path("invoices/<int:pk>/invoice.pdf", statements.invoice_pdf, name="invoice-pdf"),
     path("policies/", finance.policy_list, name="policies"),
     path("policies/draft/", finance.policy_draft, name="policy-draft"),
     path("policies/<int:pk>/publish/", finance.policy_publish, name="policy-publish"),

@@ -26,6 +26,7 @@ from .disputes import (
     dispute_resolve,
     dispute_resolve_refusal,
 )
+from .invoices import credit_remaining, invoice_adjustments_apply
 from .policies import policy_create_draft, policy_publish
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "credit_approve",
     "credit_decision_refusal",
     "credit_reject",
+    "credit_remaining",
+    "invoice_adjustments_apply",
     "credit_resubmit",
     "credit_resubmit_refusal",
     "credit_send_back",

@@ -10,7 +10,7 @@ from ._common import (
     TRANSITION_LABELS,
     system_actor,
 )
-from .billing import invoice_record
+from .billing import invoice_record, register_invoice_hook
 from .catalogue import (
     LineSpec,
     bundle_create,
@@ -50,6 +50,7 @@ __all__ = [
     "entitlements_bulk_transition",
     "expire_ended_entitlements",
     "invoice_record",
+    "register_invoice_hook",
     "plan_create",
     "product_create",
     "system_actor",

@@ -1,5 +1,6 @@
 """Invoices as billing recorded them: the base of every credit."""
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -18,6 +19,16 @@ from ._common import (
     _require_perm,
     _stamp,
 )
+
+# Apps that act on a recorded invoice (credits takes its discounts off it) register here from
+# their AppConfig.ready: licensing names no consumer. Each hook runs in the recording transaction
+# as `hook(actor=, invoice=)`, so an invoice and what it carries are recorded together or not.
+_invoice_hooks: list[Callable[..., None]] = []
+
+
+def register_invoice_hook(hook: Callable[..., None]) -> None:
+    if hook not in _invoice_hooks:
+        _invoice_hooks.append(hook)
 
 
 @transaction.atomic
@@ -60,4 +71,6 @@ def invoice_record(
         data={"number": number, "period_start": period_start, "period_end": period_end,
               "paid_on": paid_on, "total": sum((a for _, _, a in lines), Decimal(0))},
     )  # fmt: skip
+    for hook in _invoice_hooks:
+        hook(actor=actor, invoice=invoice)
     return invoice
