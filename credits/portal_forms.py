@@ -14,6 +14,7 @@ from .models import Credit, CreditForm, CreditPolicyVersion, Intent
 from .rules import CreditRules
 from .selectors import ChangeableLine, credit_policy_in_force, policy_rules
 from .services import change_date_refusal
+from .services.forms import credit_form_refusal, deferral_targets, offered_forms, smaller_plans
 
 INTENT_HELP = {
     Intent.DOWNGRADE: "Keep the subscription with fewer seats, or release a usage commitment.",
@@ -41,6 +42,21 @@ class CreditFilter(django_filters.FilterSet):
         fields = ["status"]
 
 
+def _target_label(line) -> str:
+    contract = line.contract
+    return (
+        f"{line.plan.name} on contract {contract.number} "
+        f"({contract.term_start:%-d %b %Y} – {contract.term_end:%-d %b %Y})"
+    )
+
+
+def _plan_label(line, plan) -> str:
+    return (
+        f"{line.plan.name} → {plan.name} "
+        f"({plan.currency} {plan.unit_price:,.2f} per {plan.unit_label})"
+    )
+
+
 class ChangeRequestForm(forms.Form):
     """One contract's change: intent, date, what each line becomes, the credit form.
 
@@ -65,6 +81,16 @@ class ChangeRequestForm(forms.Form):
         label="How would you like the credit?",
         error_messages={"required": "Choose how you would like to receive the credit."},
     )
+    deferred_to = forms.ChoiceField(
+        label="Which later subscription receives the value?",
+        required=False,
+        help_text="For a deferral: the value comes off this subscription's next invoice.",
+    )
+    plan_after = forms.ChoiceField(
+        label="Which smaller plan do you move to?",
+        required=False,
+        help_text="For a move to a smaller plan: from the day the change takes effect.",
+    )
     note = forms.CharField(
         label="Note for us (optional)",
         required=False,
@@ -81,8 +107,20 @@ class ChangeRequestForm(forms.Form):
         self.fields["intent"].choices = [
             (value, label) for value, label in Intent.choices if value in rules.eligible_intents
         ]
-        self.fields["credit_form"].choices = [
-            (value, label) for value, label in CreditForm.choices if value in rules.allowed_forms
+        # Only forms that can be carried out for this contract are offered (the one rule).
+        self.fields["credit_form"].choices = offered_forms(
+            allowed=rules.allowed_forms, contract=contract, intent=None, effective_date=today
+        )
+        self.fields["deferred_to"].choices = [("", "—")] + [
+            (str(line.pk), _target_label(line))
+            for line in deferral_targets(
+                contract=contract, on=today, exclude=[line.contract_line.pk for line in lines]
+            )
+        ]
+        self.fields["plan_after"].choices = [("", "—")] + [
+            (f"{line.contract_line.pk}:{plan.pk}", _plan_label(line.contract_line, plan))
+            for line in lines
+            for plan in smaller_plans(contract_line=line.contract_line)
         ]
         self.fields["effective_date"].initial = today
         if len(self.fields["credit_form"].choices) == 1:
@@ -137,7 +175,35 @@ class ChangeRequestForm(forms.Form):
             self._check_policy(intent, data.get("credit_form"), effective)
         if intent:
             self._check_lines(intent, data)
+        if intent and effective and data.get("credit_form"):
+            self._check_credit_form(intent, effective, data)
         return data
+
+    def _check_credit_form(self, intent: str, effective: date, data: dict) -> None:
+        form = data["credit_form"]
+        refusal = credit_form_refusal(
+            form=form, contract=self.contract, intent=intent, effective_date=effective
+        )
+        if refusal:
+            self.add_error("credit_form", refusal)
+        elif form == CreditForm.DEFERRAL and not data.get("deferred_to"):
+            self.add_error("deferred_to", "Choose the subscription that receives the value.")
+        elif form == CreditForm.PLAN_CHANGE and not data.get("plan_after"):
+            self.add_error("plan_after", "Choose the smaller plan to move to.")
+
+    def deferred_to_id(self) -> int | None:
+        if self.cleaned_data.get("credit_form") != CreditForm.DEFERRAL:
+            return None
+        return (
+            int(self.cleaned_data["deferred_to"]) if self.cleaned_data.get("deferred_to") else None
+        )
+
+    def _plans_after(self) -> dict[int, int]:
+        raw = self.cleaned_data.get("plan_after")
+        if self.cleaned_data.get("credit_form") != CreditForm.PLAN_CHANGE or not raw:
+            return {}
+        line_id, plan_id = raw.split(":")
+        return {int(line_id): int(plan_id)}
 
     def _check_policy(self, intent: str, credit_form: str | None, effective: date) -> None:
         # The policy in force on the effective date prices the change, and may differ from today's.
@@ -191,6 +257,8 @@ class ChangeRequestForm(forms.Form):
                 change["units_used"] = value
             elif intent not in RELEASES_EVERYTHING:
                 change["quantity_after"] = value
+            if line.contract_line.pk in self._plans_after():
+                change["plan_after"] = self._plans_after()[line.contract_line.pk]
             result.append(change)
         return result
 

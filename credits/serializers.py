@@ -27,6 +27,7 @@ from .models import (
     Intent,
 )
 from .quoting import basis_of
+from .services.forms import credit_form_refusal
 
 # The columns' limits (PositiveIntegerField, PositiveBigIntegerField): a larger number is a 400
 # here rather than a database error.
@@ -303,6 +304,10 @@ class ChangeLineInput(serializers.Serializer):
         help_text="Seats that remain; needed for a downgrade, 0 or omitted otherwise.",
     )  # fmt: skip
     units_used = _quantity(min_value=0, required=False, help_text="For a usage line.")
+    plan_after = serializers.IntegerField(
+        required=False, allow_null=True,
+        help_text="For a move to a smaller plan: the id of a lower plan of the same product.",
+    )  # fmt: skip
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -322,6 +327,11 @@ class ChangeRequestInput(serializers.Serializer):
     )
     lines = ChangeLineInput(many=True, allow_empty=False)
     form = serializers.ChoiceField(choices=CreditForm.choices, default=CreditForm.CREDIT_NOTE)
+    deferred_to = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="For a deferral: the id of the later contract line that receives the value.",
+    )
     note = serializers.CharField(
         max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
@@ -348,6 +358,14 @@ class ChangeRequestInput(serializers.Serializer):
                 errors[index] = problems
         if errors:
             raise serializers.ValidationError({"lines": by_index(errors, len(attrs["lines"]))})
+        named = [line["contract_line"] for line in attrs["lines"]]
+        refusal = credit_form_refusal(
+            form=attrs["form"], contract=contract, intent=intent,
+            effective_date=attrs["effective_date"],
+            contract_lines=list(contract.lines.select_related("plan").filter(pk__in=named)),
+        )  # fmt: skip
+        if refusal:
+            raise serializers.ValidationError({"form": [refusal]})
         return attrs
 
 

@@ -24,6 +24,7 @@ from ..models import (
 from ..selectors import credit_policy_in_force, policy_rules
 from ._common import _refusal, _stamp
 from .calculator import _quote_dict
+from .forms import check_credit_form
 
 # Customers ask for themselves; account managers and analysts ask on a customer's behalf.
 REQUESTER_ROLES = frozenset({Role.CUSTOMER, Role.ACCOUNT_MANAGER, Role.FINANCE_ANALYST, ADMIN})
@@ -83,13 +84,16 @@ def change_request_create(
     form: str = CreditForm.CREDIT_NOTE,
     note: str = "",
     on: date,
+    deferred_to: int | None = None,
 ) -> ChangeRequest:
     """Record the intent with its quote and policy frozen; open the credit's approval chain.
 
     `on` is today, read once by the caller: a customer's change may not take effect before it.
 
     `lines` name a contract line and what changes: `{"contract_line": id, "quantity_after":
-    n, "units_used": n}`. Amounts and quantities come from the invoices and the ledger.
+    n, "units_used": n, "plan_after": plan id}`. Amounts and quantities come from the invoices
+    and the ledger. A deferral names the line that receives the value (`deferred_to`); a move
+    to a smaller plan names each line's lower plan (`plan_after`).
     """
     contract = Contract.objects.select_related("customer").get(pk=contract_id)
     _check_requester(actor, contract)
@@ -112,6 +116,13 @@ def change_request_create(
             f"{contract.term_start:%-d %b %Y} to {contract.term_end:%-d %b %Y}."
         )
     _refuse_overlapping(contract, lines)
+    named = {line.get("contract_line") for line in lines}
+    changed_lines = list(contract.lines.select_related("plan").filter(pk__in=named))
+    target = check_credit_form(
+        form=form, contract=contract, intent=intent, effective_date=effective_date,
+        contract_lines=changed_lines, deferred_to=deferred_to,
+        plans_after={line.get("contract_line"): line.get("plan_after") for line in lines},
+    )  # fmt: skip
     # Lock the paid invoice lines so two overlapping requests cannot both spend one payment.
     inputs = quoting.contract_quote_inputs(
         contract=contract, intent=intent, effective_date=effective_date, changes=lines,
@@ -127,8 +138,10 @@ def change_request_create(
     )  # fmt: skip
     _stamp(change, actor=actor, reason=note or f"{intent} requested")
     change.save()
+    plans_after = {line.get("contract_line"): line.get("plan_after") for line in lines}
     for spec, line_quote in zip(inputs.lines, result.lines, strict=True):
         ChangeLine.objects.create(
+            plan_after_id=plans_after.get(spec.contract_line.pk),
             change=change, contract_line=spec.contract_line, invoice_line=spec.invoice_line,
             basis=spec.line.basis, quantity_before=spec.quantity_before,
             quantity_after=spec.quantity_after, units_used=spec.line.units_used,
@@ -140,7 +153,7 @@ def change_request_create(
                  data={"contract": contract.pk, "intent": intent,
                        "effective_date": effective_date, "total": result.total})  # fmt: skip
     if result.total > 0:
-        _open_credit(actor=actor, change=change, form=form, rules=rules)
+        _open_credit(actor=actor, change=change, form=form, rules=rules, deferred_to=target)
     else:
         # Nothing to approve: the change itself is carried out now.
         _carry_out_change(change=change, form=None, reason=f"{intent} requested; no credit due")
@@ -171,7 +184,7 @@ def _refuse_overlapping(contract: Contract, lines: list[dict]) -> None:
         )
 
 
-def _open_credit(*, actor, change: ChangeRequest, form: str, rules) -> Credit:
+def _open_credit(*, actor, change: ChangeRequest, form: str, rules, deferred_to=None) -> Credit:
     schedule = []
     if form == CreditForm.FUTURE_DISCOUNT:
         periods = rules.payout_periods if rules.payout_mode == "declining" else 1
@@ -179,7 +192,7 @@ def _open_credit(*, actor, change: ChangeRequest, form: str, rules) -> Credit:
     credit = Credit(
         change=change, customer=change.customer, contract=change.contract, amount=change.total,
         currency=change.currency, form=form, policy=change.policy, calculated_by=actor,
-        schedule=schedule,
+        schedule=schedule, deferred_to=deferred_to,
     )  # fmt: skip
     _stamp(credit, actor=actor, reason="Calculated")
     credit.save()
@@ -232,6 +245,11 @@ def _carry_out_change(*, change: ChangeRequest, form: str | None, reason: str) -
             licensing_services.entitlement_extend(
                 actor=system, entitlement_id=entitlement.pk, days=days, reason=reason
             )
+        if form == CreditForm.PLAN_CHANGE and change_line.plan_after_id:
+            licensing_services.contract_line_change_plan(
+                actor=system, contract_line_id=change_line.contract_line_id,
+                plan_id=change_line.plan_after_id, reason=reason,
+            )  # fmt: skip
 
 
 def _last(entitlement: Entitlement) -> date:

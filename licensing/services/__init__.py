@@ -20,6 +20,7 @@ from .catalogue import (
     product_create,
 )
 from .entitlements import (
+    contract_line_change_plan,
     contract_line_change_quantity,
     entitlement_change_quantity,
     entitlement_create,
@@ -40,6 +41,7 @@ __all__ = [
     "LineSpec",
     "bundle_create",
     "contract_create",
+    "contract_line_change_plan",
     "contract_line_change_quantity",
     "contract_transition",
     "customer_create",

@@ -13,6 +13,7 @@ from ..models import (
     Contract,
     ContractLine,
     Entitlement,
+    Plan,
 )
 from ._common import (
     _effective,
@@ -176,4 +177,32 @@ def contract_line_change_quantity(
         reason=reason,
         data={"contract": line.contract_id, "from": before, "to": quantity},
     )
+    return line
+
+
+@transaction.atomic
+def contract_line_change_plan(*, actor, contract_line_id: int, plan_id: int, reason: str):
+    """Move a line to another plan of the same product at that plan's price, from the next
+    invoice on (a move to a smaller plan)."""
+    _require_perm(actor, "licensing.change_entitlement", "change what a contract sells")
+    reason = _require_reason(reason)
+    line = ContractLine.objects.select_for_update().select_related("plan").get(pk=contract_line_id)
+    plan = Plan.objects.get(pk=plan_id)
+    if plan.product_id is None or plan.product_id != line.plan.product_id:
+        raise DomainError("A line moves only to another plan of the same product.")
+    if plan.currency != line.contract.currency:
+        raise DomainError("A line moves only to a plan in the contract's currency.")
+    before = (line.plan.code, line.unit_price)
+    line.plan, line.unit_price = plan, plan.unit_price
+    _stamp(line, actor=actor, reason=reason)
+    line.save(update_fields=["plan", "unit_price"])
+    audit_record(
+        actor=actor,
+        action="contract_line.change_plan",
+        object_type="licensing.contractline",
+        object_id=line.pk,
+        reason=reason,
+        data={"contract": line.contract_id, "from": before[0], "to": plan.code,
+              "unit_price_from": before[1], "unit_price_to": plan.unit_price},
+    )  # fmt: skip
     return line

@@ -91,6 +91,7 @@ def change_request(request):
         actor=request.user, contract_id=contract.pk, intent=data["intent"],
         effective_date=data["effective_date"], lines=form.changes(),
         form=data["credit_form"], note=data["note"], on=today,
+        deferred_to=form.deferred_to_id(),
     )  # fmt: skip
     credit = getattr(change, "credit", None)
     if role_of(request.user) != Role.CUSTOMER:
