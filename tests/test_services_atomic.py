@@ -24,6 +24,8 @@ NOT_ONE_TRANSACTION = {
     "dispute_resolve_refusal": "reads only",
     "true_up_calculator": "reads nothing: pure arithmetic",
     "usage_report_refusal": "reads only",
+    "register_invoice_hook": "wiring at start-up, no database",
+    "credit_remaining": "reads only",
 }
 
 
