@@ -14,7 +14,12 @@ from .models import Credit, CreditForm, CreditPolicyVersion, Intent
 from .rules import CreditRules
 from .selectors import ChangeableLine, credit_policy_in_force, policy_rules
 from .services import change_date_refusal
-from .services.forms import credit_form_refusal, deferral_targets, offered_forms, smaller_plans
+from .services.forms import (
+    credit_form_refusal,
+    deferral_targets,
+    offered_forms,
+    smaller_plans_by_line,
+)
 
 INTENT_HELP = {
     Intent.DOWNGRADE: "Keep the subscription with fewer seats, or release a usage commitment.",
@@ -107,20 +112,23 @@ class ChangeRequestForm(forms.Form):
         self.fields["intent"].choices = [
             (value, label) for value, label in Intent.choices if value in rules.eligible_intents
         ]
-        # Only forms that can be carried out for this contract are offered (the one rule).
+        # Only forms that can be carried out for this contract are offered (the one rule);
+        # the deferral targets and smaller plans are read once, for the rule and the lists.
+        self.targets = list(deferral_targets(
+            contract=contract, on=today, exclude=[line.contract_line.pk for line in lines]
+        ))  # fmt: skip
+        self.plans = smaller_plans_by_line(contract_lines=[line.contract_line for line in lines])
         self.fields["credit_form"].choices = offered_forms(
-            allowed=rules.allowed_forms, contract=contract, intent=None, effective_date=today
-        )
+            allowed=rules.allowed_forms, contract=contract, intent=None, effective_date=today,
+            targets=self.targets, plans=self.plans,
+        )  # fmt: skip
         self.fields["deferred_to"].choices = [("", "—")] + [
-            (str(line.pk), _target_label(line))
-            for line in deferral_targets(
-                contract=contract, on=today, exclude=[line.contract_line.pk for line in lines]
-            )
+            (str(line.pk), _target_label(line)) for line in self.targets
         ]
         self.fields["plan_after"].choices = [("", "—")] + [
             (f"{line.contract_line.pk}:{plan.pk}", _plan_label(line.contract_line, plan))
             for line in lines
-            for plan in smaller_plans(contract_line=line.contract_line)
+            for plan in self.plans[line.contract_line.pk]
         ]
         self.fields["effective_date"].initial = today
         if len(self.fields["credit_form"].choices) == 1:
@@ -182,8 +190,9 @@ class ChangeRequestForm(forms.Form):
     def _check_credit_form(self, intent: str, effective: date, data: dict) -> None:
         form = data["credit_form"]
         refusal = credit_form_refusal(
-            form=form, contract=self.contract, intent=intent, effective_date=effective
-        )
+            form=form, contract=self.contract, intent=intent, effective_date=effective,
+            targets=self.targets, plans=self.plans,
+        )  # fmt: skip
         if refusal:
             self.add_error("credit_form", refusal)
         elif form == CreditForm.DEFERRAL and not data.get("deferred_to"):

@@ -47,6 +47,22 @@ def smaller_plans(*, contract_line: ContractLine) -> QuerySet:
     ).order_by("-unit_price", "name")
 
 
+def smaller_plans_by_line(*, contract_lines: list[ContractLine]) -> dict[int, list[Plan]]:
+    """`smaller_plans` for several lines in one query: {line id: its lower plans}."""
+    products = {line.plan.product_id for line in contract_lines} - {None}
+    plans = list(Plan.objects.filter(product_id__in=products).order_by("-unit_price", "name"))
+    return {
+        line.pk: [
+            plan for plan in plans
+            if plan.product_id == line.plan.product_id and plan.currency == line.plan.currency
+            and plan.billing_cycle == line.plan.billing_cycle
+            and plan.pricing_model == line.plan.pricing_model
+            and plan.unit_price < line.unit_price
+        ]
+        for line in contract_lines
+    }  # fmt: skip
+
+
 def _has_later_invoice(contract: Contract, on: date) -> bool:
     """Whether billing will invoice the contract again after `on`: its term runs past what has
     been invoiced and past `on`."""
@@ -57,11 +73,13 @@ def _has_later_invoice(contract: Contract, on: date) -> bool:
 def credit_form_refusal(
     *, form: str, contract: Contract, intent: str | None, effective_date: date,
     contract_lines: list[ContractLine] | None = None,
+    targets: list[ContractLine] | None = None, plans: dict[int, list[Plan]] | None = None,
 ) -> str | None:  # fmt: skip
     """Why the credit for this change cannot take `form`, or None when it can.
 
     `intent` and `contract_lines` may be unknown yet (a page offering forms before the customer
-    chose): the answer then covers what is known.
+    chose): the answer then covers what is known. A page that lists the deferral `targets` and
+    the smaller `plans` (by line) anyway passes them, so they are read once.
     """
     if form == CreditForm.FUTURE_DISCOUNT:
         if intent == "terminate":
@@ -69,10 +87,12 @@ def credit_form_refusal(
         if not _has_later_invoice(contract, effective_date):
             return "The contract has no invoice still to come to carry a discount."
     elif form == CreditForm.DEFERRAL:
-        # Lines not chosen yet: any of the contract's lines may be the ones changing.
-        changing = contract_lines if contract_lines is not None else contract.lines.all()
-        exclude = [line.pk for line in changing]
-        if not deferral_targets(contract=contract, on=effective_date, exclude=exclude).exists():
+        if targets is None:
+            # Lines not chosen yet: any of the contract's lines may be the ones changing.
+            changing = contract_lines if contract_lines is not None else contract.lines.all()
+            exclude = [line.pk for line in changing]
+            targets = deferral_targets(contract=contract, on=effective_date, exclude=exclude)
+        if not targets:
             return "No later entitlement or renewal in this currency can receive the value."
     elif form == CreditForm.SERVICE_EXTENSION:
         if intent == "terminate":
@@ -80,25 +100,28 @@ def credit_form_refusal(
     elif form == CreditForm.PLAN_CHANGE:
         if intent in ("pause", "terminate"):
             return "Only a downgrade can move to a smaller plan."
-        lines = contract_lines or list(contract.lines.select_related("plan"))
-        if not any(smaller_plans(contract_line=line).exists() for line in lines):
+        if plans is None:
+            lines = contract_lines or list(contract.lines.select_related("plan"))
+            plans = smaller_plans_by_line(contract_lines=lines)
+        if not any(plans.values()):
             return "There is no smaller plan of the same product to move to."
     return None
 
 
 def offered_forms(
-    *, allowed: tuple[str, ...], contract: Contract, intent: str | None, effective_date: date
-) -> list[tuple[str, str]]:
+    *, allowed: tuple[str, ...], contract: Contract, intent: str | None, effective_date: date,
+    targets: list[ContractLine] | None = None, plans: dict[int, list[Plan]] | None = None,
+) -> list[tuple[str, str]]:  # fmt: skip
     """The forms a page may offer: allowed by the policy and possible for this contract."""
     return [
         (value, label)
         for value, label in CreditForm.choices
         if value in allowed
         and credit_form_refusal(
-            form=value, contract=contract, intent=intent, effective_date=effective_date
-        )
-        is None  # fmt: skip
-    ]
+            form=value, contract=contract, intent=intent, effective_date=effective_date,
+            targets=targets, plans=plans,
+        ) is None
+    ]  # fmt: skip
 
 
 def check_credit_form(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from credits import services
 from credits.models import ApprovalStep, ChangeRequest
 from credits.rules import DEFAULT_RULES
+from credits.services.forms import credit_form_refusal
 from licensing.models import Contract, Plan
 
 # (customer code or None for any, requester, how the story ends)
@@ -65,7 +66,7 @@ class Command(BaseCommand):
                 actor=users[requester], contract_id=contract.pk, intent="downgrade",
                 effective_date=today,
                 lines=[{"contract_line": line.pk, "quantity_after": line.quantity * 3 // 5 or 1}],
-                form="credit_note" if ending != "sent_back" else "future_discount",
+                form="credit_note" if ending != "sent_back" else _other_form(contract, today),
                 note="Team shrank after the reorganisation.", on=today,
             )  # fmt: skip
             credit = getattr(change, "credit", None)
@@ -117,3 +118,13 @@ class Command(BaseCommand):
             "80% (was 100%) of prepaid future years is refundable on a termination.",
         )  # fmt: skip
         services.policy_publish(actor=controller, policy_id=draft.pk, on=timezone.localdate())
+
+
+def _other_form(contract, today) -> str:
+    """A form other than a credit note that can be carried out for this contract (a discount
+    needs an invoice still to come), so the sent-back story can offer to switch it."""
+    for form in ("future_discount", "service_extension"):
+        if credit_form_refusal(form=form, contract=contract, intent="downgrade",
+                               effective_date=today) is None:  # fmt: skip
+            return form
+    return "credit_note"
