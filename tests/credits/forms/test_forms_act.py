@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from credits import services as credit_services
 from credits.models import Credit
@@ -31,7 +32,7 @@ def request(manager, contract, *, form, deferred_to=None, plan_after=None, quant
         line["plan_after"] = plan_after
     change = credit_services.change_request_create(
         actor=manager, contract_id=contract.pk, intent="downgrade", effective_date=EFFECTIVE,
-        lines=[line], form=form, deferred_to=deferred_to,
+        lines=[line], form=form, deferred_to=deferred_to, on=timezone.localdate(),
     )  # fmt: skip
     return Credit.objects.get(change=change)
 

@@ -146,7 +146,7 @@ def test_the_quote_preview_makes_a_fixed_number_of_queries(
 # The same for a two-line contract (a seat line and a usage line, both ended). Each line's
 # inputs are still read line by line (its invoice, prepaid future, ledger quantity, earlier
 # credits): five queries a line more than the one-line count, pinned so that the growth is seen.
-TWO_LINE_QUOTE_PREVIEW_QUERIES = 27
+TWO_LINE_QUOTE_PREVIEW_QUERIES = 30
 
 
 def test_the_quote_preview_of_two_lines_makes_a_fixed_number_of_queries(
