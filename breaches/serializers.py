@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from licensing.money import is_currency, minor_digits, round_money
+from licensing.validation import DateField
 
 BIGINT_MAX = 2**63 - 1
 
@@ -25,7 +26,7 @@ class UsageRowInput(serializers.Serializer):
     with its line number rather than refused here."""
 
     entitlement = serializers.IntegerField(help_text="The entitlement's id")
-    date = serializers.DateField(help_text="The day the figure is for (YYYY-MM-DD)")
+    date = DateField(help_text="The day the figure is for (YYYY-MM-DD)")
     metric = serializers.ChoiceField(choices=["seats_in_use", "api_calls", "installations"])
     quantity = serializers.IntegerField(min_value=0)
 
@@ -74,9 +75,9 @@ class TrueUpLineInput(serializers.Serializer):
 
 class TrueUpInput(serializers.Serializer):
     currency = serializers.CharField(max_length=3)
-    period_start = serializers.DateField()
-    period_end = serializers.DateField(help_text="Exclusive: the first day after the period.")
-    overuse_start = serializers.DateField(help_text="The first day over; charged from its start.")
+    period_start = DateField()
+    period_end = DateField(help_text="Exclusive: the first day after the period.")
+    overuse_start = DateField(help_text="The first day over; charged from its start.")
     lines = TrueUpLineInput(many=True, allow_empty=False)
 
     def validate_currency(self, value: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from licensing.access import entitlements_for_user
+from licensing.validation import DATE_RANGE_MESSAGE, date_in_range
 
 from .errors import RowError
 from .models import UsageFigure
@@ -195,6 +196,8 @@ def _day(value, on: date) -> tuple[date | None, str | None]:
         day = date.fromisoformat(text)
     except ValueError:
         return None, f"'{text}' is not a day of the calendar."
+    if not date_in_range(day):
+        return None, DATE_RANGE_MESSAGE
     if day > on:
         return None, f"{text} is in the future: usage is reported for days that have passed."
     return day, None

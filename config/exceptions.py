@@ -1,4 +1,6 @@
 from django.db import IntegrityError
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
@@ -33,3 +35,11 @@ def api_exception_handler(exc, context):
     if response is not None and isinstance(exc, TokenExpired):
         response["WWW-Authenticate"] = "Token"
     return response
+
+
+def not_found(request, exception=None):
+    """A path no route matches (`/api/v1/contracts/abc/holds/`): the API answers JSON, as for
+    an unknown id; pages keep Django's own page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found: no such resource or id."}, status=404)
+    return page_not_found(request, exception)

@@ -4,6 +4,7 @@ from django import forms
 
 from audit.limits import REASON_MAX_LENGTH
 from licensing.roles import FINANCE_ROLES, Role
+from licensing.validation import DateFormField
 
 from .models import CreditForm, Intent
 from .rules import DEFAULT_RULES, RulesError, parse_rules
@@ -101,7 +102,7 @@ class PolicyDraftForm(forms.Form):
     """A new policy version over the fields of the rules JSON, validated by `parse_rules`."""
 
     title = forms.CharField(max_length=200)
-    effective_from = forms.DateField(
+    effective_from = DateFormField(
         label="Takes effect on",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="After today: customers are told before a version takes effect.",

@@ -9,6 +9,7 @@ from django.core.validators import FileExtensionValidator
 from audit.limits import REASON_MAX_LENGTH
 from licensing.errors import DomainError
 from licensing.models import Contract
+from licensing.validation import DateFormField
 
 from .models import Credit, CreditForm, CreditPolicyVersion, Intent
 from .rules import CreditRules
@@ -75,7 +76,7 @@ class ChangeRequestForm(forms.Form):
         label="What do you want to do?",
         error_messages={"required": "Choose a downgrade, a pause or a termination."},
     )
-    effective_date = forms.DateField(
+    effective_date = DateFormField(
         label="From which day?",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="The change takes effect at the start of this day.",

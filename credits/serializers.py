@@ -15,6 +15,7 @@ from audit.limits import REASON_MAX_LENGTH
 from licensing.access import contracts_for_user
 from licensing.money import is_currency, minor_digits, round_money
 from licensing.pricing.arithmetic import BASES
+from licensing.validation import DateField
 
 from .engine import termination_problem
 from .models import (
@@ -127,9 +128,9 @@ class CalculatorLineInput(serializers.Serializer):
 class CalculatorInput(serializers.Serializer):
     currency = serializers.CharField(max_length=3)
     intent = serializers.ChoiceField(choices=Intent.choices)
-    period_start = serializers.DateField()
-    period_end = serializers.DateField(help_text="Exclusive: the first day after the period.")
-    effective_date = serializers.DateField(help_text="The change takes effect at its start.")
+    period_start = DateField()
+    period_end = DateField(help_text="Exclusive: the first day after the period.")
+    effective_date = DateField(help_text="The change takes effect at its start.")
     lines = CalculatorLineInput(many=True, allow_empty=False, max_length=CALCULATOR_MAX_LINES)
 
     def validate_currency(self, value: str) -> str:
@@ -321,7 +322,7 @@ class ContractField(serializers.PrimaryKeyRelatedField):
 class ChangeRequestInput(serializers.Serializer):
     contract = ContractField()
     intent = serializers.ChoiceField(choices=Intent.choices)
-    effective_date = serializers.DateField(
+    effective_date = DateField(
         help_text="The change takes effect at its start: for a customer today or later; staff "
         "may backdate it within the contract's term."
     )

@@ -79,3 +79,8 @@ def role_of(user) -> str | None:
 def is_staff_role(user) -> bool:
     role = role_of(user)
     return role == ADMIN or role in STAFF_ROLES
+
+
+def is_customer_user(user) -> bool:
+    """A customer's user, by role or by membership: either keeps them out of staff duties."""
+    return role_of(user) == Role.CUSTOMER or hasattr(user, "customer_membership")

@@ -8,6 +8,7 @@ from audit.limits import REASON_MAX_LENGTH
 from .models import Bundle, BundleItem, Contract, ContractLine, Customer, Entitlement, Plan, Product
 from .money import is_currency
 from .services import CONTRACT_TRANSITIONS, ENTITLEMENT_TRANSITIONS
+from .validation import DateField
 
 # The columns' limits (PositiveIntegerField, PositiveBigIntegerField): larger numbers are a 400
 # here rather than a database error.
@@ -115,9 +116,9 @@ class ContractCreateSerializer(serializers.Serializer):
     account_manager = serializers.SlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.all(), required=False
     )
-    term_start = serializers.DateField()
-    term_end = serializers.DateField()
-    billing_anchor = serializers.DateField(required=False)
+    term_start = DateField()
+    term_end = DateField()
+    billing_anchor = DateField(required=False)
     prepaid = serializers.BooleanField(default=False)
     commitment_years = serializers.IntegerField(min_value=1, max_value=10, default=1)
     grace_days = serializers.IntegerField(min_value=0, max_value=365, default=0)
@@ -168,8 +169,8 @@ class EntitlementCreateSerializer(serializers.Serializer):
     key = serializers.CharField(max_length=80, required=False, default="")
     quantity = serializers.IntegerField(min_value=0, max_value=BIGINT_MAX)
     unit = serializers.CharField(max_length=40, default="seats")
-    starts_on = serializers.DateField()
-    ends_on = serializers.DateField()
+    starts_on = DateField()
+    ends_on = DateField()
     renewal = serializers.ChoiceField(
         choices=Entitlement.Renewal.choices, default=Entitlement.Renewal.AUTO
     )

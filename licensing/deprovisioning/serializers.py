@@ -3,6 +3,7 @@ from rest_framework import serializers
 from audit.limits import REASON_MAX_LENGTH
 
 from ..models import Assignment, ConnectedSystem
+from ..validation import DateField
 from .models import Delivery, DeprovisioningHold, DeprovisioningRun
 
 
@@ -33,7 +34,7 @@ class PlanItemSerializer(serializers.Serializer):
     system = serializers.IntegerField()
     external_id = serializers.CharField()
     action = serializers.CharField()
-    scheduled_for = serializers.DateField()
+    scheduled_for = DateField()
 
 
 class DeliverySerializer(serializers.ModelSerializer):
@@ -65,7 +66,7 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class TerminateSerializer(ReasonSerializer):
-    effective_date = serializers.DateField(required=False)
+    effective_date = DateField(required=False)
     version = serializers.IntegerField(required=False, min_value=1)
 
 

@@ -19,6 +19,8 @@ from ..models import (
     Product,
 )
 from ..money import is_currency
+from ..roles import is_customer_user
+from ..validation import is_country
 from ._common import (
     _require_perm,
     _stamp,
@@ -31,6 +33,11 @@ def customer_create(*, actor, code: str, name: str, country: str = "", billing_e
     _require_perm(actor, "licensing.add_customer", "add customers")
     if Customer.objects.filter(code=code).exists():
         raise DomainError(f"A customer with code '{code}' already exists.")
+    country = country.upper()
+    if country and not is_country(country):
+        raise DomainError(
+            f"'{country}' is not an ISO 3166-1 alpha-2 country code.", field="country"
+        )
     customer = Customer(code=code, name=name, country=country, billing_email=billing_email)
     _stamp(customer, actor=actor, reason=reason)
     customer.save()
@@ -81,6 +88,12 @@ def contract_create(
         raise DomainError(f"Every plan on the contract must be priced in {currency}.")
     if Contract.objects.filter(number=number).exists():
         raise DomainError(f"Contract number {number} is already taken.")
+    if account_manager is not None and is_customer_user(account_manager):
+        raise DomainError(
+            f"{account_manager.get_username()} is not on our staff: a customer's user cannot "
+            "manage a contract.",
+            field="account_manager",
+        )
     contract = Contract(
         number=number,
         customer=customer,

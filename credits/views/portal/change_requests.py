@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from licensing import access
 from licensing.roles import Role, role_of
+from licensing.validation import date_in_range
 
 from ... import access as credit_access
 from ... import selectors, services
@@ -113,9 +114,10 @@ def change_request(request):
 
 def _posted_date(raw: str | None) -> date | None:
     try:
-        return date.fromisoformat(raw or "")
+        day = date.fromisoformat(raw or "")
     except ValueError:
         return None
+    return day if date_in_range(day) else None  # the form refuses it, naming the field
 
 
 def _add_engine_errors(form: ChangeRequestForm, errors: dict[int, dict[str, str]]) -> None:
