@@ -121,7 +121,13 @@ class EntitlementFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Entitlement
 
-    contract = factory.SubFactory(ContractFactory)
+    # An entitlement lies within its contract's term: the contract's covers the default term
+    # and the entitlement's own dates.
+    contract = factory.SubFactory(
+        ContractFactory,
+        term_start=factory.LazyAttribute(lambda c: min(TERM[0], c.factory_parent.starts_on)),
+        term_end=factory.LazyAttribute(lambda c: max(TERM[1], c.factory_parent.ends_on)),
+    )
     kind = Entitlement.Kind.SEAT_POOL
     name = factory.Sequence(lambda n: f"Seats {n}")
     scope = "product:seats"
@@ -144,6 +150,8 @@ class EntitlementFactory(factory.django.DjangoModelFactory):
         kwargs.pop("PATHS", None)
         if state == "expired" and kwargs["ends_on"] > timezone.localdate():
             kwargs["starts_on"], kwargs["ends_on"] = date(2020, 1, 1), date(2021, 1, 1)
+            if kwargs["contract"].term_start > kwargs["starts_on"]:
+                kwargs["contract"] = ContractFactory(term_start=kwargs["starts_on"])
         actor = admin_actor()
         kwargs.setdefault("effective_date", kwargs["starts_on"])
         entitlement = services.entitlement_create(actor=actor, **kwargs)

@@ -47,6 +47,10 @@ def entitlement_create(
     _require_perm(actor, "licensing.add_entitlement", "grant entitlements")
     if ends_on <= starts_on:
         raise DomainError("The entitlement must end after it starts.")
+    if contract.status in (Contract.Status.TERMINATED, Contract.Status.EXPIRED):
+        raise DomainError(
+            f"Contract {contract.number} is {contract.status}; it grants nothing new."
+        )
     if starts_on < contract.term_start:
         raise DomainError(
             f"Contract {contract.number} starts on {contract.term_start}: "
@@ -58,10 +62,6 @@ def entitlement_create(
             f"Contract {contract.number}'s term ends on {contract.term_end}: "
             "an entitlement cannot run past it.",
             field="ends_on",
-        )
-    if contract.status in (Contract.Status.TERMINATED, Contract.Status.EXPIRED):
-        raise DomainError(
-            f"Contract {contract.number} is {contract.status}; it grants nothing new."
         )
     effective = effective_date or timezone.localdate()
     policy = _lifecycle_policy(effective)

@@ -293,7 +293,10 @@ class Command(BaseCommand):
                 Entitlement.Kind.API_QUOTA: 1_000_000,
                 Entitlement.Kind.FEATURE_FLAG: 1,
             }.get(kind, rng.choice([2, 5, 10]))
-            ends = end if final != "expired" else today - timedelta(days=rng.randint(1, 4))
+            # An entitlement ends within its contract's term, an expired one by now as well.
+            ends = (
+                end if final != "expired" else min(end, today - timedelta(days=rng.randint(1, 4)))
+            )
             entitlement = services.entitlement_create(
                 actor=manager,
                 contract=contract,

@@ -29,7 +29,7 @@ def new_entitlement(contract, /, **changes):
         "scope": "product:ATL",
         "quantity": 25,
         "starts_on": "2026-03-01",
-        "ends_on": "2027-03-01",
+        "ends_on": "2027-01-01",
         "reason": "Order form line 1",
         **changes,
     }
