@@ -163,8 +163,8 @@ def _paths_with_ids():
 
 
 @pytest.mark.parametrize(("path", "name"), list(_integer_query_parameters()))
-def test_a_non_integer_id_filter_answers_400_naming_it(api, manager, path, name):
-    response = api(manager).get(path, {name: "abc"})
+def test_a_non_integer_id_filter_answers_400_naming_it(api, admin_user, path, name):
+    response = api(admin_user).get(path, {name: "abc"})
 
     assert response.status_code == 400, response.content
     assert name in response.json()
