@@ -272,6 +272,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.sign_tree_head",
         "schedule": crontab(hour=0, minute=30),
     },
+    "deprovisioning-reconcile": {
+        "task": "licensing.deprovisioning.tasks.reconcile_systems",
+        "schedule": crontab(hour=1, minute=50),
+    },
     "credit-approval-deadlines": {
         "task": "credits.tasks.process_approval_deadlines",
         "schedule": crontab(minute="*/15"),

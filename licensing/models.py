@@ -582,4 +582,6 @@ from .deprovisioning.models import (  # noqa: E402, F401
     Delivery,
     DeprovisioningHold,
     DeprovisioningRun,
+    Reconciliation,
+    ReconciliationFinding,
 )

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from .. import access
 from ..models import ConnectedSystem
 from ..roles import is_staff_role
-from . import selectors, services
+from . import reconciliation, selectors, services
 from .models import DeprovisioningHold, DeprovisioningRun
 from .serializers import (
     AssignmentCreateSerializer,
@@ -20,6 +20,7 @@ from .serializers import (
     ConnectedSystemSerializer,
     HoldCreateSerializer,
     ReasonSerializer,
+    ReconciliationSerializer,
     RunSerializer,
 )
 
@@ -50,6 +51,17 @@ class ConnectedSystemViewSet(
         serializer.instance = services.connected_system_create(
             actor=self.request.user, **serializer.validated_data
         )
+
+    @extend_schema(request=None, responses={200: ReconciliationSerializer})
+    @action(detail=True, methods=["post"])
+    def reconcile(self, request, pk=None):
+        """Compare every holder with what the system reports; repair what is safe to."""
+        _staff_only(request.user)
+        system = self.get_object()
+        done = reconciliation.reconcile_system(
+            actor=request.user, system_id=system.pk, on=timezone.localdate()
+        )
+        return Response(ReconciliationSerializer(done).data)
 
 
 class EntitlementAssignmentsView(APIView):
@@ -96,6 +108,31 @@ class RunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.run_execute(
+            actor=request.user, run_id=run.pk, reason=body.validated_data["reason"],
+            on=timezone.localdate(),
+        )  # fmt: skip
+        return Response(RunSerializer(self.get_object()).data)
+
+    @extend_schema(request=ReasonSerializer, responses={202: RunSerializer})
+    @action(detail=True, methods=["post"])
+    def rollback(self, request, pk=None):
+        """Ask for the run to be undone; somebody else approves."""
+        run = self.get_object()
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reconciliation.rollback_request(
+            actor=request.user, run_id=run.pk, reason=body.validated_data["reason"]
+        )
+        return Response(RunSerializer(self.get_object()).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=ReasonSerializer, responses={200: RunSerializer})
+    @action(detail=True, methods=["post"], url_path="rollback/approve")
+    def rollback_approve(self, request, pk=None):
+        """Restore what the run took, everywhere; never by the person who asked."""
+        run = self.get_object()
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reconciliation.rollback_approve(
             actor=request.user, run_id=run.pk, reason=body.validated_data["reason"],
             on=timezone.localdate(),
         )  # fmt: skip

@@ -58,6 +58,16 @@ class DeprovisioningRun(ConcurrentTransitionMixin, models.Model):
     notice_sha256 = models.CharField(max_length=64, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # A rollback: asked for by one person, approved by another.
+    rollback_reason = models.TextField(blank=True)
+    rollback_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rollback_requested_at = models.DateTimeField(null=True, blank=True)
+    rollback_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rollback_approved_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords(excluded_fields=["notice_pdf"])
 
     class Meta:
@@ -148,6 +158,11 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # Set on a re-revocation sent because reconciliation found the holder active again.
+    reconciliation = models.ForeignKey(
+        "licensing.Reconciliation", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="deliveries",
+    )  # fmt: skip
     history = HistoricalRecords()
 
     class Meta:
@@ -155,7 +170,9 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         constraints = [
             models.UniqueConstraint(
-                fields=["run", "assignment", "action"], name="delivery_one_per_assignment_action"
+                fields=["run", "assignment", "action"],
+                condition=Q(reconciliation__isnull=True),
+                name="delivery_one_per_assignment_action",
             )
         ]
         indexes = [models.Index(fields=["state", "scheduled_for"])]
@@ -220,3 +237,70 @@ class BlackoutWindow(models.Model):
 
     def __str__(self) -> str:
         return f"Blackout {self.starts_on}–{self.ends_on} for {self.contract_id}"
+
+
+class Reconciliation(models.Model):
+    """One comparison of our assignments with what one connected system reports."""
+
+    system = models.ForeignKey(
+        "licensing.ConnectedSystem", on_delete=models.PROTECT, related_name="reconciliations"
+    )
+    checked = models.PositiveIntegerField(default=0)
+    drift = models.PositiveIntegerField(default=0)
+    repaired = models.PositiveIntegerField(default=0)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    policy = models.ForeignKey(
+        "licensing.PolicyVersion", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Reconciliation {self.pk} of {self.system_id}"
+
+
+class ReconciliationFinding(models.Model):
+    """One holder whose state at a system disagrees with ours; repaired, or for a person."""
+
+    class Situation(models.TextChoices):
+        # Identity governance's classes (midPoint's synchronization situations).
+        LINKED = "linked", "Linked"
+        UNLINKED = "unlinked", "Unlinked"
+        UNMATCHED = "unmatched", "Unmatched"
+        DISPUTED = "disputed", "Disputed"
+        DELETED = "deleted", "Deleted"
+
+    class Kind(models.TextChoices):
+        ACTIVE_AFTER_REVOCATION = "active_after_revocation", "Active after revocation"
+        MISSING = "missing", "Missing at the system"
+        MISMATCH = "mismatch", "State differs"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open: a person must look"
+        RESOLVED = "resolved", "Resolved"
+
+    reconciliation = models.ForeignKey(
+        Reconciliation, on_delete=models.PROTECT, related_name="findings"
+    )
+    assignment = models.ForeignKey(
+        "licensing.Assignment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    external_id = models.CharField(max_length=255)
+    situation = models.CharField(max_length=20, choices=Situation.choices)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    repaired = models.BooleanField(default=False)
+    detail = models.TextField(blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["reconciliation_id", "id"]
+        indexes = [models.Index(fields=["state"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.external_id} ({self.state})"

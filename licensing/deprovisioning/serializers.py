@@ -73,3 +73,15 @@ class TerminateSerializer(ReasonSerializer):
 class HoldCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=DeprovisioningHold.Kind.choices)
     reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
+
+
+class FindingSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    situation = serializers.CharField()
+    kind = serializers.CharField()
+    repaired = serializers.BooleanField()
+
+
+class ReconciliationSerializer(serializers.Serializer):
+    checked = serializers.IntegerField()
+    drift = FindingSerializer(many=True, source="findings.all")

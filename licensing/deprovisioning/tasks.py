@@ -45,3 +45,10 @@ def send_delivery(self, delivery_id: int) -> str:
 @shared_task(acks_late=True)
 def deprovisioning_nightly() -> dict:
     return services.nightly(on=timezone.localdate())
+
+
+@shared_task(acks_late=True)
+def reconcile_systems() -> dict:
+    from .reconciliation import reconcile_all
+
+    return reconcile_all(on=timezone.localdate())
