@@ -280,6 +280,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "credits.tasks.process_approval_deadlines",
         "schedule": crontab(minute="*/15"),
     },
+    "credit-dispute-deadlines": {
+        "task": "credits.tasks.process_dispute_deadlines",
+        "schedule": crontab(minute=30),
+    },
     "send-unsent-mail": {
         "task": "outbox.tasks.send_unsent_mail",
         "schedule": crontab(minute="*/10"),
@@ -292,6 +296,8 @@ CELERY_BEAT_SCHEDULE = {
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "licensedesk@localhost")
+# Where links in e-mails point: the address people reach the site at.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

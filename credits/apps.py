@@ -6,6 +6,12 @@ class CreditsConfig(AppConfig):
 
     def ready(self):
         from licensing import services as licensing_services
+        from outbox import attachments
+
+        from . import mail
+
+        attachments.register(mail.CREDIT_NOTE_RENDERER, mail.render_credit_note_attachment)
+
         from licensing.roles import FINANCE_ROLES, Role
         from shell import registry
 

@@ -77,6 +77,7 @@ RULE_FIELDS = {
     "reminder_after_hours": "reminder_after_hours",
     "escalate_to": "escalate_to",
     "dispute_days": "dispute_days",
+    "base_currency": "base_currency",
 }
 
 
@@ -141,6 +142,11 @@ class PolicyDraftForm(forms.Form):
     reminder_after_hours = _whole_number("Remind the approver after (hours)")
     escalate_to = forms.ChoiceField(label="Escalate overdue steps to", choices=APPROVER_CHOICES[1:])
     dispute_days = _whole_number("Days to resolve a dispute")
+    base_currency = forms.CharField(
+        label="Currency of the thresholds", max_length=3, required=False,
+        help_text="Credits in another currency are converted at finance's rate of their "
+        "request date.",
+    )  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -223,6 +229,7 @@ class PolicyDraftForm(forms.Form):
             "reminder_after_hours": data["reminder_after_hours"],
             "escalate_to": data["escalate_to"],
             "dispute_days": data["dispute_days"],
+            "base_currency": (data["base_currency"] or DEFAULT_RULES["base_currency"]).upper(),
         }
         return rules, rows
 

@@ -57,6 +57,11 @@ class CreditPolicyVersion(models.Model):
     def label(self) -> str:
         return f"credit/v{self.number}"
 
+    @property
+    def name(self) -> str:
+        """What people read: "Credit policy v2"."""
+        return f"Credit policy v{self.number}"
+
 
 class ChangeRequest(models.Model):
     """A customer's intent to downgrade, pause or terminate, with the quote frozen at request."""
@@ -115,6 +120,8 @@ class Credit(ConcurrentTransitionMixin, models.Model):
         APPROVED = "approved", "Approved"
         ISSUED = "issued", "Issued"
         REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        REVERSED = "reversed", "Reversed"
 
     change = models.OneToOneField(ChangeRequest, on_delete=models.PROTECT, related_name="credit")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="credits")
@@ -136,6 +143,17 @@ class Credit(ConcurrentTransitionMixin, models.Model):
     )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1)
+    # The amount in the policy's base currency, which the approval thresholds are set in: the
+    # rate of the request date from finance's table, kept as it was used at calculation.
+    base_currency = models.CharField(max_length=3, blank=True)
+    base_amount = money_field(null=True, blank=True)
+    exchange_rate = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True)
+    rate_date = models.DateField(null=True, blank=True)
+    # A corrective credit names the credit and the dispute it corrects.
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
+    reversed_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -168,6 +186,18 @@ class Credit(ConcurrentTransitionMixin, models.Model):
     def issue(self):
         pass
 
+    @transition(field=status, source=[Status.SENT_BACK], target=Status.WITHDRAWN)
+    def withdraw(self):
+        pass
+
+    @transition(field=status, source=[Status.ISSUED], target=Status.REVERSED)
+    def reverse(self):
+        pass
+
+    @property
+    def converted(self) -> bool:
+        return bool(self.base_currency) and self.base_currency != self.currency
+
 
 class ApprovalStep(models.Model):
     class Status(models.TextChoices):
@@ -185,6 +215,8 @@ class ApprovalStep(models.Model):
     due_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # The role the overdue step was escalated to, which may then decide it as well.
+    escalated_to = models.CharField(max_length=40, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -244,6 +276,10 @@ class Dispute(models.Model):
         UPHELD = "upheld", "Upheld"
         DISMISSED = "dismissed", "Dismissed"
 
+    class Outcome(models.TextChoices):
+        CORRECTION = "correction", "Upheld with a corrective credit"
+        REVERSAL = "reversal", "Upheld: the credit is reversed"
+
     credit = models.ForeignKey(Credit, on_delete=models.PROTECT, related_name="disputes")
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -258,6 +294,12 @@ class Dispute(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    corrective_credit = models.OneToOneField(
+        Credit, null=True, blank=True, on_delete=models.PROTECT, related_name="correcting_dispute"
+    )
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -295,3 +337,30 @@ class InvoiceAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice}: −{self.amount} {self.currency} ({self.credit})"
+
+
+class ExchangeRate(models.Model):
+    """One unit of `currency` is worth `rate` units of `base` from `valid_from` on, until a
+    later row for the pair. Finance keeps the table; rows are never edited, a new row supersedes."""
+
+    currency = models.CharField(max_length=3)
+    base = models.CharField(max_length=3)
+    rate = models.DecimalField(max_digits=20, decimal_places=10)
+    valid_from = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["currency", "base", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "base", "valid_from"], name="exchangerate_one_per_day"
+            ),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchangerate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} {self.base} from {self.valid_from}"

@@ -73,12 +73,15 @@ def included_units(line: ContractLine) -> int:
     return sum(quotas) if quotas else line.quantity
 
 
-def _reserved(invoice_line: InvoiceLine | None) -> Decimal:
+def _reserved(invoice_line: InvoiceLine | None, exclude: Credit | None = None) -> Decimal:
     if invoice_line is None:
         return Decimal(0)
-    total = ChangeLine.objects.filter(
+    reserving = ChangeLine.objects.filter(
         invoice_line=invoice_line, change__credit__status__in=RESERVING
-    ).aggregate(total=Sum("credit"))["total"]
+    )
+    if exclude is not None:
+        reserving = reserving.exclude(change__credit=exclude)
+    total = reserving.aggregate(total=Sum("credit"))["total"]
     return total or Decimal(0)
 
 
@@ -104,7 +107,38 @@ def contract_quote_inputs(
     return ContractQuoteInputs(tuple(lines))
 
 
-def _line_inputs(contract, contract_line, intent, effective, change, lock) -> LineInputs:
+def corrected_quote_inputs(*, credit: Credit, corrections: list[dict]) -> ContractQuoteInputs:
+    """The inputs of `credit` with what a dispute corrected (`quantity_after`, `units_used` per
+    contract line): quantities before the change as they were frozen at request (the ledger has
+    since moved), and the credit itself not counted among the earlier credits of its payment, so
+    the engine prices the whole corrected credit afresh."""
+    by_line = {}
+    for correction in corrections:
+        by_line[correction.get("contract_line")] = correction
+    change = credit.change
+    originals = list(change.lines.select_related("contract_line__plan__bundle"))
+    unknown = set(by_line) - {line.contract_line_id for line in originals}
+    if unknown:
+        raise DomainError("Correct only the lines of the disputed credit.", field="corrections")
+    lines = []
+    for original in originals:
+        correction = by_line.get(original.contract_line_id, {})
+        values = {
+            "contract_line": original.contract_line_id,
+            "quantity_after": correction.get("quantity_after", original.quantity_after),
+            "units_used": correction.get("units_used", original.units_used),
+        }
+        lines.append(
+            _line_inputs(credit.contract, original.contract_line, change.intent,
+                         change.effective_date, values, lock=True,
+                         before=original.quantity_before, exclude=credit)
+        )  # fmt: skip
+    return ContractQuoteInputs(tuple(lines))
+
+
+def _line_inputs(
+    contract, contract_line, intent, effective, change, lock, before=None, exclude=None
+) -> LineInputs:
     plan = contract_line.plan
     invoice_lines = InvoiceLine.objects.filter(
         contract_line=contract_line,
@@ -127,7 +161,8 @@ def _line_inputs(contract, contract_line, intent, effective, change, lock) -> Li
     future = InvoiceLine.objects.filter(
         contract_line=contract_line, invoice__period_start__gte=end, invoice__paid_on__isnull=False
     ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
-    before = quantity_on(contract, contract_line, effective)
+    if before is None:
+        before = quantity_on(contract, contract_line, effective)
     if before <= 0:
         raise DomainError(
             f"{contract_line.plan.name} holds nothing on {effective:%-d %b %Y}: nothing to release."
@@ -141,7 +176,7 @@ def _line_inputs(contract, contract_line, intent, effective, change, lock) -> Li
         "id": f"line-{contract_line.pk}",
         "basis": basis,
         "amount_paid": paid,
-        "already_credited": _reserved(invoice_line),
+        "already_credited": _reserved(invoice_line, exclude),
         "prepaid_future_amount": future if contract.prepaid else Decimal(0),
     }
     if basis == "seat":

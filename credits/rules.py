@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from licensing.errors import DomainError
+from licensing.money import currency_codes
 from licensing.pricing.arithmetic import BASES
 from licensing.roles import Role
 
@@ -18,6 +19,8 @@ DEFAULT_RULES: dict = {
     "prepaid_refundable_share": "1",
     "allowed_forms": [form.value for form in CreditForm],
     "downgrade_payout": {"mode": "immediate", "periods": 1},
+    # Approval thresholds are amounts in this currency; other currencies are converted.
+    "base_currency": "USD",
     "approval_steps": [
         {"role": Role.FINANCE_ANALYST.value, "threshold": "0"},
         {"role": Role.FINANCE_APPROVER.value, "threshold": "1000"},
@@ -55,6 +58,7 @@ class CreditRules:
     payout_mode: str
     payout_periods: int
     approval_steps: tuple[ApprovalRule, ...]
+    base_currency: str
     step_deadline_hours: int
     reminder_after_hours: int
     escalate_to: str
@@ -122,6 +126,9 @@ def parse_rules(raw: dict) -> CreditRules:
         if not isinstance(value, int) or value < 1:
             errors[name] = "A whole number of 1 or more."
         ints[name] = value
+    base_currency = str(data["base_currency"] or "").upper()
+    if base_currency not in currency_codes():
+        errors["base_currency"] = "Name a currency by its ISO 4217 code, e.g. USD."
     if data["escalate_to"] not in Role.values:
         errors["escalate_to"] = "Name a role."
     rules = CreditRules(
@@ -136,6 +143,7 @@ def parse_rules(raw: dict) -> CreditRules:
         payout_mode=mode,
         payout_periods=periods if isinstance(periods, int) else 1,
         approval_steps=tuple(steps),
+        base_currency=base_currency,
         escalate_to=data["escalate_to"],
         **ints,
     )

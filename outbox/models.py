@@ -9,6 +9,10 @@ class Mail(models.Model):
     kind = models.CharField(max_length=80, help_text="What the mail tells of, e.g. credit.escalate")
     subject = models.TextField()
     body = models.TextField()
+    html = models.TextField(blank=True, help_text="The HTML alternative of the body, if any")
+    # What to attach, rendered by the sending task (never in the request): a renderer's name as
+    # registered in outbox.attachments, its keyword arguments and the file name.
+    attachments = models.JSONField(default=list, blank=True)
     recipients = models.JSONField(default=list)
     created_at = models.DateTimeField(default=timezone.now)
     # A sender claims the row before sending (a conditional update), so two workers holding the

@@ -5,11 +5,12 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import attachments as attachment_renderers
 from .models import Mail
 
 logger = logging.getLogger(__name__)
@@ -20,16 +21,27 @@ CLAIM_LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 
 
-def mail_enqueue(*, kind: str, to: Iterable[str], subject: str, body: str) -> Mail | None:
+def mail_enqueue(
+    *, kind: str, to: Iterable[str], subject: str, body: str, html: str = "",
+    attachments: Iterable[dict] = (),
+) -> Mail | None:  # fmt: skip
     """Write the mail in the caller's transaction and send it by a task once that commits.
 
     If the change rolls back, so does its mail; if it commits, the mail is sent (retried with
     backoff) even when the mail server is down at that moment. None when nobody is to be told.
+    `attachments` are `{"renderer": name, "kwargs": {...}, "filename": ..., "mimetype": ...}`,
+    rendered by the task when it sends (see outbox.attachments).
     """
     recipients = sorted({address for address in to if address})
     if not recipients:
         return None
-    mail = Mail.objects.create(kind=kind, recipients=recipients, subject=subject, body=body)
+    attachments = list(attachments)
+    for spec in attachments:
+        attachment_renderers.check(spec)
+    mail = Mail.objects.create(
+        kind=kind, recipients=recipients, subject=subject, body=body, html=html,
+        attachments=attachments,
+    )  # fmt: skip
     _send_on_commit(mail.pk)
     return mail
 
@@ -56,8 +68,14 @@ def mail_send(*, mail_id: int) -> bool:
     if not claimed:
         return False
     mail = Mail.objects.get(pk=mail_id)
-    message = EmailMessage(mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, mail.recipients)
+    message = EmailMultiAlternatives(
+        mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, mail.recipients
+    )
     try:
+        if mail.html:
+            message.attach_alternative(mail.html, "text/html")
+        for spec in mail.attachments:
+            message.attach(spec["filename"], attachment_renderers.render(spec), spec["mimetype"])
         message.send()
     except Exception as error:
         Mail.objects.filter(pk=mail_id).update(claimed_at=None, last_error=repr(error)[:2000])

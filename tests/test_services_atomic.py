@@ -26,6 +26,13 @@ NOT_ONE_TRANSACTION = {
     "usage_report_refusal": "reads only",
     "register_invoice_hook": "wiring at start-up, no database",
     "credit_remaining": "reads only",
+    "credit_withdraw_refusal": "reads only",
+    "credit_reject_refusal": "reads only",
+    "dispute_uphold_refusal": "reads only",
+    "dispute_reject_refusal": "reads only",
+    "exchange_rate_add_refusal": "reads only",
+    "convert": "reads only",
+    "process_dispute_deadlines": "one transaction per reminder and per escalation",
 }
 
 

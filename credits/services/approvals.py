@@ -9,11 +9,9 @@ from django_fsm import can_proceed
 from audit.services import audit_record
 from licensing import services as licensing_services
 from licensing.errors import ActionForbidden, ConflictError, DomainError, TransitionNotAllowed
-from licensing.pricing.wording import money_text
-from licensing.roles import ADMIN, Role, role_of
-from outbox.services import mail_enqueue
+from licensing.roles import ADMIN, FINANCE_ROLES, Role, role_of
 
-from .. import quoting
+from .. import mail, quoting
 from ..models import (
     AccountEntry,
     ApprovalStep,
@@ -51,7 +49,7 @@ def _current_step(credit: Credit) -> ApprovalStep:
 
 def _check_decider(actor, credit: Credit, step: ApprovalStep, rules) -> None:
     role = role_of(actor)
-    escalated_to = rules.escalate_to if step.escalated_at else None
+    escalated_to = step.escalated_to or (rules.escalate_to if step.escalated_at else None)
     if role != ADMIN and role not in (step.role, escalated_to):
         raise ActionForbidden(f"Step {step.order} needs a {Role(step.role).label.lower()}.")
     if actor.pk in (credit.change.requested_by_id, credit.calculated_by_id):
@@ -84,6 +82,38 @@ def credit_resubmit_refusal(*, actor, credit: Credit) -> str | None:
     return _refusal(_check_resubmitter, actor, credit)
 
 
+def _check_withdrawer(actor, credit: Credit) -> None:
+    if actor.pk not in (credit.change.requested_by_id, credit.calculated_by_id):
+        raise ActionForbidden("Only whoever requested the credit withdraws it.")
+    if not can_proceed(credit.withdraw):
+        raise TransitionNotAllowed(
+            f"{credit} is {credit.get_status_display().lower()}: only a sent-back credit can be "
+            f"withdrawn."
+        )
+
+
+def credit_withdraw_refusal(*, actor, credit: Credit) -> str | None:
+    """Why `actor` may not withdraw `credit` now, or None when they may."""
+    return _refusal(_check_withdrawer, actor, credit)
+
+
+def _check_rejecter(actor, credit: Credit) -> None:
+    """A pending credit is rejected by whoever may decide its step; a sent-back one, which has
+    no step awaiting a decision, by finance, never by its requester."""
+    if credit.status != Credit.Status.SENT_BACK:
+        _check_decision(actor, credit)
+        return
+    if role_of(actor) not in FINANCE_ROLES | {ADMIN}:
+        raise ActionForbidden("Finance rejects a sent-back credit.")
+    if actor.pk in (credit.change.requested_by_id, credit.calculated_by_id):
+        raise ActionForbidden("Segregation of duties: you requested or calculated this credit.")
+
+
+def credit_reject_refusal(*, actor, credit: Credit) -> str | None:
+    """Why `actor` may not reject `credit` now, or None when they may."""
+    return _refusal(_check_rejecter, actor, credit)
+
+
 def _bump(credit: Credit, *, actor, reason: str) -> None:
     credit.version += 1
     _stamp(credit, actor=actor, reason=reason)
@@ -111,6 +141,7 @@ def credit_approve(*, actor, credit_id: int, reason: str = "", expected_version=
         following.due_at = now + timedelta(hours=rules.step_deadline_hours)
         following.save(update_fields=["status", "due_at"])
         _bump(credit, actor=actor, reason=f"Step {step.order} approved")
+        mail.tell_approvers(following)
         return credit
     credit.approve()
     _bump(credit, actor=actor, reason="Every step approved")
@@ -139,7 +170,7 @@ def _issue(*, actor, credit: Credit) -> Credit:
                  object_id=credit.pk, policy_version=credit.policy.label,
                  data={"number": credit.number, "amount": credit.amount,
                        "currency": credit.currency, "form": credit.form})  # fmt: skip
-    _tell_customer_issued(credit)
+    mail.tell_customer_issued(credit)
     return credit
 
 
@@ -169,16 +200,6 @@ def _apply_form(*, actor, credit: Credit) -> None:
     _carry_out_change(change=change, form=credit.form, reason=reason)
 
 
-def _tell_customer_issued(credit: Credit) -> None:
-    mail_enqueue(
-        kind="credit.issue",
-        to=[credit.customer.billing_email],
-        subject=f"Credit {credit.number} issued",
-        body=f"We issued credit {credit.number} of {money_text(credit.amount, credit.currency)}. "
-        f"The credit note, with the calculation line by line, is in the portal.",
-    )
-
-
 def _decide_against(*, actor, credit_id, reason, expected_version, outcome: str) -> Credit:
     credit = _lock_credit(credit_id, expected_version)
     step = _current_step(credit)
@@ -194,14 +215,41 @@ def _decide_against(*, actor, credit_id, reason, expected_version, outcome: str)
     audit_record(actor=actor, action=f"credit.{outcome}", object_type="credits.credit",
                  object_id=credit.pk, reason=reason, policy_version=credit.policy.label,
                  data={"step": step.order, "role": step.role})  # fmt: skip
+    mail.tell_customer_decided(credit, outcome=outcome, reason=reason)
     return credit
 
 
 @transaction.atomic
 def credit_reject(*, actor, credit_id: int, reason: str, expected_version=None) -> Credit:
+    """No credit: the step's decider rejects a pending credit, finance a sent-back one. Either
+    way the contract line is free for a new request."""
     reason = _reason(reason, "reject a credit")
-    return _decide_against(actor=actor, credit_id=credit_id, reason=reason,
-                           expected_version=expected_version, outcome="reject")  # fmt: skip
+    credit = _lock_credit(credit_id, expected_version)
+    if credit.status != Credit.Status.SENT_BACK:
+        return _decide_against(actor=actor, credit_id=credit_id, reason=reason,
+                               expected_version=expected_version, outcome="reject")  # fmt: skip
+    _check_rejecter(actor, credit)
+    credit.reject()
+    _bump(credit, actor=actor, reason=reason)
+    audit_record(actor=actor, action="credit.reject", object_type="credits.credit",
+                 object_id=credit.pk, reason=reason, policy_version=credit.policy.label,
+                 data={"from": Credit.Status.SENT_BACK.value})  # fmt: skip
+    mail.tell_customer_decided(credit, outcome="reject", reason=reason)
+    return credit
+
+
+@transaction.atomic
+def credit_withdraw(*, actor, credit_id: int, reason: str, expected_version=None) -> Credit:
+    """The requester gives up a sent-back credit; its contract line is free again."""
+    reason = _reason(reason, "withdraw a credit")
+    credit = _lock_credit(credit_id, expected_version)
+    _check_withdrawer(actor, credit)
+    credit.withdraw()
+    _bump(credit, actor=actor, reason=reason)
+    audit_record(actor=actor, action="credit.withdraw", object_type="credits.credit",
+                 object_id=credit.pk, reason=reason, policy_version=credit.policy.label)  # fmt: skip
+    mail.tell_customer_decided(credit, outcome="withdraw", reason=reason)
+    return credit
 
 
 @transaction.atomic
@@ -212,15 +260,17 @@ def credit_send_back(*, actor, credit_id: int, reason: str, expected_version=Non
 
 
 @transaction.atomic
-def credit_resubmit(*, actor, credit_id: int, reason: str, form: str | None = None) -> Credit:
+def credit_resubmit(
+    *, actor, credit_id: int, reason: str, form: str | None = None, expected_version=None
+) -> Credit:
     """The requester answers a send-back; approval starts again from the first step."""
     reason = _reason(reason, "resubmit a credit")
-    credit = _lock_credit(credit_id, None)
+    credit = _lock_credit(credit_id, expected_version)
     _check_resubmitter(actor, credit)
     rules = policy_rules(credit.policy)
     if form:
         if form not in rules.allowed_forms:
-            raise DomainError(f"Policy {credit.policy.label} does not offer that form.")
+            raise DomainError(f"{credit.policy.name} does not offer that form.")
         credit.form = form
     credit.resubmit()
     now = timezone.now()
@@ -230,10 +280,10 @@ def credit_resubmit(*, actor, credit_id: int, reason: str, form: str | None = No
         step.due_at = now + timedelta(hours=rules.step_deadline_hours) if first else None
         # A new round: earlier decisions stay in the history, not in the way of deciding again.
         step.reminded_at = step.escalated_at = step.decided_by = step.decided_at = None
-        step.reason = ""
+        step.reason = step.escalated_to = ""
         step.save(
-            update_fields=["status", "due_at", "reminded_at", "escalated_at", "decided_by",
-                           "decided_at", "reason"]
+            update_fields=["status", "due_at", "reminded_at", "escalated_at", "escalated_to",
+                           "decided_by", "decided_at", "reason"]
         )  # fmt: skip
     _bump(credit, actor=actor, reason=reason)
     audit_record(
@@ -244,6 +294,7 @@ def credit_resubmit(*, actor, credit_id: int, reason: str, form: str | None = No
         reason=reason,
         policy_version=credit.policy.label,
     )
+    mail.tell_approvers(credit.steps.get(order=1))
     return credit
 
 
@@ -305,9 +356,9 @@ def _escalate(step: ApprovalStep, now, *, actor, escalate_to: str) -> bool:
     step = _claim(step, "escalated_at")
     if step is None:
         return False
-    step.escalated_at = now
+    step.escalated_at, step.escalated_to = now, escalate_to
     _stamp(step, actor=actor, reason=f"Overdue: escalated to {escalate_to}")
-    step.save(update_fields=["escalated_at"])
+    step.save(update_fields=["escalated_at", "escalated_to"])
     audit_record(actor=actor, action="credit.escalate", object_type="credits.credit",
                  object_id=step.credit_id, policy_version=step.credit.policy.label,
                  data={"step": step.order, "to": escalate_to})  # fmt: skip

@@ -12,7 +12,7 @@ from licensing.models import Contract, ContractLine, Entitlement
 from licensing.pricing.calendar import CYCLE_MONTHS
 from licensing.roles import ADMIN, Role, role_of
 
-from .. import quoting
+from .. import mail, quoting
 from ..engine import declining_schedule
 from ..models import (
     ApprovalStep,
@@ -24,6 +24,7 @@ from ..models import (
 from ..selectors import credit_policy_in_force, policy_rules
 from ._common import _refusal, _stamp
 from .calculator import _quote_dict
+from .exchange import convert
 from .forms import check_credit_form
 
 # Customers ask for themselves; account managers and analysts ask on a customer's behalf.
@@ -184,7 +185,21 @@ def _refuse_overlapping(contract: Contract, lines: list[dict]) -> None:
         )
 
 
-def _open_credit(*, actor, change: ChangeRequest, form: str, rules, deferred_to=None) -> Credit:
+def _open_credit(
+    *,
+    actor,
+    change: ChangeRequest,
+    form: str,
+    rules,
+    deferred_to=None,
+    corrects: Credit | None = None,
+) -> Credit:
+    """The credit and its approval chain. The thresholds are in the policy's base currency: the
+    amount is converted at finance's rate of the request date, and the conversion is kept."""
+    conversion = convert(
+        amount=change.total, currency=change.currency, base=rules.base_currency,
+        on=timezone.localdate(change.requested_at),
+    )  # fmt: skip
     schedule = []
     if form == CreditForm.FUTURE_DISCOUNT:
         periods = rules.payout_periods if rules.payout_mode == "declining" else 1
@@ -193,20 +208,28 @@ def _open_credit(*, actor, change: ChangeRequest, form: str, rules, deferred_to=
         change=change, customer=change.customer, contract=change.contract, amount=change.total,
         currency=change.currency, form=form, policy=change.policy, calculated_by=actor,
         schedule=schedule, deferred_to=deferred_to,
+        base_currency=conversion.currency, base_amount=conversion.amount,
+        exchange_rate=conversion.rate, rate_date=conversion.rate_date, corrects=corrects,
     )  # fmt: skip
     _stamp(credit, actor=actor, reason="Calculated")
     credit.save()
     now = timezone.now()
-    for order, step in enumerate(rules.steps_for(change.total), start=1):
+    steps = rules.steps_for(conversion.amount)
+    for order, step in enumerate(steps, start=1):
         ApprovalStep.objects.create(
             credit=credit, order=order, role=step.role, threshold=step.threshold,
             status=ApprovalStep.Status.PENDING if order == 1 else ApprovalStep.Status.WAITING,
             due_at=now + timedelta(hours=rules.step_deadline_hours) if order == 1 else None,
         )  # fmt: skip
+    first = credit.steps.filter(order=1).first()
+    if first is not None:
+        mail.tell_approvers(first)
     audit_record(actor=actor, action="credit.calculate", object_type="credits.credit",
                  object_id=credit.pk, policy_version=change.policy.label,
                  data={"amount": credit.amount, "currency": credit.currency, "form": form,
-                       "steps": [s.role for s in rules.steps_for(change.total)]})  # fmt: skip
+                       "base_amount": conversion.amount, "base_currency": conversion.currency,
+                       "rate": conversion.rate, "rate_date": conversion.rate_date,
+                       "steps": [s.role for s in steps]})  # fmt: skip
     return credit
 
 

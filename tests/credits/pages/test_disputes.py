@@ -47,8 +47,8 @@ def test_open_disputes_come_first_by_due_date(client, analyst, customer_user, is
         )
         for reason in ("Resolved", "Later", "Sooner")
     )
-    credit_services.dispute_resolve(actor=analyst, dispute_id=resolved.pk, upheld=False,
-                                    resolution="The dates are right")  # fmt: skip
+    credit_services.dispute_reject(actor=analyst, dispute_id=resolved.pk,
+                                   reason="The dates are right")  # fmt: skip
     Dispute.objects.filter(pk=sooner.pk).update(due_on=sooner.due_on - timedelta(days=3))
     client.force_login(analyst)
 
