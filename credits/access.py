@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from licensing.access import _get, _scope
 
-from .models import ChangeRequest, Credit
+from .models import ChangeRequest, Credit, Dispute
 
 
 def change_requests_for_user(user) -> QuerySet[ChangeRequest]:
@@ -26,3 +26,11 @@ def change_request_for_user(*, user, pk) -> ChangeRequest:
 def credit_for_user(*, user, pk) -> Credit:
     """Deciding is not checked here: the approval services know each step's role and its SoD."""
     return _get(credits_for_user(user), pk, "credit")
+
+
+def disputes_for_user(user) -> QuerySet[Dispute]:
+    return _scope(user, Dispute.objects.all(), "credit__customer")
+
+
+def dispute_for_user(*, user, pk) -> Dispute:
+    return _get(disputes_for_user(user), pk, "dispute")

@@ -14,9 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from licensing import access as licensing_access
+from licensing.roles import is_staff_role
 
 from . import access, selectors, services
-from .models import ApprovalStep, ChangeLine
+from .models import ApprovalStep, ChangeLine, ExchangeRate
 from .serializers import (
     CALCULATOR_EXAMPLE,
     CalculatorInput,
@@ -26,7 +27,12 @@ from .serializers import (
     CreditPolicySerializer,
     CreditSerializer,
     DecisionInput,
+    DisputeRejectInput,
+    DisputeSerializer,
+    DisputeUpholdInput,
+    ExchangeRateSerializer,
     ReasonedDecisionInput,
+    ResubmitInput,
     StatementSerializer,
 )
 from .statements import customer_statement
@@ -159,6 +165,89 @@ class CreditViewSet(viewsets.ReadOnlyModelViewSet):
     def send_back(self, request, pk=None):
         """Return the credit to its requester, who may resubmit it."""
         return self._decide(request, pk, services.credit_send_back, ReasonedDecisionInput)
+
+    @extend_schema(request=ResubmitInput, responses={200: CreditSerializer})
+    @action(detail=True, methods=["post"])
+    def resubmit(self, request, pk=None):
+        """The requester resubmits a sent-back credit, its form corrected if need be."""
+        credit = access.credit_for_user(user=request.user, pk=pk)
+        body = ResubmitInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        services.credit_resubmit(
+            actor=request.user, credit_id=credit.pk, reason=data["reason"],
+            form=data.get("form"), expected_version=data.get("version"),
+        )  # fmt: skip
+        return Response(self.get_serializer(self.get_queryset().get(pk=credit.pk)).data)
+
+    @extend_schema(request=ReasonedDecisionInput, responses={200: CreditSerializer})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """The requester withdraws a sent-back credit; its contract line is free again."""
+        return self._decide(request, pk, services.credit_withdraw, ReasonedDecisionInput)
+
+
+class DisputeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Disputes of issued credits; finance upholds or rejects them."""
+
+    serializer_class = DisputeSerializer
+    filterset_fields = ["status", "credit"]
+
+    def get_queryset(self) -> QuerySet:
+        return (
+            access.disputes_for_user(self.request.user)
+            .select_related("credit", "raised_by", "resolved_by")
+            .order_by("due_on", "pk")
+        )
+
+    def _answer(self, dispute):
+        return Response(self.get_serializer(self.get_queryset().get(pk=dispute.pk)).data)
+
+    @extend_schema(request=DisputeUpholdInput, responses={200: DisputeSerializer})
+    @action(detail=True, methods=["post"])
+    def uphold(self, request, pk=None):
+        """Uphold: a corrective credit priced from `corrections` (through approval), or a
+        reversal of the credit."""
+        dispute = access.dispute_for_user(user=request.user, pk=pk)
+        body = DisputeUpholdInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        dispute = services.dispute_uphold(
+            actor=request.user, dispute_id=dispute.pk, resolution=data["resolution"],
+            outcome=data["outcome"], corrections=[dict(c) for c in data.get("corrections", [])],
+        )  # fmt: skip
+        return self._answer(dispute)
+
+    @extend_schema(request=DisputeRejectInput, responses={200: DisputeSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        dispute = access.dispute_for_user(user=request.user, pk=pk)
+        body = DisputeRejectInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        dispute = services.dispute_reject(
+            actor=request.user, dispute_id=dispute.pk, reason=body.validated_data["reason"]
+        )
+        return self._answer(dispute)
+
+
+class ExchangeRateViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Finance's dated exchange rates, kept with their history; staff read them."""
+
+    serializer_class = ExchangeRateSerializer
+    filterset_fields = ["currency", "base"]
+
+    def get_queryset(self) -> QuerySet:
+        if not is_staff_role(self.request.user):
+            return ExchangeRate.objects.none()
+        return ExchangeRate.objects.select_related("created_by").order_by(
+            "currency", "base", "-valid_from"
+        )
+
+    def create(self, request, *args, **kwargs):
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = services.exchange_rate_add(actor=request.user, **body.validated_data)
+        return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED)
 
 
 class CustomerStatementApi(APIView):

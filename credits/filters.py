@@ -4,9 +4,9 @@ import django_filters as filters
 from django import forms
 
 from licensing.models import Customer
-from licensing.roles import role_of
 
 from .models import Credit, CreditForm, Dispute
+from .selectors import credits_mine_to_decide
 
 
 class CreditQueueFilter(filters.FilterSet):
@@ -40,7 +40,7 @@ class CreditQueueFilter(filters.FilterSet):
     def mine_to_decide(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(step_role=role_of(self.request.user) or "")
+        return credits_mine_to_decide(queryset, user=self.request.user)
 
 
 class DisputeFilter(filters.FilterSet):

@@ -34,15 +34,34 @@ class ReasonedDecisionForm(DecisionForm):
         )
 
 
+class StaffResubmitForm(DecisionForm):
+    """A staff requester corrects a sent-back credit (its form) and resubmits it."""
+
+    credit_form = forms.ChoiceField(label="Credit form", required=False)
+
+    def __init__(self, *args, allowed_forms=(), current: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = True
+        self.fields["reason"].label = "What was corrected"
+        self.fields["reason"].error_messages["required"] = (
+            "Say what was corrected: the approvers read it."
+        )
+        self.fields["credit_form"].choices = [
+            (value, label) for value, label in CreditForm.choices if value in allowed_forms
+        ]
+        self.fields["credit_form"].initial = current
+
+
 class DisputeResolveForm(forms.Form):
     OUTCOMES = [
-        ("upheld", "Uphold: the customer is right"),
-        ("dismissed", "Dismiss: the credit stands"),
+        ("correction", "Uphold with a corrective credit, priced from the corrected inputs"),
+        ("reversal", "Uphold by reversing the credit"),
+        ("dismissed", "Reject: the credit stands"),
     ]
     outcome = forms.ChoiceField(
         choices=OUTCOMES,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose whether to uphold or dismiss the dispute."},
+        error_messages={"required": "Choose whether to uphold or reject the dispute."},
     )
     resolution = forms.CharField(
         max_length=REASON_MAX_LENGTH,
@@ -50,6 +69,51 @@ class DisputeResolveForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What was decided, and why"}),
         error_messages={"required": "Write the resolution: the customer is told what it says."},
     )
+
+    def __init__(self, *args, lines=(), **kwargs):
+        """`lines`: the disputed credit's change lines, each offering its corrected input."""
+        super().__init__(*args, **kwargs)
+        self.lines = list(lines)
+        for line in self.lines:
+            usage = line.basis == "usage"
+            self.fields[self.line_field(line)] = forms.IntegerField(
+                label=f"{line.contract_line.plan.name}: "
+                + ("units used, corrected" if usage else "seats after, corrected"),
+                min_value=0, required=False,
+                initial=line.units_used if usage else line.quantity_after,
+            )  # fmt: skip
+
+    @staticmethod
+    def line_field(line) -> str:
+        return f"line_{line.contract_line_id}"
+
+    def line_fields(self):
+        return [self[self.line_field(line)] for line in self.lines]
+
+    def corrections(self) -> list[dict]:
+        result = []
+        for line in self.lines:
+            value = self.cleaned_data.get(self.line_field(line))
+            if value is None:
+                continue
+            key = "units_used" if line.basis == "usage" else "quantity_after"
+            result.append({"contract_line": line.contract_line_id, key: value})
+        return result
+
+
+class ExchangeRateForm(forms.Form):
+    currency = forms.CharField(max_length=3, help_text="The credit's currency, e.g. EUR.")
+    base = forms.CharField(
+        label="Converted into", max_length=3, help_text="The policy's currency, e.g. USD."
+    )
+    rate = forms.DecimalField(
+        max_digits=20, decimal_places=10, help_text="What one unit of the currency is worth.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )  # fmt: skip
+    valid_from = forms.DateField(
+        label="Valid from", widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Until a later rate for the pair takes over.",
+    )  # fmt: skip
 
 
 BASIS_LABELS = {"seat": "Seat lines", "usage": "Usage commitments", "bundle": "Bundles"}

@@ -323,3 +323,12 @@ class ResubmitForm(forms.Form):
         field = self.fields["credit_form"]
         field.choices = [(v, label) for v, label in CreditForm.choices if v in allowed]
         field.initial = current
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Why do you withdraw it?",
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Give a reason: finance reads it."},
+    )

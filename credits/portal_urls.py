@@ -16,6 +16,7 @@ urlpatterns = [
         name="dispute-attachment",
     ),
     path("<int:pk>/resubmit/", portal.credit_resubmit, name="resubmit"),
+    path("<int:pk>/withdraw/", portal.credit_withdraw, name="withdraw"),
     path("request/", portal.change_request, name="request"),
     path("request/<int:pk>/recorded/", portal.change_request_done, name="request-done"),
     path("statement/", statements.portal_statement, name="statement"),

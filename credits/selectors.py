@@ -8,6 +8,7 @@ from django.db.models import (
     F,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -15,6 +16,7 @@ from django.db.models import (
 )
 
 from licensing.errors import DomainError
+from licensing.roles import ADMIN, role_of
 from licensing.selectors import contract_holdings_on
 
 from .models import ApprovalStep, ChangeLine, Credit, CreditPolicyVersion, Dispute
@@ -75,6 +77,7 @@ def credit_queue(*, now: datetime) -> QuerySet[Credit]:
             step_role=Subquery(step.values("role")[:1]),
             step_due_at=Subquery(step.values("due_at")[:1]),
             step_escalated_at=Subquery(step.values("escalated_at")[:1]),
+            step_escalated_to=Subquery(step.values("escalated_to")[:1]),
         )
         .annotate(
             overdue=Case(
@@ -87,11 +90,30 @@ def credit_queue(*, now: datetime) -> QuerySet[Credit]:
     )
 
 
+def credits_mine_to_decide(queryset: QuerySet[Credit], *, user) -> QuerySet[Credit]:
+    """Of `queryset` (from `credit_queue`), the credits whose pending step `user` may decide:
+    the step's role or the role it was escalated to, never a credit they requested, calculated
+    or already decided a step of. The same rules as `services.credit_decision_refusal`, as a
+    query so the queue filters without loading every row."""
+    role = role_of(user) or ""
+    queryset = queryset.filter(status=Credit.Status.PENDING, step_order__isnull=False)
+    if role != ADMIN:
+        queryset = queryset.filter(Q(step_role=role) | Q(step_escalated_to=role))
+    decided = ApprovalStep.objects.filter(decided_by=user).exclude(
+        status=ApprovalStep.Status.SENT_BACK
+    )
+    return (
+        queryset.exclude(change__requested_by=user)
+        .exclude(calculated_by=user)
+        .exclude(pk__in=decided.values("credit_id"))
+    )
+
+
 def credit_detail(*, pk: int) -> Credit:
     """One credit with everything its page and its credit note show, prefetched."""
     return (
         Credit.objects.select_related(
-            "customer", "contract", "policy", "calculated_by", "change__requested_by"
+            "customer", "contract", "policy", "calculated_by", "change__requested_by", "corrects"
         )
         .prefetch_related(
             Prefetch(
@@ -106,9 +128,9 @@ def credit_detail(*, pk: int) -> Credit:
             ),
             Prefetch(
                 "disputes",
-                queryset=Dispute.objects.select_related("raised_by", "resolved_by").order_by(
-                    "-raised_at", "-pk"
-                ),
+                queryset=Dispute.objects.select_related(
+                    "raised_by", "resolved_by", "corrective_credit"
+                ).order_by("-raised_at", "-pk"),
             ),
         )
         .get(pk=pk)

@@ -25,6 +25,8 @@ from .models import (
     Credit,
     CreditForm,
     CreditPolicyVersion,
+    Dispute,
+    ExchangeRate,
     Intent,
 )
 from .quoting import basis_of
@@ -257,6 +259,9 @@ class CreditSerializer(serializers.ModelSerializer):
     policy_version = serializers.CharField(source="policy.label", read_only=True)
     calculated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     steps = ApprovalStepSerializer(many=True, read_only=True)
+    base_amount = serializers.SerializerMethodField(
+        help_text="The amount in the policy's currency, which the approval thresholds use."
+    )
 
     class Meta:
         model = Credit
@@ -264,7 +269,13 @@ class CreditSerializer(serializers.ModelSerializer):
             "id", "number", "status", "amount", "currency", "form", "schedule", "change",
             "customer", "customer_name", "contract", "contract_number", "policy_version",
             "calculated_by", "created_at", "issued_at", "version", "steps",
+            "base_currency", "base_amount", "exchange_rate", "rate_date", "corrects",
         ]  # fmt: skip
+
+    def get_base_amount(self, credit) -> str | None:
+        if credit.base_amount is None:
+            return None
+        return str(round_money(credit.base_amount, credit.base_currency))
 
 
 class ChangeLineSerializer(serializers.ModelSerializer):
@@ -383,6 +394,54 @@ class ReasonedDecisionInput(DecisionInput):
     reason = serializers.CharField(
         max_length=REASON_MAX_LENGTH, help_text="Required: the requester reads it."
     )
+
+
+class ResubmitInput(ReasonedDecisionInput):
+    form = serializers.ChoiceField(
+        choices=CreditForm.choices, required=False, help_text="Correct the credit form."
+    )
+
+
+class DisputeSerializer(serializers.ModelSerializer):
+    raised_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    credit_number = serializers.CharField(source="credit.number", read_only=True)
+
+    class Meta:
+        model = Dispute
+        fields = [
+            "id", "credit", "credit_number", "status", "outcome", "reason", "raised_by",
+            "raised_at", "due_on", "resolution", "resolved_by", "resolved_at",
+            "corrective_credit",
+        ]  # fmt: skip
+
+
+class CorrectionInput(serializers.Serializer):
+    contract_line = serializers.IntegerField()
+    quantity_after = serializers.IntegerField(min_value=0, required=False)
+    units_used = serializers.IntegerField(min_value=0, required=False)
+
+
+class DisputeUpholdInput(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Dispute.Outcome.choices)
+    resolution = serializers.CharField(max_length=REASON_MAX_LENGTH)
+    corrections = CorrectionInput(
+        many=True, required=False, help_text="For a correction: the corrected inputs per line."
+    )
+
+
+class DisputeRejectInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
+
+
+class ExchangeRateSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["id", "currency", "base", "rate", "valid_from", "created_by", "created_at"]
+        read_only_fields = ["id", "created_by", "created_at"]
+        validators = []  # the service names a duplicate day in its own words
 
 
 # The worked example: the API documents it and the calculator page opens on it.

@@ -178,3 +178,13 @@ def race(calls):
     for thread in threads:
         thread.join()
     return outcomes
+
+
+def add_rate(currency: str, rate: str, *, base: str = "USD", valid_from: date | None = None):
+    """Finance's rate for `currency` into `base`, valid from `valid_from` (a year ago)."""
+    from credits.services import exchange_rate_add
+
+    return exchange_rate_add(
+        actor=admin_actor(), currency=currency, base=base, rate=Decimal(rate),
+        valid_from=valid_from or timezone.localdate() - timedelta(days=365),
+    )  # fmt: skip

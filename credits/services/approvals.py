@@ -247,7 +247,8 @@ def credit_withdraw(*, actor, credit_id: int, reason: str, expected_version=None
     credit.withdraw()
     _bump(credit, actor=actor, reason=reason)
     audit_record(actor=actor, action="credit.withdraw", object_type="credits.credit",
-                 object_id=credit.pk, reason=reason, policy_version=credit.policy.label)  # fmt: skip
+                 object_id=credit.pk, reason=reason,
+                 policy_version=credit.policy.label)  # fmt: skip
     mail.tell_customer_decided(credit, outcome="withdraw", reason=reason)
     return credit
 

@@ -21,8 +21,15 @@ from licensing.roles import Role, is_staff_role
 
 from .. import selectors, services
 from ..filters import CreditQueueFilter, DisputeFilter
-from ..forms import DecisionForm, DisputeResolveForm, PolicyDraftForm, ReasonedDecisionForm
-from ..models import Credit, CreditPolicyVersion, Dispute
+from ..forms import (
+    DecisionForm,
+    DisputeResolveForm,
+    ExchangeRateForm,
+    PolicyDraftForm,
+    ReasonedDecisionForm,
+    StaffResubmitForm,
+)
+from ..models import Credit, CreditPolicyVersion, Dispute, ExchangeRate
 from ..pdf import policy_page_path, render_credit_note
 
 PAGE_SIZE = 25
@@ -91,10 +98,18 @@ def _credit_context(request, credit: Credit, **forms) -> dict:
     disputes = list(credit.disputes.all())
     for dispute in disputes:
         if services.dispute_resolve_refusal(actor=request.user, dispute=dispute) is None:
-            dispute.form = forms.get(f"resolve_{dispute.pk}") or DisputeResolveForm(
-                auto_id=f"id_dispute{dispute.pk}_%s"
-            )
+            dispute.form = forms.get(f"resolve_{dispute.pk}") or _resolve_form(credit, dispute)
     history = selectors.credit_history(credit=credit)
+    sent_back = credit.status == Credit.Status.SENT_BACK
+    may_resubmit = sent_back and not services.credit_resubmit_refusal(
+        actor=request.user, credit=credit
+    )
+    may_withdraw = sent_back and not services.credit_withdraw_refusal(
+        actor=request.user, credit=credit
+    )
+    may_reject_sent_back = sent_back and not services.credit_reject_refusal(
+        actor=request.user, credit=credit
+    )
     return {
         "credit": credit,
         "change": credit.change,
@@ -111,7 +126,29 @@ def _credit_context(request, credit: Credit, **forms) -> dict:
         "history": history[:HISTORY_ROWS],
         "disputes": disputes,
         "now": timezone.now(),
+        "may_resubmit": may_resubmit,
+        "may_withdraw": may_withdraw,
+        "may_reject_sent_back": may_reject_sent_back,
+        "resubmit_form": forms.get("resubmit") or _resubmit_form(credit),
+        "withdraw_form": forms.get("withdraw") or _withdraw_form(),
     }
+
+
+def _resubmit_form(credit: Credit, data=None):
+    rules = selectors.policy_rules(credit.policy)
+    return StaffResubmitForm(
+        data, auto_id="id_resubmit_%s", allowed_forms=rules.allowed_forms, current=credit.form
+    )
+
+
+def _withdraw_form(data=None):
+    return ReasonedDecisionForm(data, auto_id="id_withdraw_%s")
+
+
+def _resolve_form(credit: Credit, dispute: Dispute, data=None):
+    return DisputeResolveForm(
+        data, auto_id=f"id_dispute{dispute.pk}_%s", lines=list(credit.change.lines.all())
+    )
 
 
 def _reject_form(data=None):
@@ -187,6 +224,36 @@ def credit_send_back(request, pk: int):
 
 
 @login_required
+@require_POST
+def credit_resubmit(request, pk: int):
+    """A staff requester's own flow for a credit sent back to them: correct, then resubmit."""
+    _viewer_only(request.user)
+    credit = _credit(pk)
+    form = _resubmit_form(credit, request.POST)
+    if not form.is_valid():
+        context = _credit_context(request, credit, resubmit=form)
+        return render(request, "credits/credit_detail.html", context, status=400)
+    data = form.cleaned_data
+    services.credit_resubmit(
+        actor=request.user, credit_id=credit.pk, reason=data["reason"],
+        form=data["credit_form"] or None, expected_version=data["version"],
+    )  # fmt: skip
+    messages.success(request, f"You resubmitted {credit}: approval starts again from step 1.")
+    return redirect(credit.get_absolute_url())
+
+
+@login_required
+@require_POST
+def credit_withdraw(request, pk: int):
+    return _decide(
+        request, pk, form=_withdraw_form(request.POST), key="withdraw",
+        run=services.credit_withdraw,
+        done=lambda credit: f"You withdrew {credit}. Its contract line is free for a new "
+        f"request.",
+    )  # fmt: skip
+
+
+@login_required
 def credit_note(request, pk: int):
     _viewer_only(request.user)
     credit = _credit(pk)
@@ -216,19 +283,42 @@ def dispute_list(request):
 def dispute_resolve(request, pk: int):
     _viewer_only(request.user)
     dispute = _dispute(pk)
-    form = DisputeResolveForm(request.POST, auto_id=f"id_dispute{dispute.pk}_%s")
-    if not form.is_valid():
-        credit = _credit(dispute.credit_id)
+    credit = _credit(dispute.credit_id)
+    form = _resolve_form(credit, dispute, request.POST)
+
+    def again():
         context = _credit_context(request, credit, **{f"resolve_{dispute.pk}": form})
         return render(request, "credits/credit_detail.html", context, status=400)
-    resolved = services.dispute_resolve(
-        actor=request.user, dispute_id=dispute.pk, upheld=form.cleaned_data["outcome"] == "upheld",
-        resolution=form.cleaned_data["resolution"],
-    )  # fmt: skip
+
+    if not form.is_valid():
+        return again()
+    data = form.cleaned_data
+    try:
+        if data["outcome"] == "dismissed":
+            resolved = services.dispute_reject(
+                actor=request.user, dispute_id=dispute.pk, reason=data["resolution"]
+            )
+        else:
+            resolved = services.dispute_uphold(
+                actor=request.user, dispute_id=dispute.pk, resolution=data["resolution"],
+                outcome=data["outcome"], corrections=form.corrections(),
+            )  # fmt: skip
+    except DomainError as refusal:
+        if refusal.field not in ("corrections", "outcome", "reason"):
+            raise
+        form.add_error("outcome" if refusal.field != "reason" else "resolution", str(refusal))
+        return again()
+    if resolved.corrective_credit_id:
+        corrective = resolved.corrective_credit
+        messages.success(
+            request, f"The dispute is upheld: {corrective} of "
+            f"{corrective.amount:,} {corrective.currency} goes through approval.",
+        )  # fmt: skip
+        return redirect(corrective.get_absolute_url())
     messages.success(
-        request, f"The dispute of {dispute.credit} is {resolved.get_status_display().lower()}."
+        request, f"The dispute of {credit} is {resolved.get_status_display().lower()}."
     )
-    return redirect(dispute.credit.get_absolute_url() + "#disputes")
+    return redirect(credit.get_absolute_url() + "#disputes")
 
 
 @login_required
@@ -320,3 +410,34 @@ def policy_publish(request, pk: int):
         f"Customers are being told by e-mail.",
     )
     return redirect("credits:policies")
+
+
+# Exchange rates
+
+
+@login_required
+def exchange_rates(request):
+    """Finance's dated rates: every row kept, the newest per pair first."""
+    _viewer_only(request.user)
+    may_add = services.exchange_rate_add_refusal(actor=request.user) is None
+    form = None
+    if request.method == "POST":
+        if not may_add:
+            raise PermissionDenied("Finance keeps the exchange rates.")
+        form = ExchangeRateForm(request.POST)
+        if form.is_valid():
+            try:
+                row = services.exchange_rate_add(actor=request.user, **form.cleaned_data)
+            except DomainError as refusal:
+                add_to_form(form, refusal)
+            else:
+                messages.success(request, f"Added: {row}.")
+                return redirect("credits:exchange-rates")
+    elif may_add:
+        form = ExchangeRateForm(initial={"base": "USD", "valid_from": timezone.localdate()})
+    rates = ExchangeRate.objects.select_related("created_by").order_by(
+        "currency", "base", "-valid_from"
+    )
+    context = {"page": _page(request, rates), "form": form, "may_add": may_add}
+    status = 400 if form is not None and form.errors else 200
+    return render(request, "credits/exchange_rates.html", context, status=status)

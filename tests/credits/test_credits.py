@@ -348,8 +348,8 @@ def test_a_customer_disputes_an_issued_credit_and_finance_answers(customer_user,
     dispute = services.dispute_open(actor=customer_user, credit_id=credit.pk,
                                     reason="We released 35 seats, not 30.",
                                     on=timezone.localdate())  # fmt: skip
-    resolved = services.dispute_resolve(actor=analyst, dispute_id=dispute.pk, upheld=False,
-                                        resolution="The order form says 30.")  # fmt: skip
+    resolved = services.dispute_reject(actor=analyst, dispute_id=dispute.pk,
+                                       reason="The order form says 30.")  # fmt: skip
 
     assert dispute.due_on == timezone.localdate() + timedelta(days=10)
     assert resolved.status == "dismissed"

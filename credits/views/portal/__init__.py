@@ -11,6 +11,7 @@ from .credit_pages import (
     credit_list,
     credit_note_pdf,
     credit_resubmit,
+    credit_withdraw,
     dispute_attachment,
     dispute_open,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "credit_list",
     "credit_note_pdf",
     "credit_resubmit",
+    "credit_withdraw",
     "dispute_attachment",
     "dispute_open",
     "policy",

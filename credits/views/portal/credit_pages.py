@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from ... import access as credit_access
 from ... import selectors, services
 from ...models import ApprovalStep, Credit
-from ...portal_forms import CreditFilter, DisputeForm, ResubmitForm
+from ...portal_forms import CreditFilter, DisputeForm, ResubmitForm, WithdrawForm
 from ._common import (
     PAGE_SIZE,
     STEP_STATE_WORDS,
@@ -93,6 +93,7 @@ def _detail_context(request, credit: Credit, **forms) -> dict:
         dispute.filename = os.path.basename(dispute.attachment.name) if dispute.attachment else ""
     can_dispute = services.dispute_open_refusal(actor=request.user, credit=credit) is None
     can_resubmit = services.credit_resubmit_refusal(actor=request.user, credit=credit) is None
+    can_withdraw = services.credit_withdraw_refusal(actor=request.user, credit=credit) is None
     context = {
         "credit": credit,
         "change": credit.change,
@@ -103,10 +104,13 @@ def _detail_context(request, credit: Credit, **forms) -> dict:
         "disputes": disputes,
         "can_dispute": can_dispute,
         "can_resubmit": can_resubmit,
+        "can_withdraw": can_withdraw,
         "schedule": [Decimal(a) for a in credit.schedule or []],
     }
     if can_dispute:
         context["dispute_form"] = forms.get("dispute_form") or DisputeForm()
+    if can_withdraw:
+        context["withdraw_form"] = forms.get("withdraw_form") or WithdrawForm()
     if can_resubmit:
         context["resubmit_form"] = forms.get("resubmit_form") or ResubmitForm(
             policy=credit.policy, current=credit.form
@@ -191,4 +195,20 @@ def credit_resubmit(request, pk: int):
         form=form.cleaned_data["credit_form"] or None,
     )
     messages.success(request, "Resubmitted: finance looks at it again from the first step.")
+    return redirect("credits_portal:credit", pk=credit.pk)
+
+
+@login_required
+@require_POST
+def credit_withdraw(request, pk: int):
+    _customer_only(request.user)
+    credit = _own_credit(request.user, pk)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(request, credit, withdraw_form=form)
+        return render(request, "credits_portal/credit_detail.html", context, status=400)
+    services.credit_withdraw(
+        actor=request.user, credit_id=credit.pk, reason=form.cleaned_data["reason"]
+    )
+    messages.success(request, "Withdrawn: no credit is given, and you may request again.")
     return redirect("credits_portal:credit", pk=credit.pk)

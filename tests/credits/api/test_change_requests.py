@@ -12,7 +12,7 @@ from audit.models import AuditEvent
 from credits.models import ChangeRequest, Credit
 from licensing import services
 from tests.factories import ContractFactory, admin_actor
-from tests.support import paid_contract, request_change, requested_credit, seat_credit
+from tests.support import add_rate, paid_contract, request_change, requested_credit, seat_credit
 
 pytestmark = pytest.mark.django_db
 
@@ -119,6 +119,8 @@ def test_amounts_carry_the_contract_currencys_minor_digits(
     api, manager, customer_a, currency, paid, credit
 ):
     contract = paid_contract(customer_a, currency=currency, unit_price=str(Decimal(paid) / 50))
+    if currency != "USD":
+        add_rate(currency, "1")  # the approval thresholds are in USD
 
     response = post(api(manager), downgrade(contract))
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from credits import services as credit_services
 from credits.pdf import render_credit_note
 from licensing.errors import DomainError
+from tests.support import add_rate
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils")
 
@@ -51,8 +52,8 @@ def test_the_credit_note_downloads_from_the_credit_page(client, auditor, issued_
 def test_a_yen_credit_note_has_no_decimals(paid_contract, request_credit, analyst, approver,
                                            controller):  # fmt: skip
     contract = paid_contract(seats=3, unit_price="100000", currency="JPY")
+    add_rate("JPY", "0.25")  # high, so that JPY 50,000 (USD 12,500) passes all three steps
     credit = request_credit(contract, quantity_after=2)
-    # Thresholds are in the contract's currency: JPY 50,000 passes all three steps.
     for actor in (analyst, approver, controller):
         credit = credit_services.credit_approve(actor=actor, credit_id=credit.pk)
 

@@ -71,7 +71,7 @@ def test_finance_resolves_a_dispute_from_the_credit_page(client, approver, dispu
 
     response = client.post(
         reverse("credits:dispute-resolve", args=[dispute.pk]),
-        {"outcome": "upheld", "resolution": "Credit again from the 10th."},
+        {"outcome": "reversal", "resolution": "Credit again from the 10th."},
         follow=True,
     )
 
@@ -117,7 +117,7 @@ def test_an_auditor_cannot_resolve_by_posting(client, auditor, dispute):
 
     client.post(
         reverse("credits:dispute-resolve", args=[dispute.pk]),
-        {"outcome": "upheld", "resolution": "Looks right to me"},
+        {"outcome": "reversal", "resolution": "Looks right to me"},
     )
 
     dispute.refresh_from_db()
