@@ -300,11 +300,10 @@ def test_the_credit_page_reads_the_same_number_of_queries_however_many_disputes(
     dispute = issued_credit.disputes.get()
     analyst = dispute.credit.steps.get().decided_by
     for reason in ("Two.", "Three."):
-        services.dispute_resolve(
+        services.dispute_reject(
             actor=analyst,
             dispute_id=issued_credit.disputes.get(status="open").pk,
-            upheld=False,
-            resolution="Checked again.",
+            reason="Checked again.",
         )
         services.dispute_open(
             on=timezone.localdate(),
