@@ -35,6 +35,7 @@ class CreditsConfig(AppConfig):
             ("Approvals", "credits:queue"),
             ("Disputes", "credits:disputes"),
             ("Credit policies", "credits:policies"),
+            ("Exchange rates", "credits:exchange-rates"),
         ]):  # fmt: skip
             registry.register_nav(label, url_name, roles=finance_and_admin, order=30 + order)
         registry.register_nav("Statements", "credits:statement", roles=registry.STAFF_AND_ADMIN,
