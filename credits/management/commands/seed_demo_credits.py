@@ -1,6 +1,7 @@
 """Demo credits in every state, through the services (called by seed_demo; idempotent)."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -36,9 +37,26 @@ class Command(BaseCommand):
         # Demo e-mails (policy notices, reminders) stay in memory rather than flood the console.
         quiet = override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
         with quiet, transaction.atomic():
+            self._exchange_rates()
             self._credits()
             self._upcoming_policy()
         self.stdout.write(f"Demo credits: {ChangeRequest.objects.count()} change requests.")
+
+    def _exchange_rates(self) -> None:
+        """Finance's rates into the policy's currency for every other contract currency, a
+        year back, so demo credits in EUR or GBP find the rate of their request date."""
+        base = DEFAULT_RULES["base_currency"]
+        controller = get_user_model().objects.filter(username="controller").first()
+        actor = controller or get_user_model().objects.filter(is_superuser=True).first()
+        since = timezone.localdate() - timedelta(days=365)
+        demo_rates = {"EUR": "1.0850", "GBP": "1.2700", "JPY": "0.0067", "CHF": "1.1200"}
+        currencies = set(Contract.objects.values_list("currency", flat=True)) - {base}
+        for currency in sorted(currencies):
+            services.exchange_rate_add(
+                actor=actor, currency=currency, base=base,
+                rate=Decimal(demo_rates.get(currency, "1")), valid_from=since,
+                reason="Demo rate",
+            )  # fmt: skip
 
     def _credits(self) -> None:
         users = {u.username: u for u in get_user_model().objects.all()}
