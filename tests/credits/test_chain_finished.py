@@ -7,12 +7,13 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from credits import services
 from credits.models import AccountEntry, Credit, Dispute
 from licensing.errors import ActionForbidden, DomainError
-from tests.credits.conftest import add_rate, downgrade, paid_seat_contract
+from tests.support import add_rate, downgrade, paid_contract
 
 pytestmark = pytest.mark.django_db
 
@@ -101,10 +102,7 @@ def test_mine_to_decide_includes_an_escalated_step(client, manager, controller, 
 def test_a_eur_credit_under_a_usd_policy_picks_its_steps_by_the_converted_amount(
     manager, customer_a
 ):
-    contract = paid_seat_contract(customer_a, term=(date(2026, 1, 1), date(2027, 1, 1)),
-                                  period=(date(2026, 3, 1), date(2026, 4, 1)))  # fmt: skip
-    contract.lines.update(unit_price=Decimal("30.00"))
-    contract.__class__.objects.filter(pk=contract.pk).update(currency="EUR")
+    contract = paid_contract(customer_a, currency="EUR")
     add_rate("EUR", "2.5000", valid_from=date(2020, 1, 1))  # in force on the request date
     add_rate("EUR", "0.5000", valid_from=date(2099, 1, 1))  # not yet
 
@@ -120,9 +118,7 @@ def test_a_eur_credit_under_a_usd_policy_picks_its_steps_by_the_converted_amount
 
 
 def test_a_missing_rate_is_a_clear_refusal(manager, customer_a):
-    contract = paid_seat_contract(customer_a, term=(date(2026, 1, 1), date(2027, 1, 1)),
-                                  period=(date(2026, 3, 1), date(2026, 4, 1)))  # fmt: skip
-    contract.__class__.objects.filter(pk=contract.pk).update(currency="EUR")
+    contract = paid_contract(customer_a, currency="EUR")
 
     with pytest.raises(DomainError, match="No EUR to USD exchange rate"):
         downgrade(manager, contract, 20)
@@ -180,7 +176,8 @@ def _issued_and_disputed(manager, analyst, customer_user, contract):
     credit = downgrade(manager, contract, 20).credit
     credit = services.credit_approve(actor=analyst, credit_id=credit.pk)
     dispute = services.dispute_open(actor=customer_user, credit_id=credit.pk,
-                                    reason="We released 35 seats, not 30.")  # fmt: skip
+                                    reason="We released 35 seats, not 30.",
+                                    on=timezone.localdate())  # fmt: skip
     return credit, dispute
 
 

@@ -5,7 +5,7 @@ import pytest
 from credits import services
 from credits.models import Credit
 from tests.conftest import sign_in
-from tests.credits.conftest import downgrade
+from tests.support import downgrade
 
 
 @pytest.mark.django_db(transaction=True)
