@@ -4,8 +4,7 @@ import pytest
 
 from credits import services
 from credits.models import Credit
-from tests.conftest import sign_in
-from tests.support import downgrade
+from tests.support import downgrade, sign_in
 
 
 @pytest.mark.django_db(transaction=True)
