@@ -260,6 +260,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    "apply-scheduled-changes": {
+        "task": "licensing.tasks.apply_scheduled_changes",
+        "schedule": crontab(hour=0, minute=1),
+    },
     "expire-ended-entitlements": {
         "task": "licensing.tasks.expire_ended_entitlements",
         "schedule": crontab(hour=1, minute=5),

@@ -531,6 +531,85 @@ class LedgerEntry(models.Model):
         return f"{self.effective_date} {self.action} {self.quantity_delta:+d} → {self.state_after}"
 
 
+class ScheduledChange(models.Model):
+    """A change decided now that takes effect on a later date: until then nothing it names
+    changes. The beat job applies it at the start of its date through the services."""
+
+    class Kind(models.TextChoices):
+        QUANTITY = "quantity", "Quantity change"
+        SUSPEND = "suspend", "Pause"
+        RESUME = "resume", "Resume"
+        START_GRACE = "start_grace", "End, with the grace period"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Scheduled"
+        APPLIED = "applied", "Applied"
+        CANCELLED = "cancelled", "Cancelled"
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="schedule")
+    # One of the two: an entitlement, or (for a quantity change) the plan line.
+    entitlement = models.ForeignKey(
+        Entitlement, null=True, blank=True, on_delete=models.PROTECT, related_name="schedule"
+    )
+    contract_line = models.ForeignKey(
+        ContractLine, null=True, blank=True, on_delete=models.PROTECT, related_name="schedule"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    quantity_before = models.PositiveBigIntegerField(null=True, blank=True)
+    quantity_after = models.PositiveBigIntegerField(null=True, blank=True)
+    effective_date = models.DateField()
+    # Who decided it, for people ("Credit CN-2026-0001") and for code ("credits.credit:12").
+    source = models.CharField(max_length=100, blank=True)
+    source_label = models.CharField(max_length=200, blank=True)
+    reason = models.TextField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    outcome = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["effective_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(entitlement__isnull=False, contract_line__isnull=True)
+                | models.Q(entitlement__isnull=True, contract_line__isnull=False),
+                name="scheduledchange_one_target",
+            )
+        ]
+        indexes = [models.Index(fields=["state", "effective_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.target_name}: {self.description}"
+
+    @property
+    def target_name(self) -> str:
+        if self.entitlement_id:
+            return self.entitlement.name
+        return self.contract_line.plan.name
+
+    @property
+    def unit(self) -> str:
+        if self.entitlement_id:
+            return self.entitlement.unit
+        return f"{self.contract_line.plan.unit_label}s"
+
+    @property
+    def description(self) -> str:
+        """ "15 → 10 seats on 1 Dec 2026", "Paused from 1 Dec 2026", ..."""
+        on = f"{self.effective_date:%-d %b %Y}"
+        if self.kind == self.Kind.QUANTITY:
+            return f"{self.quantity_before:,} → {self.quantity_after:,} {self.unit} on {on}"
+        if self.kind == self.Kind.SUSPEND:
+            return f"Paused from {on}"
+        if self.kind == self.Kind.RESUME:
+            return f"Resumes on {on}"
+        return f"Ends on {on} (grace period starts)"
+
+
 class Invoice(models.Model):
     """What the customer was billed for one billing period, and whether it was paid."""
 

@@ -19,7 +19,15 @@ from django.db.models import (
 )
 
 from .errors import DomainError
-from .models import Contract, ContractLine, Entitlement, LedgerEntry, Plan, PolicyVersion
+from .models import (
+    Contract,
+    ContractLine,
+    Entitlement,
+    LedgerEntry,
+    Plan,
+    PolicyVersion,
+    ScheduledChange,
+)
 from .money import DECIMAL_PLACES, MAX_DIGITS
 from .pricing.calendar import CYCLE_MONTHS
 
@@ -103,6 +111,19 @@ def contract_activity(*, contract: Contract, limit: int = 25) -> list:
 
 def ledger_for_entitlement(*, entitlement: Entitlement) -> QuerySet[LedgerEntry]:
     return entitlement.ledger.select_related("actor").order_by("-effective_date", "-id")
+
+
+def scheduled_changes(
+    *, base: QuerySet[ScheduledChange] | None = None, pending_only: bool = True
+) -> QuerySet[ScheduledChange]:
+    """Scheduled changes with what their descriptions read, soonest first. Narrow `base` to a
+    contract, an entitlement or a source (`source="credits.credit:12"`)."""
+    base = ScheduledChange.objects.all() if base is None else base
+    if pending_only:
+        base = base.filter(state=ScheduledChange.State.PENDING)
+    return base.select_related("entitlement", "contract_line__plan").order_by(
+        "effective_date", "pk"
+    )
 
 
 def contract_holdings_on(*, contract_id: int, on: date) -> dict[int, Holding]:

@@ -13,3 +13,11 @@ def expire_ended_entitlements(on: str | None = None) -> int:
     none, so the task, the edge, reads today once and passes it down."""
     day = date.fromisoformat(on) if on else timezone.localdate()
     return services.expire_ended_entitlements(on=day)
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def apply_scheduled_changes(on: str | None = None) -> int:
+    """At the start of each day: apply the changes scheduled for it (or missed before it).
+    Each change is claimed under a lock, so a duplicate run applies nothing twice."""
+    day = date.fromisoformat(on) if on else timezone.localdate()
+    return services.apply_due_changes(on=day)

@@ -32,6 +32,12 @@ from .lifecycle import (
     entitlements_bulk_transition,
     expire_ended_entitlements,
 )
+from .scheduling import (
+    apply_due_changes,
+    change_schedule,
+    scheduled_change_apply,
+    scheduled_change_cancel,
+)
 
 __all__ = [
     "CONTRACT_TRANSITIONS",
@@ -39,6 +45,10 @@ __all__ = [
     "SYSTEM_USERNAME",
     "TRANSITION_LABELS",
     "LineSpec",
+    "apply_due_changes",
+    "change_schedule",
+    "scheduled_change_apply",
+    "scheduled_change_cancel",
     "bundle_create",
     "contract_create",
     "contract_line_change_plan",

@@ -81,19 +81,60 @@ def _quantity_delta(entitlement: Entitlement, was_holding: bool) -> int:
     return entitlement.quantity if entitlement.holds_quantity else -entitlement.quantity
 
 
-def _effective(entitlement_id: int, effective: date) -> date:
-    last = (
-        LedgerEntry.objects.filter(entitlement_id=entitlement_id)
-        .order_by("-effective_date")
-        .values_list("effective_date", flat=True)
-        .first()
-    )
+# Ledger actions that set an entitlement's state; every other entry carries the state on.
+STATE_ACTIONS = frozenset(ENTITLEMENT_TRANSITIONS) | {"grant"}
+
+
+def _effective(entitlement_id: int, effective: date, *, sets_state: bool = False) -> date:
+    """`effective` if the ledger can record a change on that date.
+
+    The ledger takes entries in any date order and reads them by effective date, so a
+    quantity change may be dated before later entries (`_restate` carries it forward). A change
+    of state may not go behind the entitlement's last change of state: the states in between
+    were decided from the one before, and rewriting them would rewrite what happened.
+    """
+    entries = LedgerEntry.objects.filter(entitlement_id=entitlement_id)
+    if sets_state:
+        entries = entries.filter(action__in=STATE_ACTIONS)
+    else:
+        entries = entries.filter(action="grant")
+    last = entries.order_by("-effective_date").values_list("effective_date", flat=True).first()
     if last is not None and effective < last:
+        what = "last recorded change of state" if sets_state else "grant"
         raise DomainError(
-            f"A change cannot take effect on {effective:%Y-%m-%d}, before the entitlement's "
-            f"last recorded change on {last:%Y-%m-%d}."
+            f"A change cannot take effect on {effective:%-d %b %Y}, before the entitlement's "
+            f"{what} on {last:%-d %b %Y}.",
+            field="effective_date",
         )
     return effective
+
+
+def _restatement(
+    rows: list[tuple[date, int, str]], *, effective: date, quantity: int, state: str | None
+) -> list[tuple[date, int, str]]:
+    """The (date, delta, state_after) entries that make a ledger `rows` (date-ordered
+    (effective_date, quantity_delta, state_after)) say, from `effective` on: the entitlement
+    holds `quantity` whenever its state holds, in `state` (None: in the states it records).
+
+    The first entry is dated `effective`; each later date with entries gets a carrying entry
+    where the difference between old and new changes, so the ledger is right on every date.
+    """
+    later = sorted({day for day, _delta, _state in rows if day > effective})
+    out: list[tuple[date, int, str]] = []
+    carried = 0
+    for day in [effective, *later]:
+        held, old_state = 0, None
+        for row_day, delta, row_state in rows:
+            if row_day > day:
+                break
+            held += delta
+            old_state = row_state
+        new_state = state or old_state
+        correction = (quantity if new_state in Entitlement.HOLDING_STATES else 0) - held
+        if day == effective or correction != carried or new_state != old_state:
+            out.append((day, correction - carried, new_state))
+        carried = correction
+    return out
 
 
 def _grace_end(entitlement: Entitlement, policy: PolicyVersion, on: date) -> date:
@@ -110,21 +151,48 @@ def _record_change(
     action: str,
     audit_action: str,
     effective: date,
-    delta: int,
     data: dict,
-) -> None:
-    """The ledger entry and the audit event that every change to an entitlement writes."""
-    LedgerEntry.objects.create(
-        entitlement=entitlement,
-        contract_id=entitlement.contract_id,
-        effective_date=effective,
-        quantity_delta=delta,
-        state_after=entitlement.state,
-        action=action,
-        actor=actor,
-        reason=reason,
-        policy_version=policy.label,
+    state_before: str | None = None,
+) -> int:
+    """The ledger entries and the audit event that every change to an entitlement writes;
+    returns the quantity delta recorded on `effective`.
+
+    The entitlement is already saved with its new quantity and state; `state_before` says
+    what the state was, for a transition. A `quantity_delta` key in `data` is filled in.
+    Dated on or after every entry, that is one entry; dated before later entries, carrying
+    entries follow on their dates.
+    """
+    rows = list(
+        LedgerEntry.objects.filter(entitlement_id=entitlement.pk)
+        .order_by("effective_date", "id")
+        .values_list("effective_date", "quantity_delta", "state_after")
     )
+    changes_state = state_before is not None and state_before != entitlement.state
+    entries = _restatement(
+        rows,
+        effective=effective,
+        quantity=entitlement.quantity,
+        state=entitlement.state if changes_state or not rows else None,
+    )
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            entitlement=entitlement,
+            contract_id=entitlement.contract_id,
+            effective_date=day,
+            quantity_delta=delta,
+            state_after=state,
+            action=action if index == 0 else "carry",
+            actor=actor,
+            reason=reason if index == 0 else f"{reason} (carried from {effective:%-d %b %Y})",
+            policy_version=policy.label,
+        )
+        for index, (day, delta, state) in enumerate(entries)
+    )
+    delta = entries[0][1]
+    if "quantity_delta" in data:
+        data = {**data, "quantity_delta": delta}
+    if len(entries) > 1:
+        data = {**data, "carried_to": [day for day, _d, _s in entries[1:]]}
     audit_record(
         actor=actor,
         action=audit_action,
@@ -134,6 +202,7 @@ def _record_change(
         policy_version=policy.label,
         data=data,
     )
+    return delta
 
 
 SYSTEM_USERNAME = "licensedesk-system"

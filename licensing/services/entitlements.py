@@ -90,7 +90,6 @@ def entitlement_create(
         action="grant",
         audit_action="entitlement.create",
         effective=effective,
-        delta=0,
         data={
             "contract": contract.pk,
             "kind": kind,
@@ -116,7 +115,6 @@ def entitlement_change_quantity(
     effective = _effective(entitlement.pk, effective_date or timezone.localdate())
     policy = _lifecycle_policy(effective)
     before = entitlement.quantity
-    delta = (quantity - before) if entitlement.holds_quantity else 0
     entitlement.quantity = quantity
     entitlement.version += 1
     _stamp(entitlement, actor=actor, reason=reason)
@@ -129,8 +127,7 @@ def entitlement_change_quantity(
         action="adjust",
         audit_action="entitlement.adjust",
         effective=effective,
-        delta=delta,
-        data={"from": before, "to": quantity, "quantity_delta": delta},
+        data={"from": before, "to": quantity, "quantity_delta": None},
     )
     return entitlement
 
@@ -161,7 +158,6 @@ def entitlement_extend(
         action="extend",
         audit_action="entitlement.extend",
         effective=effective,
-        delta=0,
         data={"from": before, "to": entitlement.ends_on, "days": days},
     )
     return entitlement

@@ -60,9 +60,9 @@ def entitlement_transition(
     method = _check_transition(
         entitlement, transition, ENTITLEMENT_TRANSITIONS, "entitlement", on=on
     )
-    effective = _effective(entitlement.pk, on)
+    effective = _effective(entitlement.pk, on, sets_state=True)
     policy = _lifecycle_policy(effective)
-    before, was_holding = entitlement.state, entitlement.holds_quantity
+    before = entitlement.state
 
     method()
     if entitlement.state == Entitlement.State.GRACE:
@@ -76,7 +76,6 @@ def entitlement_transition(
     except ConcurrentTransition:
         raise ConflictError(f"Entitlement {entitlement.pk} changed while you worked.") from None
 
-    delta = _quantity_delta(entitlement, was_holding)
     _record_change(
         entitlement,
         actor=actor,
@@ -85,11 +84,11 @@ def entitlement_transition(
         action=transition,
         audit_action=f"entitlement.{transition}",
         effective=effective,
-        delta=delta,
+        state_before=before,
         data={
             "from": before,
             "to": entitlement.state,
-            "quantity_delta": delta,
+            "quantity_delta": None,
             "effective_date": effective,
             "contract": entitlement.contract_id,
         },
