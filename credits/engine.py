@@ -31,6 +31,7 @@ from licensing.pricing.wording import Text, fraction_text, money_text, render
 INTENTS = ("downgrade", "pause", "terminate")
 
 TERMINATION_RELEASES_ALL = "A termination releases everything: omit quantity_after or use 0."
+PAUSE_STOPS_ALL = "A pause stops the whole line: omit quantity_after."
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,8 @@ class QuoteRequest:
     period_end: date
     effective_date: date
     lines: tuple[Line, ...]
+    # A pause's first day back (exclusive end of the pause); only a pause has one.
+    resume_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,16 +157,18 @@ def termination_problem(intent: str, after: int | None) -> str | None:
     the API's serializers before they accept a quantity after."""
     if intent == "terminate" and after not in (None, 0):
         return TERMINATION_RELEASES_ALL
+    if intent == "pause" and after is not None:
+        return PAUSE_STOPS_ALL
     return None
 
 
 def after_for(intent: str, value: int | None, field_name: str = "quantity_after") -> int | None:
-    """What remains after the change: nothing after a termination, nothing after a pause left
-    blank, and what a downgrade says (None while it says nothing)."""
+    """What remains after the change: nothing after a termination or during a pause, and what
+    a downgrade says (None while it says nothing)."""
     problem = termination_problem(intent, value)
     if problem:
         raise ProrationError(field_name, problem)
-    if intent == "terminate" or (intent == "pause" and value is None):
+    if intent in ("terminate", "pause"):
         return 0
     return value
 
@@ -211,8 +216,71 @@ def _seat_credit(
     return credit, ("seat", (released, paid, noun, remaining, days, amount, credit, currency))
 
 
+def paused_days(request: QuoteRequest) -> int:
+    """Days of the period the pause stops: from its effective date until it resumes or the
+    period ends, whichever comes first."""
+    return (min(request.resume_date, request.period_end) - request.effective_date).days
+
+
+def _pause_line(line: Line, request: QuoteRequest, period: Period) -> LineQuote:
+    """A pause stops the whole line for `paused_days` of the period's days: every seat, every
+    bundle component, and of a usage commitment no more than what is left unused."""
+    currency, days = request.currency, period.days
+    paused = paused_days(request)
+    resume = f"{request.resume_date:%-d %b %Y}"
+    stopped = f"paused for {paused} of {days} days (until {resume})"
+    if line.basis == "seat":
+        credit = round_money(line.amount_paid * paused / days, currency)
+        text = (
+            f"The whole line is {stopped}: {money_text(line.amount_paid, currency)} × "
+            f"{fraction_text(paused, days)} = {money_text(credit, currency)}."
+        )
+        return LineQuote(line.id, line.basis, credit, text)
+    if line.basis == "usage":
+        unused = ONE - Decimal(line.units_used) / Decimal(line.included_units)
+        share = max(ZERO, min(Decimal(paused) / Decimal(days), unused))
+        credit = round_money(line.amount_paid * share, currency)
+        if share == ZERO:
+            text = (
+                f"No credit: {line.units_used:,} of {line.included_units:,} units are used, so "
+                f"the commitment is used up."
+            )
+        else:
+            left = line.included_units - min(line.units_used, line.included_units)
+            text = (
+                f"The commitment is {stopped}; the credit is the smaller of the paused share "
+                f"({fraction_text(paused, days)}) and the unused units "
+                f"({fraction_text(left, line.included_units)}): "
+                f"{money_text(line.amount_paid, currency)} × {share * 100:.2f}% = "
+                f"{money_text(credit, currency)}."
+            )
+        return LineQuote(line.id, line.basis, credit, text)
+    weights = _bundle_weights(line)
+    total_weight = sum(weights, ZERO)
+    if total_weight == 0:
+        raise ProrationError("components", "A bundle needs a component with a price.")
+    quotes = []
+    for component, weight in zip(line.components, weights, strict=True):
+        allocated = allocate(line.amount_paid, weight, total_weight)
+        credit = round_money(allocated * paused / days, currency)
+        text = (
+            f"{component.id} carries {money_text(round_money(allocated, currency), currency)} "
+            f"of the bundle's {money_text(line.amount_paid, currency)}, {stopped}: "
+            f"× {fraction_text(paused, days)} = {money_text(credit, currency)}."
+        )
+        quotes.append(ComponentQuote(component.id, credit, text, allocated))
+    credit = sum((q.credit for q in quotes), ZERO)
+    text = (
+        f"The whole bundle is {stopped}; the credit is the sum of its components' credits: "
+        f"{money_text(credit, currency)}."
+    )
+    return LineQuote(line.id, line.basis, credit, text, tuple(quotes))
+
+
 def _line_current(line: Line, request: QuoteRequest, period: Period) -> LineQuote:
     currency, remaining = request.currency, period.remaining
+    if request.intent == "pause":
+        return _pause_line(line, request, period)
     if line.basis == "seat":
         before = line.quantity_before
         after = _quantity_after(request.intent, line.quantity_after, "quantity_after")
@@ -306,7 +374,7 @@ def _line_quote(line: Line, request: QuoteRequest, period: Period, rules: Rules)
     else:
         current = _line_current(line, request, period)
     credit, parts = current.credit, [current.explain]
-    if line.prepaid_future_amount > 0:
+    if line.prepaid_future_amount > 0 and request.intent != "pause":
         future = _future_prepaid(line, request, rules)
         credit += future[0]
         parts.append(future[1])
@@ -380,6 +448,11 @@ def validate(request: QuoteRequest) -> None:
 def _validate_request(request: QuoteRequest) -> Period:
     if request.intent not in INTENTS:
         raise ProrationError("intent", f"Use one of {', '.join(INTENTS)}.")
+    if request.intent == "pause":
+        if request.resume_date is None:
+            raise ProrationError("resume_date", "Say when the line resumes.")
+        if request.resume_date <= request.effective_date:
+            raise ProrationError("resume_date", "The line resumes after the pause begins.")
     return period_of(request.period_start, request.period_end, request.effective_date)
 
 
@@ -425,7 +498,7 @@ def quote(request: QuoteRequest, rules: Rules = DEFAULT_RULES) -> Quote:
     unit = minor_unit(currency)
     # Plain seat lines (the bulk of any large request) take a straight path whose conditions
     # are also its validation; every other line is validated and priced by the general path.
-    straight = bool(remaining) and intent != "terminate"
+    straight = bool(remaining) and intent not in ("terminate", "pause")
     source = request.lines
     credits: list[Decimal] = []
     general: dict[int, LineQuote] = {}

@@ -70,6 +70,8 @@ class ChangeRequest(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="changes")
     intent = models.CharField(max_length=20, choices=Intent.choices)
     effective_date = models.DateField()
+    # A pause's first day back: the pause covers [effective_date, resume_date).
+    resume_date = models.DateField(null=True, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -87,7 +87,7 @@ def _reserved(invoice_line: InvoiceLine | None, exclude: Credit | None = None) -
 
 def contract_quote_inputs(
     *, contract: Contract, intent: str, effective_date: date, changes: list[dict],
-    lock: bool = False,
+    lock: bool = False, resume_date: date | None = None,
 ) -> ContractQuoteInputs:  # fmt: skip
     lines = []
     seen = set()
@@ -103,7 +103,8 @@ def contract_quote_inputs(
         if contract_line.pk in seen:
             raise DomainError("A contract line is named twice.")
         seen.add(contract_line.pk)
-        lines.append(_line_inputs(contract, contract_line, intent, effective_date, change, lock))
+        lines.append(_line_inputs(contract, contract_line, intent, effective_date, change, lock,
+                                  resume=resume_date))  # fmt: skip
     return ContractQuoteInputs(tuple(lines))
 
 
@@ -131,14 +132,16 @@ def corrected_quote_inputs(*, credit: Credit, corrections: list[dict]) -> Contra
         lines.append(
             _line_inputs(credit.contract, original.contract_line, change.intent,
                          change.effective_date, values, lock=True,
-                         before=original.quantity_before, exclude=credit)
+                         before=original.quantity_before, exclude=credit,
+                         resume=change.resume_date)
         )  # fmt: skip
     return ContractQuoteInputs(tuple(lines))
 
 
 def _line_inputs(
-    contract, contract_line, intent, effective, change, lock, before=None, exclude=None
-) -> LineInputs:
+    contract, contract_line, intent, effective, change, lock, before=None, exclude=None,
+    resume=None,
+) -> LineInputs:  # fmt: skip
     plan = contract_line.plan
     invoice_lines = InvoiceLine.objects.filter(
         contract_line=contract_line,
@@ -195,7 +198,7 @@ def _line_inputs(
                       quantity_paid=item.quantity * max(quantity_paid, before))
             for item in items
         ))  # fmt: skip
-    request = QuoteRequest(contract.currency, intent, start, end, effective, (line,))
+    request = QuoteRequest(contract.currency, intent, start, end, effective, (line,), resume)
     return LineInputs(contract_line, invoice_line, line, before, after, request)
 
 

@@ -274,8 +274,9 @@ class ChangePreview:
 
 
 def change_quote_preview(
-    *, contract: Contract, intent: str, effective_date: date, changes: list[dict]
-) -> ChangePreview:
+    *, contract: Contract, intent: str, effective_date: date, changes: list[dict],
+    resume_date: date | None = None,
+) -> ChangePreview:  # fmt: skip
     """The quote `change_request_create` would freeze, computed without locking or writing.
 
     The same pricing as `services.change_request_create` (quoting.price_line and
@@ -287,7 +288,11 @@ def change_quote_preview(
     for change in changes:
         try:
             (inputs,) = quoting.contract_quote_inputs(
-                contract=contract, intent=intent, effective_date=effective_date, changes=[change]
+                contract=contract,
+                intent=intent,
+                effective_date=effective_date,
+                changes=[change],
+                resume_date=resume_date,
             ).lines
             line_quote = quoting.price_line(inputs, engine)
         except DomainError as error:

@@ -3,6 +3,7 @@
 Amounts go out as strings with exactly their currency's minor digits (JPY 0, USD 2, KWD 3).
 """
 
+from datetime import date
 from decimal import Decimal
 from operator import attrgetter
 
@@ -133,6 +134,10 @@ class CalculatorInput(serializers.Serializer):
     period_start = DateField()
     period_end = DateField(help_text="Exclusive: the first day after the period.")
     effective_date = DateField(help_text="The change takes effect at its start.")
+    resume_date = DateField(
+        required=False, allow_null=True,
+        help_text="For a pause, and only for one: the first day back (after effective_date).",
+    )  # fmt: skip
     lines = CalculatorLineInput(many=True, allow_empty=False, max_length=CALCULATOR_MAX_LINES)
 
     def validate_currency(self, value: str) -> str:
@@ -150,6 +155,9 @@ class CalculatorInput(serializers.Serializer):
             errors["effective_date"] = [
                 f"Must fall within the period [{start:%Y-%m-%d}, {end:%Y-%m-%d}]."
             ]
+        problem = resume_problem(attrs["intent"], effective, attrs.get("resume_date"))
+        if problem:
+            errors["resume_date"] = [problem]
         line_errors, seen = {}, set()
         for index, line in enumerate(attrs["lines"]):
             problems = self._line_problems(line, attrs["currency"], attrs["intent"])
@@ -189,6 +197,17 @@ class CalculatorInput(serializers.Serializer):
         if component_errors:
             problems["components"] = by_index(component_errors, len(components))
         return problems
+
+
+def resume_problem(intent: str, effective: date, resume: date | None) -> str | None:
+    """A pause needs the day it ends, after it begins; no other change has one."""
+    if intent != "pause":
+        return "Only a pause has a resume date." if resume is not None else None
+    if resume is None:
+        return "Required for a pause: the first day the line is back."
+    if resume <= effective:
+        return "Must be after the effective date: a pause lasts a day or more."
+    return None
 
 
 def _after_problem(intent: str, after: int | None, *, needed: bool) -> str | None:
@@ -304,8 +323,8 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
         model = ChangeRequest
         fields = [
             "id", "contract", "contract_number", "customer", "customer_name", "intent",
-            "effective_date", "note", "requested_by", "requested_at", "policy_version",
-            "currency", "total", "quote", "lines", "credit",
+            "effective_date", "resume_date", "note", "requested_by", "requested_at",
+            "policy_version", "currency", "total", "quote", "lines", "credit",
         ]  # fmt: skip
 
 
@@ -337,6 +356,10 @@ class ChangeRequestInput(serializers.Serializer):
         help_text="The change takes effect at its start: for a customer today or later; staff "
         "may backdate it within the contract's term."
     )
+    resume_date = DateField(
+        required=False, allow_null=True,
+        help_text="For a pause, and only for one: the first day the lines are back.",
+    )  # fmt: skip
     lines = ChangeLineInput(many=True, allow_empty=False)
     form = serializers.ChoiceField(choices=CreditForm.choices, default=CreditForm.CREDIT_NOTE)
     deferred_to = serializers.IntegerField(
@@ -350,6 +373,9 @@ class ChangeRequestInput(serializers.Serializer):
 
     def validate(self, attrs):
         contract, intent = attrs["contract"], attrs["intent"]
+        problem = resume_problem(intent, attrs["effective_date"], attrs.get("resume_date"))
+        if problem:
+            raise serializers.ValidationError({"resume_date": [problem]})
         bases = {line.pk: basis_of(line.plan) for line in contract.lines.select_related("plan")}
         errors, seen = {}, set()
         for index, line in enumerate(attrs["lines"]):

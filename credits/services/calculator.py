@@ -45,6 +45,7 @@ def calculator_quote(data: dict, *, policy: CreditPolicyVersion) -> dict:
         period_start=data["period_start"],
         period_end=data["period_end"],
         effective_date=data["effective_date"],
+        resume_date=data.get("resume_date"),
         lines=tuple(
             Line(
                 id=line["id"],

@@ -1,6 +1,7 @@
 """Change requests: the quote frozen, the credit opened, the change carried out."""
 
 from datetime import date, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -86,6 +87,7 @@ def change_request_create(
     note: str = "",
     on: date,
     deferred_to: int | None = None,
+    resume_date: date | None = None,
 ) -> ChangeRequest:
     """Record the intent with its quote and policy frozen; open the credit's approval chain.
 
@@ -111,6 +113,13 @@ def change_request_create(
         raise DomainError(f"Policy {policy.label} does not offer {CreditForm(form).label}.")
     if not lines:
         raise DomainError("Choose at least one contract line.")
+    if intent == "pause" and (resume_date is None or resume_date <= effective_date):
+        raise DomainError(
+            "Say when the pause ends: the first day back, after the pause begins.",
+            field="resume_date",
+        )
+    if intent != "pause":
+        resume_date = None
     if not contract.term_start <= effective_date < contract.term_end:
         raise DomainError(
             f"The effective date must fall within the contract's term, "
@@ -127,14 +136,15 @@ def change_request_create(
     # Lock the paid invoice lines so two overlapping requests cannot both spend one payment.
     inputs = quoting.contract_quote_inputs(
         contract=contract, intent=intent, effective_date=effective_date, changes=lines,
-        lock=True,
+        lock=True, resume_date=resume_date,
     )  # fmt: skip
     priced = [quoting.price_line(spec, rules.engine) for spec in inputs.lines]
     result = quoting.total_quote(priced, rules.engine, contract.currency, intent)
     quote_data = _quote_dict(result, policy)
     change = ChangeRequest(
         contract=contract, customer=contract.customer, intent=intent,
-        effective_date=effective_date, requested_by=actor, note=note, policy=policy,
+        effective_date=effective_date, resume_date=resume_date, requested_by=actor, note=note,
+        policy=policy,
         currency=contract.currency, quote=quote_data, total=result.total,
     )  # fmt: skip
     _stamp(change, actor=actor, reason=note or f"{intent} requested")
@@ -235,8 +245,19 @@ def _open_credit(
 
 def _carry_out_change(*, change: ChangeRequest, form: str | None, reason: str) -> None:
     """Carry out the change the customer asked for, and the credit form's effect, through the
-    licensing services (so the ledger, history and audit chain record it)."""
+    licensing services (so the ledger, history and audit chain record it).
+
+    The change itself is scheduled for its effective date: dated today or earlier it applies
+    at once (a back-dated one on its own date); dated later, nothing changes until then.
+    """
     system = licensing_services.system_actor()
+    today = timezone.localdate()
+    credit = getattr(change, "credit", None)
+    label = f"Credit {credit.number}" if credit and credit.number else f"{change}"
+    schedule = partial(
+        licensing_services.change_schedule, actor=system, reason=reason, on=today,
+        source=f"credits.change:{change.pk}", source_label=label,
+    )  # fmt: skip
     for change_line in change.lines.select_related("contract_line__plan"):
         entitlements = list(
             Entitlement.objects.filter(contract_line=change_line.contract_line)
@@ -244,25 +265,23 @@ def _carry_out_change(*, change: ChangeRequest, form: str | None, reason: str) -
             .order_by("pk")
         )
         seat_pools = [e for e in entitlements if e.kind == Entitlement.Kind.SEAT_POOL]
-        if change.intent == "downgrade" and change_line.quantity_after:
-            licensing_services.contract_line_change_quantity(
-                actor=system, contract_line_id=change_line.contract_line_id,
-                quantity=change_line.quantity_after, reason=reason,
-            )  # fmt: skip
-        if change.intent == "downgrade" and change_line.quantity_after is not None:
+        after = change_line.quantity_after
+        if change.intent == "downgrade" and after:
+            schedule(kind="quantity", contract_line_id=change_line.contract_line_id,
+                     quantity_after=after, effective_date=change.effective_date)  # fmt: skip
+        if change.intent == "downgrade" and after is not None:
             for pool in seat_pools[:1]:
-                licensing_services.entitlement_change_quantity(
-                    actor=system, entitlement_id=pool.pk, quantity=change_line.quantity_after,
-                    reason=reason, effective_date=max(change.effective_date, _last(pool)),
-                )  # fmt: skip
+                schedule(kind="quantity", entitlement_id=pool.pk, quantity_after=after,
+                         effective_date=change.effective_date)  # fmt: skip
         elif change.intent in ("pause", "terminate"):
             transition = "suspend" if change.intent == "pause" else "start_grace"
             for entitlement in entitlements:
                 if entitlement.state in (Entitlement.State.ACTIVE, Entitlement.State.RESTORED):
-                    licensing_services.entitlement_transition(
-                        actor=system, entitlement_id=entitlement.pk, transition=transition,
-                        reason=reason,
-                    )  # fmt: skip
+                    schedule(kind=transition, entitlement_id=entitlement.pk,
+                             effective_date=change.effective_date)  # fmt: skip
+                    if change.intent == "pause" and change.resume_date:
+                        schedule(kind="resume", entitlement_id=entitlement.pk,
+                                 effective_date=change.resume_date)  # fmt: skip
         days = _equivalent_days(change_line) if form == CreditForm.SERVICE_EXTENSION else 0
         for entitlement in entitlements if days else []:
             licensing_services.entitlement_extend(
@@ -273,11 +292,6 @@ def _carry_out_change(*, change: ChangeRequest, form: str | None, reason: str) -
                 actor=system, contract_line_id=change_line.contract_line_id,
                 plan_id=change_line.plan_after_id, reason=reason,
             )  # fmt: skip
-
-
-def _last(entitlement: Entitlement) -> date:
-    last = entitlement.ledger.order_by("-effective_date").values_list("effective_date", flat=True)
-    return last.first() or entitlement.starts_on
 
 
 def _equivalent_days(change_line: ChangeLine) -> int:
