@@ -267,9 +267,11 @@ def test_a_termination_accepts_quantity_after_zero(api, customer_user):
     assert response.json()["lines"][SEATS]["credit"] == "774.19"
 
 
-def test_a_pause_without_quantity_after_releases_everything(api, customer_user):
-    data = body(intent="pause")
+def test_a_pause_to_the_period_end_releases_everything(api, customer_user):
+    data = body(intent="pause", resume_date="2026-04-01")
     del data["lines"][SEATS]["quantity_after"]
+    for component in data["lines"][SUITE]["components"]:
+        del component["quantity_after"]
 
     response = calculate(api(customer_user), data)
 
