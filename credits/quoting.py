@@ -174,6 +174,8 @@ def _line_inputs(
         after = after_for(intent, change.get("quantity_after"))
     except ProrationError as error:
         raise DomainError(error.message) from None
+    if intent == "pause":
+        after = None  # a pause stops the whole line for a while: nothing is "after" it
     basis = basis_of(plan)
     common = {
         "id": f"line-{contract_line.pk}",

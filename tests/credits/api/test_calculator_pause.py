@@ -25,9 +25,7 @@ def credits_of(response) -> dict:
     return {line["id"]: line["credit"] for line in response.json()["lines"]}
 
 
-def test_a_seat_line_is_credited_for_the_paused_days_with_every_seat_released(
-    api, customer_user
-):
+def test_a_seat_line_is_credited_for_the_paused_days_with_every_seat_released(api, customer_user):
     response = calculate(api(customer_user), pause())
 
     assert response.status_code == 200, response.json()
