@@ -16,8 +16,10 @@ from django.db.models import (
 )
 
 from licensing.errors import DomainError
+from licensing.models import ScheduledChange
 from licensing.roles import ADMIN, role_of
 from licensing.selectors import contract_holdings_on
+from licensing.selectors import scheduled_changes as licensing_scheduled_changes
 
 from .models import ApprovalStep, ChangeLine, Credit, CreditPolicyVersion, Dispute
 from .rules import CreditRules, parse_rules
@@ -303,3 +305,10 @@ def change_quote_preview(
     result = quoting.total_quote([line.quote for line in lines], engine, currency, intent)
     total, notes = result.total, result.notes
     return ChangePreview(policy, currency, tuple(lines), total, notes, errors)
+
+
+def credit_scheduled_changes(*, credit: Credit) -> QuerySet[ScheduledChange]:
+    """What the credit's change will still do, and when (its lines and entitlements)."""
+    return licensing_scheduled_changes(
+        base=ScheduledChange.objects.filter(source=f"credits.change:{credit.change_id}")
+    )

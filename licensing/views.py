@@ -141,6 +141,7 @@ def _contract_context(request, contract: Contract) -> dict:
         "activity": activity,
         "activity_truncated": len(activity) >= ACTIVITY_ROWS,
         "totals": selectors.contract_line_totals(contract=contract),
+        "scheduled": selectors.scheduled_changes(base=contract.schedule.all()),
     }
 
 
@@ -162,6 +163,7 @@ def entitlement_detail(request, pk: int):
         "actions": _allowed(entitlement, services.ENTITLEMENT_TRANSITIONS, request.user),
         "history": selectors.entitlement_history(entitlement=entitlement),
         "ledger": selectors.ledger_for_entitlement(entitlement=entitlement),
+        "scheduled": selectors.scheduled_changes(base=entitlement.schedule.all()),
     }
     return render(request, "licensing/entitlement_detail.html", context)
 
@@ -294,4 +296,9 @@ def portal_contract(request, pk: int):
     access.contract_for_user(user=request.user, pk=pk)
     contract = selectors.contract_detail(base=base, pk=pk)
     totals = selectors.contract_line_totals(contract=contract)
-    return render(request, "portal/contract.html", {"contract": contract, "totals": totals})
+    scheduled = selectors.scheduled_changes(base=contract.schedule.all())
+    return render(
+        request,
+        "portal/contract.html",
+        {"contract": contract, "totals": totals, "scheduled": scheduled},
+    )

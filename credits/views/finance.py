@@ -116,6 +116,7 @@ def _credit_context(request, credit: Credit, **forms) -> dict:
         "lines": selectors.credit_calculation(credit=credit),
         "quote": credit.change.quote or {},
         "schedule": [Decimal(amount) for amount in credit.schedule],
+        "scheduled": selectors.credit_scheduled_changes(credit=credit),
         "steps": steps,
         "pending_step": pending,
         "may_decide": pending is not None and not refusal,

@@ -106,6 +106,7 @@ def _detail_context(request, credit: Credit, **forms) -> dict:
         "can_resubmit": can_resubmit,
         "can_withdraw": can_withdraw,
         "schedule": [Decimal(a) for a in credit.schedule or []],
+        "scheduled": selectors.credit_scheduled_changes(credit=credit),
     }
     if can_dispute:
         context["dispute_form"] = forms.get("dispute_form") or DisputeForm()
