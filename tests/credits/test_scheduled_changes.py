@@ -151,3 +151,30 @@ def test_a_pause_request_needs_a_resume_date_after_it_begins(
     with pytest.raises(DomainError) as error:
         request(manager, current_contract, "pause", today, resume_date=resume_date)
     assert error.value.field == "resume_date"
+
+
+def test_the_scheduled_downgrade_shows_on_staff_and_portal_pages(
+    client, manager, analyst, customer_user, current_contract, period
+):
+    from django.urls import reverse
+
+    effective = period[1] - timedelta(days=3)
+    credit = issue(request(manager, current_contract, "downgrade", effective, after=20), analyst)
+    pool = Entitlement.objects.get(contract=current_contract)
+    expected = f"50 → 20 seats on {effective:%-d %b %Y}"
+
+    client.force_login(manager)
+    for url in [
+        reverse("licensing:contract", args=[current_contract.pk]),
+        reverse("licensing:entitlement", args=[pool.pk]),
+        reverse("credits:credit", args=[credit.pk]),
+    ]:
+        page = client.get(url).content.decode()
+        assert expected in page, url
+        assert f"Credit {credit.number}" in page, url
+    client.force_login(customer_user)
+    for url in [
+        reverse("portal:contract", args=[current_contract.pk]),
+        reverse("credits_portal:credit", args=[credit.pk]),
+    ]:
+        assert expected in client.get(url).content.decode(), url
