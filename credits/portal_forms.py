@@ -82,6 +82,12 @@ class ChangeRequestForm(forms.Form):
         help_text="The change takes effect at the start of this day.",
         error_messages={"required": "Choose the day the change takes effect."},
     )
+    resume_date = forms.DateField(
+        label="Back from which day? (for a pause)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="A pause stops every line from the day above until the start of this day.",
+    )
     credit_form = forms.ChoiceField(
         widget=forms.RadioSelect,
         label="How would you like the credit?",
@@ -182,6 +188,13 @@ class ChangeRequestForm(forms.Form):
         intent, effective = data.get("intent"), data.get("effective_date")
         if intent and effective:
             self._check_policy(intent, data.get("credit_form"), effective)
+        resume = data.get("resume_date")
+        if intent == "pause" and effective and (resume is None or resume <= effective):
+            self.add_error(
+                "resume_date", "Choose the first day back, after the day the pause begins."
+            )
+        elif intent != "pause":
+            data["resume_date"] = None
         if intent:
             self._check_lines(intent, data)
         if intent and effective and data.get("credit_form"):

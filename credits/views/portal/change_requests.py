@@ -74,7 +74,7 @@ def change_request(request):
     data = form.cleaned_data
     preview = selectors.change_quote_preview(
         contract=contract, intent=data["intent"], effective_date=data["effective_date"],
-        changes=form.changes(),
+        changes=form.changes(), resume_date=data.get("resume_date"),
     )  # fmt: skip
     if preview.errors:
         _add_engine_errors(form, preview.errors)
@@ -92,7 +92,7 @@ def change_request(request):
         actor=request.user, contract_id=contract.pk, intent=data["intent"],
         effective_date=data["effective_date"], lines=form.changes(),
         form=data["credit_form"], note=data["note"], on=today,
-        deferred_to=form.deferred_to_id(),
+        deferred_to=form.deferred_to_id(), resume_date=data.get("resume_date"),
     )  # fmt: skip
     credit = getattr(change, "credit", None)
     if role_of(request.user) != Role.CUSTOMER:
