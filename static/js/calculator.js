@@ -12,7 +12,8 @@
   var componentTemplate = document.getElementById("calc-component-template");
   var lineList = form.querySelector("[data-line-list]");
   var result = document.querySelector("[data-result]");
-  var TOP_FIELDS = ["currency", "intent", "period_start", "period_end", "effective_date"];
+  var TOP_FIELDS = ["currency", "intent", "period_start", "period_end", "effective_date",
+    "resume_date"];
   var INTEGER_FIELDS = ["quantity_before", "quantity_after", "included_units", "units_used"];
 
   // Building the form
@@ -67,12 +68,18 @@
   }
 
   function applyIntent() {
-    // A termination releases everything: "after" is always 0, so it is not asked for.
-    var terminate = form.elements.intent.value === "terminate";
+    // A termination releases everything and a pause stops the whole line until its resume
+    // date: "after" is not asked for; only a pause asks for the resume date.
+    var intent = form.elements.intent.value;
+    var whole = intent === "terminate" || intent === "pause";
     form.querySelectorAll("[data-after]").forEach(function (input) {
-      input.disabled = terminate;
-      input.placeholder = terminate ? "0" : "";
+      input.disabled = whole;
+      input.placeholder = intent === "terminate" ? "0" : whole ? "all" : "";
     });
+    form.querySelectorAll("[data-pause-only]").forEach(function (el) {
+      el.hidden = intent !== "pause";
+    });
+    form.elements.resume_date.disabled = intent !== "pause";
   }
 
   function load(data) {
@@ -98,7 +105,9 @@
 
   function payload() {
     var data = { lines: [] };
-    TOP_FIELDS.forEach(function (name) { put(data, name, form.elements[name].value); });
+    TOP_FIELDS.forEach(function (name) {
+      if (!form.elements[name].disabled) put(data, name, form.elements[name].value);
+    });
     lineList.querySelectorAll(".calc-line").forEach(function (lineEl) {
       var basis = lineEl.querySelector('[data-name="basis"]').value;
       var line = {};
