@@ -13,6 +13,8 @@ from licensing import services as licensing_services
 NOT_ONE_TRANSACTION = {
     "system_actor": "get-or-create of the automatic actor, idempotent",
     "expire_ended_entitlements": "one transaction per entitlement, so one failure stops none",
+    "apply_due_changes": "one transaction per scheduled change, so one failure stops none",
+    "scheduled_change_apply": "applies in one transaction; a refusal is recorded in a second",
     "process_approval_deadlines": "one transaction per reminder and per escalation",
     "calculator_quote": "reads only",
     "credit_decision_refusal": "reads only",

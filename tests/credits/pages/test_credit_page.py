@@ -221,8 +221,8 @@ def test_the_credit_page_query_count_does_not_grow_with_disputes(
 
 
 # Session, user, groups; the credit, its lines, steps and disputes; the decider checks (pending
-# step, earlier decisions); the history. Who may resolve a dispute is asked of the role already
-# read, so the dispute forms cost no query.
-CREDIT_PAGE_QUERIES = 10
+# step, earlier decisions); the history; the changes it scheduled. Who may resolve a dispute is
+# asked of the role already read, so the dispute forms cost no query.
+CREDIT_PAGE_QUERIES = 11
 # An issued credit has no pending step to check.
-ISSUED_PAGE_QUERIES = 8
+ISSUED_PAGE_QUERIES = 9
