@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0006_connected_system_protocol_and_assignments'),
+        ('licensing', '0007_deprovisioning_runs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
