@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from credits import services
@@ -34,7 +35,7 @@ def request(actor, contract, intent, effective, **extra):
                                             if "after" in extra else {})}]  # fmt: skip
     return services.change_request_create(
         actor=actor, contract_id=contract.pk, intent=intent, effective_date=effective,
-        lines=lines, **extra,
+        lines=lines, on=timezone.localdate(), **extra,
     )  # fmt: skip
 
 

@@ -8,8 +8,7 @@ from playwright.sync_api import expect
 
 from credits import services
 from credits.models import ChangeRequest, Credit
-from tests.conftest import sign_in
-from tests.credits.portal.conftest import paid_contract
+from tests.support import paid_contract, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_customer_pauses_a_line_and_sees_the_pause_and_resume_scheduled(
     browser_page, customer_user, customer_a, analyst, period, today
 ):
-    contract = paid_contract(customer_a, period)
+    contract = paid_contract(customer_a, period=period)
     start, resume = today + timedelta(days=2), today + timedelta(days=9)
     page = browser_page
 
