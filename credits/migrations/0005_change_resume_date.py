@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credits', '0003_history_change_reason_text'),
+        ('credits', '0004_invoice_adjustments_deferral_plan'),
     ]
 
     operations = [
