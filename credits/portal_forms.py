@@ -82,7 +82,7 @@ class ChangeRequestForm(forms.Form):
         help_text="The change takes effect at the start of this day.",
         error_messages={"required": "Choose the day the change takes effect."},
     )
-    resume_date = forms.DateField(
+    resume_date = DateFormField(
         label="Back from which day? (for a pause)",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0007_deprovisioning_runs'),
+        ('licensing', '0008_reconciliation_and_rollback'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
