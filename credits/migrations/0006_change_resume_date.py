@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credits', '0004_invoice_adjustments_deferral_plan'),
+        ('credits', '0005_approvals_fx_disputes'),
     ]
 
     operations = [
