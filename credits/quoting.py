@@ -138,6 +138,12 @@ def corrected_quote_inputs(*, credit: Credit, corrections: list[dict]) -> Contra
     return ContractQuoteInputs(tuple(lines))
 
 
+DOWNGRADE_TO_NOTHING = (
+    "A downgrade to 0 seats is a termination: request a termination instead, which also ends "
+    "the line's billing."
+)
+
+
 def _line_inputs(
     contract, contract_line, intent, effective, change, lock, before=None, exclude=None,
     resume=None,
@@ -176,6 +182,9 @@ def _line_inputs(
         raise DomainError(error.message) from None
     if intent == "pause":
         after = None  # a pause stops the whole line for a while: nothing is "after" it
+    if intent == "downgrade" and after == 0:
+        # Credited in full while the contract line kept billing every seat: that is a termination.
+        raise DomainError(DOWNGRADE_TO_NOTHING, field="quantity_after")
     basis = basis_of(plan)
     common = {
         "id": f"line-{contract_line.pk}",

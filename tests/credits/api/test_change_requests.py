@@ -425,3 +425,16 @@ def test_the_list_query_count_does_not_grow_with_its_rows(
 
 # Session, user, role, count, page with its joins, lines, credit steps.
 LIST_QUERIES = 7
+
+
+def test_a_downgrade_to_no_seats_is_refused_as_a_termination(api, manager, customer_a):
+    contract = paid_contract(customer_a)
+
+    response = post(api(manager), downgrade(contract, quantity_after=0))
+
+    assert response.status_code == 400, response.json()
+    (message,) = response.json()["quantity_after"]
+    assert "termination" in message
+    assert not ChangeRequest.objects.exists()
+    assert not Credit.objects.exists()
+    assert contract.lines.get().quantity == 50
