@@ -234,6 +234,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.negotiation.StaffBrowsableNegotiation",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LicenseDesk API",

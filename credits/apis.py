@@ -17,6 +17,7 @@ from licensing import access as licensing_access
 from licensing.roles import is_staff_role
 
 from . import access, selectors, services
+from .filters import ChangeRequestApiFilter, CreditApiFilter
 from .models import ApprovalStep, ChangeLine, ExchangeRate
 from .serializers import (
     CALCULATOR_EXAMPLE,
@@ -26,6 +27,8 @@ from .serializers import (
     ChangeRequestSerializer,
     CreditPolicySerializer,
     CreditSerializer,
+    CustomerChangeRequestSerializer,
+    CustomerCreditSerializer,
     DecisionInput,
     DisputeRejectInput,
     DisputeSerializer,
@@ -71,6 +74,13 @@ class CreditPolicyViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(policy).data)
 
 
+def _for_audience(view, staff, customer):
+    """One audience, one serializer: staff read names and reasons, customers never do."""
+    if getattr(view, "swagger_fake_view", False) or is_staff_role(view.request.user):
+        return staff
+    return customer
+
+
 # What the output serializers read, fetched in a fixed number of queries however many rows.
 
 
@@ -108,7 +118,10 @@ class ChangeRequestViewSet(
     """Downgrades, pauses and terminations with their frozen quotes and the credits they opened."""
 
     serializer_class = ChangeRequestSerializer
-    filterset_fields = ["contract", "customer", "intent"]
+    filterset_class = ChangeRequestApiFilter
+
+    def get_serializer_class(self):
+        return _for_audience(self, ChangeRequestSerializer, CustomerChangeRequestSerializer)
 
     def get_queryset(self) -> QuerySet:
         return _change_request_list(access.change_requests_for_user(self.request.user))
@@ -132,7 +145,10 @@ class CreditViewSet(viewsets.ReadOnlyModelViewSet):
     """Credits with their approval steps; staff see all, a customer's users their own."""
 
     serializer_class = CreditSerializer
-    filterset_fields = ["status", "customer", "form", "contract"]
+    filterset_class = CreditApiFilter
+
+    def get_serializer_class(self):
+        return _for_audience(self, CreditSerializer, CustomerCreditSerializer)
 
     def get_queryset(self) -> QuerySet:
         return _credit_list(access.credits_for_user(self.request.user))

@@ -3,9 +3,9 @@
 import django_filters as filters
 from django import forms
 
-from licensing.models import Customer
+from licensing.filters import visible_contracts, visible_customers
 
-from .models import Credit, CreditForm, Dispute
+from .models import ChangeRequest, Credit, CreditForm, Dispute, Intent
 from .selectors import credits_mine_to_decide
 
 
@@ -16,9 +16,7 @@ class CreditQueueFilter(filters.FilterSet):
         choices=[(s.value, s.label) for s in (Credit.Status.PENDING, Credit.Status.SENT_BACK)],
         empty_label="Awaiting a decision",
     )
-    customer = filters.ModelChoiceFilter(
-        queryset=Customer.objects.order_by("name"), empty_label="Any customer"
-    )
+    customer = filters.ModelChoiceFilter(queryset=visible_customers, empty_label="Any customer")
     form = filters.ChoiceFilter(choices=CreditForm.choices, empty_label="Any form")
     mine = filters.BooleanFilter(
         method="mine_to_decide", label="Mine to decide", widget=forms.CheckboxInput
@@ -47,10 +45,31 @@ class DisputeFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=Dispute.Status.choices, empty_label="Any status")
     customer = filters.ModelChoiceFilter(
         field_name="credit__customer",
-        queryset=Customer.objects.order_by("name"),
+        queryset=visible_customers,
         empty_label="Any customer",
     )
 
     class Meta:
         model = Dispute
         fields = ["status", "customer"]
+
+
+class ChangeRequestApiFilter(filters.FilterSet):
+    contract = filters.ModelChoiceFilter(queryset=visible_contracts)
+    customer = filters.ModelChoiceFilter(queryset=visible_customers)
+    intent = filters.ChoiceFilter(choices=Intent.choices)
+
+    class Meta:
+        model = ChangeRequest
+        fields = ["contract", "customer", "intent"]
+
+
+class CreditApiFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=Credit.Status.choices)
+    customer = filters.ModelChoiceFilter(queryset=visible_customers)
+    form = filters.ChoiceFilter(choices=CreditForm.choices)
+    contract = filters.ModelChoiceFilter(queryset=visible_contracts)
+
+    class Meta:
+        model = Credit
+        fields = ["status", "customer", "form", "contract"]

@@ -297,6 +297,31 @@ class CreditSerializer(serializers.ModelSerializer):
         return str(round_money(credit.base_amount, credit.base_currency))
 
 
+class CustomerApprovalStepSerializer(serializers.ModelSerializer):
+    """A step as the customer sees it: where it stands, never who decided or finance's reasons."""
+
+    class Meta:
+        model = ApprovalStep
+        fields = ["order", "status", "due_at", "decided_at"]
+
+
+class CustomerCreditSerializer(serializers.ModelSerializer):
+    """The customer's credit: one audience, one serializer, so no staff name or note leaks."""
+
+    amount = MoneyField("amount")
+    contract_number = serializers.CharField(source="contract.number", read_only=True)
+    policy_version = serializers.CharField(source="policy.label", read_only=True)
+    steps = CustomerApprovalStepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Credit
+        fields = [
+            "id", "number", "status", "amount", "currency", "form", "schedule", "change",
+            "customer", "contract", "contract_number", "policy_version", "created_at",
+            "issued_at", "version", "steps",
+        ]  # fmt: skip
+
+
 class ChangeLineSerializer(serializers.ModelSerializer):
     amount_paid = MoneyField("amount_paid", "change.currency")
     credit = MoneyField("credit", "change.currency")
@@ -326,6 +351,15 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
             "effective_date", "resume_date", "note", "requested_by", "requested_at",
             "policy_version", "currency", "total", "quote", "lines", "credit",
         ]  # fmt: skip
+
+
+class CustomerChangeRequestSerializer(ChangeRequestSerializer):
+    """The customer's change request: no requester's username (staff may have asked for it)."""
+
+    credit = CustomerCreditSerializer(read_only=True, allow_null=True)
+
+    class Meta(ChangeRequestSerializer.Meta):
+        fields = [f for f in ChangeRequestSerializer.Meta.fields if f != "requested_by"]
 
 
 class ChangeLineInput(serializers.Serializer):

@@ -9,10 +9,12 @@ from rest_framework.response import Response
 from . import access, selectors, services
 from .filters import ContractFilter, CustomerFilter, EntitlementFilter, PlanFilter
 from .models import Bundle, Plan, Product
+from .roles import is_staff_role
 from .serializers import (
     BundleSerializer,
     ContractCreateSerializer,
     ContractSerializer,
+    CustomerContractSerializer,
     CustomerSerializer,
     EntitlementCreateSerializer,
     EntitlementSerializer,
@@ -101,6 +103,11 @@ class ContractViewSet(ReadCreateViewSet):
     serializer_class = ContractSerializer
     filterset_class = ContractFilter
     create_perm = "licensing.add_contract"
+
+    def get_serializer_class(self):
+        if getattr(self, "swagger_fake_view", False) or is_staff_role(self.request.user):
+            return ContractSerializer
+        return CustomerContractSerializer
 
     def get_queryset(self) -> QuerySet:
         base = access.contracts_for_user(self.request.user)

@@ -3,15 +3,24 @@
 import django_filters as filters
 from django.db.models import Q
 
+from .access import contracts_for_user, customers_for_user
 from .models import Contract, Customer, Entitlement, Plan
+
+
+# Choices of related objects come from what the user may see: another customer's id is then
+# refused exactly like an id that does not exist, and no option names another customer.
+def visible_customers(request):
+    return customers_for_user(request.user) if request else Customer.objects.none()
+
+
+def visible_contracts(request):
+    return contracts_for_user(request.user) if request else Contract.objects.none()
 
 
 class ContractFilter(filters.FilterSet):
     q = filters.CharFilter(method="search", label="Search")
     status = filters.ChoiceFilter(choices=Contract.Status.choices, empty_label="Any status")
-    customer = filters.ModelChoiceFilter(
-        queryset=Customer.objects.all(), empty_label="Any customer"
-    )
+    customer = filters.ModelChoiceFilter(queryset=visible_customers, empty_label="Any customer")
     ordering = filters.OrderingFilter(
         fields=(
             ("number", "number"),
@@ -41,6 +50,7 @@ class EntitlementFilter(filters.FilterSet):
     q = filters.CharFilter(method="search", label="Search")
     state = filters.ChoiceFilter(choices=Entitlement.State.choices, empty_label="Any state")
     kind = filters.ChoiceFilter(choices=Entitlement.Kind.choices, empty_label="Any kind")
+    contract = filters.ModelChoiceFilter(queryset=visible_contracts)
     ordering = filters.OrderingFilter(
         fields=(("name", "name"), ("ends_on", "ends_on"), ("state", "state"), ("id", "id"))
     )

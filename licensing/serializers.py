@@ -102,6 +102,13 @@ class ContractSerializer(serializers.ModelSerializer):
         return _allowed(obj, CONTRACT_TRANSITIONS, self.context.get("request"))
 
 
+class CustomerContractSerializer(ContractSerializer):
+    """The customer's contract: their account manager's username is a staff name, left out."""
+
+    class Meta(ContractSerializer.Meta):
+        fields = [f for f in ContractSerializer.Meta.fields if f != "account_manager"]
+
+
 class LineInputSerializer(serializers.Serializer):
     plan = serializers.SlugRelatedField(slug_field="code", queryset=Plan.objects.all())
     quantity = serializers.IntegerField(min_value=1, max_value=INTEGER_MAX)

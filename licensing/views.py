@@ -114,7 +114,7 @@ def _ending_soon(contracts, *, statuses):
 def contract_list(request):
     _staff_only(request.user)
     base = selectors.contract_list(base=access.contracts_for_user(request.user))
-    filterset = ContractFilter(request.GET, queryset=base)
+    filterset = ContractFilter(request.GET, queryset=base, request=request)
     queryset = filterset.qs if filterset.is_valid() else base.none()
     if not request.GET.get("ordering"):
         queryset = queryset.order_by("-term_start", "number")
@@ -279,7 +279,7 @@ def portal_home(request):
 def portal_entitlements(request):
     _customer_only(request.user)
     base = selectors.entitlement_list(base=access.entitlements_for_user(request.user))
-    filterset = EntitlementFilter(request.GET, queryset=base)
+    filterset = EntitlementFilter(request.GET, queryset=base, request=request)
     filterset.form.fields.pop("contract", None)
     queryset = filterset.qs if filterset.is_valid() else base.none()
     return render(

@@ -88,7 +88,10 @@ def requested_credit(actor, contract: Contract, **changes):
 
 
 def downgrade(actor, contract: Contract, quantity_after: int, **options):
-    """A downgrade of the contract's one line to `quantity_after` (see `request_change`)."""
+    """A downgrade of the contract's one line to `quantity_after` (see `request_change`); to 0
+    seats it is a termination, since a downgrade to nothing is refused."""
+    if not quantity_after:
+        return request_change(actor, contract, intent="terminate", **options)
     return request_change(actor, contract, quantity_after=quantity_after, **options)
 
 

@@ -273,7 +273,7 @@ def credit_note(request, pk: int):
 def dispute_list(request):
     _viewer_only(request.user)
     base = selectors.dispute_list()
-    filterset = DisputeFilter(request.GET, queryset=base)
+    filterset = DisputeFilter(request.GET, queryset=base, request=request)
     queryset = filterset.qs if filterset.is_valid() else base.none()
     context = {"filter": filterset, "page": _page(request, queryset), "today": timezone.localdate()}
     return render(request, "credits/dispute_list.html", context)

@@ -108,15 +108,17 @@ def test_a_second_request_waits_for_the_first_to_be_decided(manager, analyst, se
 
 
 def test_what_was_released_and_credited_cannot_be_released_again(manager, analyst, seat_contract):
-    first = downgrade(manager, seat_contract, 0, effective=date(2026, 3, 1))
+    first = downgrade(manager, seat_contract, 1, effective=date(2026, 3, 1))
     services.credit_approve(actor=analyst, credit_id=first.credit.pk)
     services.credit_approve(actor=UserFactory(username="jo", role=Role.FINANCE_APPROVER),
                             credit_id=first.credit.pk)  # fmt: skip
 
-    with pytest.raises(DomainError, match="nothing to release"):
-        downgrade(manager, seat_contract, 0, effective=date(2026, 3, 1))
+    again = downgrade(manager, seat_contract, 1, effective=date(2026, 3, 1))
 
-    assert first.total == Decimal("1500.00")
+    # A downgrade to no seats is a termination now, so the first leaves one seat: 49 of 50.
+    assert first.total == Decimal("1470.00")
+    assert again.total == Decimal("0.00")
+    assert "nothing is released" in again.quote["lines"][0]["explanation"]
 
 
 @pytest.mark.parametrize(

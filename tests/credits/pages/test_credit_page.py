@@ -57,7 +57,7 @@ def test_the_analyst_approves_the_last_step_and_the_credit_is_issued(client, ana
 def test_approving_a_first_step_hands_the_credit_to_the_next_role(
     client, analyst, paid_contract, request_credit
 ):
-    credit = request_credit(paid_contract(seats=100), quantity_after=0)  # USD 1,500.00
+    credit = request_credit(paid_contract(seats=100), quantity_after=1)  # USD 1,485.00
     client.force_login(analyst)
 
     _post(client, credit, "approve")
@@ -171,7 +171,7 @@ def test_who_may_not_decide_cannot_approve_by_posting(client, credit, persona, s
 @pytest.mark.django_db
 def test_the_page_shows_the_trail_and_the_history(client, analyst, approver, paid_contract,
                                                   request_credit):  # fmt: skip
-    credit = request_credit(paid_contract(seats=100), quantity_after=0)
+    credit = request_credit(paid_contract(seats=100), quantity_after=1)
     client.force_login(analyst)
     _post(client, credit, "approve", reason="Seats checked")
     client.force_login(approver)

@@ -102,7 +102,7 @@ def test_mine_to_decide_keeps_credits_whose_pending_step_needs_my_role(
     client, persona, mine, paid_contract, request_credit, analyst
 ):
     small = request_credit(paid_contract())  # USD 90.00: one analyst step
-    large = request_credit(paid_contract(seats=100), quantity_after=0)  # USD 1,500.00
+    large = request_credit(paid_contract(seats=100), quantity_after=1)  # USD 1,485.00
     credit_services.credit_approve(actor=analyst, credit_id=large.pk)  # now the approver's
     client.force_login(persona)
 
@@ -115,7 +115,7 @@ def test_mine_to_decide_keeps_credits_whose_pending_step_needs_my_role(
 @pytest.mark.django_db
 def test_the_queue_sorts_by_amount_when_asked(client, analyst, paid_contract, request_credit):
     small = request_credit(paid_contract())
-    large = request_credit(paid_contract(seats=20), quantity_after=0)
+    large = request_credit(paid_contract(seats=20), quantity_after=1)
     client.force_login(analyst)
 
     ascending = client.get(reverse("credits:queue"), {"ordering": "amount"})
