@@ -33,6 +33,18 @@ DEFAULT_RULES: dict = {
 }
 
 
+# Sane maxima: beyond them a rule is a typo, and a schedule or a deadline would not fit a row.
+MAX_PAYOUT_PERIODS = 36
+MAX_DEADLINE_HOURS = 24 * 90
+MAX_DISPUTE_DAYS = 365
+MAX_THRESHOLD = Decimal("1000000000")
+BOUNDS = {
+    "step_deadline_hours": MAX_DEADLINE_HOURS,
+    "reminder_after_hours": MAX_DEADLINE_HOURS,
+    "dispute_days": MAX_DISPUTE_DAYS,
+}
+
+
 class RulesError(DomainError):
     """Rules that cannot be used; `errors` names each wrong field."""
 
@@ -76,14 +88,20 @@ class CreditRules:
         return [step for step in self.approval_steps if amount >= step.threshold]
 
 
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _decimal(raw, name: str, errors: dict, *, low=Decimal(0), high=None) -> Decimal:
     try:
         value = Decimal(str(raw))
     except (InvalidOperation, TypeError):
         errors[name] = f"'{raw}' is not a number."
         return Decimal(0)
-    if not value.is_finite() or value < low or (high is not None and value > high):
-        errors[name] = f"Must be between {low} and {high if high is not None else 'any amount'}."
+    if not value.is_finite() or value < low:
+        errors[name] = f"Must be between {low} and any amount."
+    elif high is not None and value > high:
+        errors[name] = f"Must be between {low} and {high}."
     return value
 
 
@@ -104,27 +122,46 @@ def parse_rules(raw: dict) -> CreditRules:
         errors["termination"] = "Use 'prorate' or 'period_end'."
     payout = data["downgrade_payout"] or {}
     mode, periods = payout.get("mode", "immediate"), payout.get("periods", 1)
-    if mode not in ("immediate", "declining") or not isinstance(periods, int) or periods < 1:
-        errors["downgrade_payout"] = "Mode 'immediate' or 'declining' over 1 or more periods."
+    if (
+        mode not in ("immediate", "declining")
+        or not _whole(periods)
+        or not 1 <= periods <= MAX_PAYOUT_PERIODS
+    ):
+        errors["downgrade_payout"] = (
+            f"Mode 'immediate' or 'declining' over 1 to {MAX_PAYOUT_PERIODS} periods."
+        )
     steps = []
-    for index, step in enumerate(data["approval_steps"] or []):
+    raw_steps = data["approval_steps"] or []
+    if not isinstance(raw_steps, list) or not all(isinstance(s, dict) for s in raw_steps):
+        raw_steps, errors["approval_steps"] = [], "A list of steps, each with a role and threshold."
+    for index, step in enumerate(raw_steps):
         if step.get("role") not in Role.values or step.get("role") == Role.CUSTOMER:
             errors[f"approval_steps.{index}.role"] = "Name a finance role."
         steps.append(
             ApprovalRule(
                 step.get("role", ""),
-                _decimal(step.get("threshold"), f"approval_steps.{index}.threshold", errors),
+                _decimal(
+                    step.get("threshold"),
+                    f"approval_steps.{index}.threshold",
+                    errors,
+                    high=MAX_THRESHOLD,
+                ),  # fmt: skip
             )
         )
     if not steps:
-        errors["approval_steps"] = "At least one approval step is needed."
+        errors.setdefault("approval_steps", "At least one approval step is needed.")
     elif [s.threshold for s in steps] != sorted(s.threshold for s in steps):
         errors["approval_steps"] = "Thresholds must rise from step to step."
+    elif steps[0].threshold != 0:
+        # Otherwise a credit below the first threshold would have no step and wait forever.
+        errors["approval_steps.0.threshold"] = "The first step's threshold must be 0."
     ints = {}
     for name in ("step_deadline_hours", "reminder_after_hours", "dispute_days"):
         value = data[name]
-        if not isinstance(value, int) or value < 1:
-            errors[name] = "A whole number of 1 or more."
+        if not _whole(value) or value < 1:
+            errors[name], value = "A whole number of 1 or more.", 1
+        elif value > BOUNDS[name]:
+            errors[name], value = f"At most {BOUNDS[name]}.", 1
         ints[name] = value
     base_currency = str(data["base_currency"] or "").upper()
     if base_currency not in currency_codes():
@@ -141,7 +178,7 @@ def parse_rules(raw: dict) -> CreditRules:
         ),
         allowed_forms=forms,
         payout_mode=mode,
-        payout_periods=periods if isinstance(periods, int) else 1,
+        payout_periods=periods if _whole(periods) else 1,
         approval_steps=tuple(steps),
         base_currency=base_currency,
         escalate_to=data["escalate_to"],
