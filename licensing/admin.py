@@ -1,7 +1,17 @@
-"""The admin is for staff configuration; lifecycle changes go through the app's own pages."""
+"""The admin reads; it writes nothing unaudited.
+
+Every licensing model changes through its service (with history and an audit event) on the app's
+own pages or API, so here they are read-only: a membership moved by hand once silently gave a
+customer's user another customer's data. Users and their roles stay editable for the
+administrator, and each such change is recorded in the audit chain.
+"""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
+
+from audit.services import audit_record
 
 from .models import (
     Bundle,
@@ -33,19 +43,18 @@ class ReadOnlyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(SimpleHistoryAdmin):
+class CustomerAdmin(ReadOnlyAdmin):
     list_display = ("name", "code", "country", "billing_email")
     search_fields = ("name", "code")
 
 
 @admin.register(CustomerMembership)
-class CustomerMembershipAdmin(admin.ModelAdmin):
+class CustomerMembershipAdmin(ReadOnlyAdmin):
     list_display = ("user", "customer")
-    autocomplete_fields = ("customer",)
 
 
 @admin.register(Product)
-class ProductAdmin(SimpleHistoryAdmin):
+class ProductAdmin(ReadOnlyAdmin):
     list_display = ("name", "sku")
     search_fields = ("name", "sku")
 
@@ -56,20 +65,20 @@ class BundleItemInline(admin.TabularInline):
 
 
 @admin.register(Bundle)
-class BundleAdmin(SimpleHistoryAdmin):
+class BundleAdmin(ReadOnlyAdmin):
     list_display = ("name", "code")
     inlines = [BundleItemInline]
 
 
 @admin.register(Plan)
-class PlanAdmin(SimpleHistoryAdmin):
+class PlanAdmin(ReadOnlyAdmin):
     list_display = ("name", "code", "tier", "currency", "billing_cycle", "unit_price")
     list_filter = ("tier", "currency", "billing_cycle", "pricing_model")
     search_fields = ("name", "code")
 
 
 @admin.register(ConnectedSystem)
-class ConnectedSystemAdmin(SimpleHistoryAdmin):
+class ConnectedSystemAdmin(ReadOnlyAdmin):
     list_display = ("name", "kind", "protocol", "base_url")
 
 
@@ -118,3 +127,33 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 @admin.register(PolicyVersion)
 class PolicyVersionAdmin(ReadOnlyAdmin):
     list_display = ("kind", "number", "status", "effective_from")
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class AuditedUserAdmin(UserAdmin):
+    """Who holds which role is access: every change made here is an audit event."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        audit_record(
+            actor=request.user, action="user.admin_change" if change else "user.admin_create",
+            object_type="auth.user", object_id=user.pk, reason="Changed in the admin",
+            data={"username": user.get_username(), "changed": sorted(form.changed_data),
+                  "groups": sorted(user.groups.values_list("name", flat=True)),
+                  "is_active": user.is_active, "is_superuser": user.is_superuser},
+        )  # fmt: skip
+
+    def delete_model(self, request, obj):
+        audit_record(actor=request.user, action="user.admin_delete", object_type="auth.user",
+                     object_id=obj.pk, reason="Deleted in the admin",
+                     data={"username": obj.get_username()})  # fmt: skip
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            self.delete_model(request, user)
