@@ -1,4 +1,5 @@
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
@@ -11,8 +12,10 @@ from django.utils import timezone
 
 from .chain import GENESIS_HASH, event_content, link_hash
 from .models import AuditEvent, ChainHead, ChainVerification
-from .selectors import audit_verify_chain
+from .selectors import ChainReport, audit_verify_chain
 from .tree import tree_append
+
+logger = logging.getLogger(__name__)
 
 # Longer than a verification of the largest chain takes (1,000,000 events: under a minute).
 VERIFICATION_STALE = timedelta(hours=1)
@@ -37,12 +40,21 @@ def _json_safe(data: dict) -> dict:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-def _locked_head() -> ChainHead:
+def _locked_head() -> tuple[ChainHead, bool]:
+    """The head row, locked; and whether it had to be recreated (from the last event)."""
     head = ChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        ChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS_HASH})
-        head = ChainHead.objects.select_for_update().get(pk=1)
-    return head
+    if head is not None:
+        return head, False
+    # A deleted head once restarted the chain at #1 and every later write failed. It is rebuilt
+    # from the last event, loudly: verification and the checkpoints still judge that event.
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    seq, digest = last or (0, GENESIS_HASH)
+    _, created = ChainHead.objects.get_or_create(pk=1, defaults={"seq": seq, "hash": digest})
+    head = ChainHead.objects.select_for_update().get(pk=1)
+    if created and last is not None:
+        logger.error("The audit chain's head row was missing; recreated at #%s from the last "
+                     "event.", seq)  # fmt: skip
+    return head, created and last is not None
 
 
 def audit_record_many(*, actor, specs: Iterable[EventSpec]) -> list[AuditEvent]:
@@ -54,7 +66,10 @@ def audit_record_many(*, actor, specs: Iterable[EventSpec]) -> list[AuditEvent]:
     username = actor.get_username() if actor is not None else "system"
     key = _key()
     with transaction.atomic():
-        head = _locked_head()
+        head, recreated = _locked_head()
+        if recreated:
+            note = "The chain's head row was missing and was recreated from the last event."
+            specs.insert(0, EventSpec("audit.head_recreated", "audit.chain", "1", note))
         occurred_at = timezone.now().astimezone(UTC)
         seq, prev = head.seq, head.hash
         events = []
@@ -74,7 +89,7 @@ def audit_record_many(*, actor, specs: Iterable[EventSpec]) -> list[AuditEvent]:
         tree_append(size=head.seq, events=events)
         head.seq, head.hash = seq, prev
         head.save(update_fields=["seq", "hash"])
-    return events
+    return events[1:] if recreated else events
 
 
 def audit_record(
@@ -119,6 +134,12 @@ def chain_verification_run(*, verification_id: int) -> ChainVerification | None:
     if not claimed:
         return None
     report = audit_verify_chain()
+    if report.ok:
+        from .checkpoints import checkpoints_problem
+
+        problem = checkpoints_problem()
+        if problem:
+            report = ChainReport(False, report.checked, None, problem[:500])
     ChainVerification.objects.filter(pk=verification_id).update(
         finished_at=timezone.now(), ok=report.ok, verified_up_to=report.checked,
         first_bad_id=report.first_bad_id, problem=report.problem,

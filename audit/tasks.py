@@ -19,3 +19,12 @@ def verify_chain(verification_id: int | None = None) -> bool | None:
 def sign_tree_head() -> int:
     """Sign and store the head for the current size (daily, by beat); a repeat changes nothing."""
     return tree_head_sign().tree_size
+
+
+@shared_task(acks_late=True)
+def write_checkpoint() -> int | None:
+    """Beat runs it hourly: the head goes to the append-only file outside the database."""
+    from .checkpoints import checkpoint_write
+
+    checkpoint = checkpoint_write()
+    return None if checkpoint is None else checkpoint.seq

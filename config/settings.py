@@ -21,6 +21,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG or
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # The audit chain is keyed separately so that rotating SECRET_KEY never breaks verification.
 AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", SECRET_KEY if DEBUG or TESTING else None)
+# Checkpoints of the audit chain's head, outside the database (see audit/checkpoints.py).
+AUDIT_CHECKPOINT_DIR = env_str("AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / "audit"))
 # Fernet keys sealing connected systems' secrets at rest, comma-separated: the first seals, all
 # open (rotation). Development derives one from SECRET_KEY; production must set its own.
 CONNECTOR_SECRET_KEYS = env_list(
@@ -264,6 +266,10 @@ CELERY_BEAT_SCHEDULE = {
     "apply-scheduled-changes": {
         "task": "licensing.tasks.apply_scheduled_changes",
         "schedule": crontab(hour=0, minute=1),
+    },
+    "audit-checkpoint": {
+        "task": "audit.tasks.write_checkpoint",
+        "schedule": crontab(minute=7),
     },
     "expire-ended-entitlements": {
         "task": "licensing.tasks.expire_ended_entitlements",

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.checkpoints import checkpoints_problem
 from audit.selectors import audit_verify_chain
 
 
@@ -13,4 +14,7 @@ class Command(BaseCommand):
                 f"Audit chain broken at event id {report.first_bad_id}: {report.problem} "
                 f"({report.checked} events verified before it)."
             )
+        problem = checkpoints_problem()
+        if problem:
+            raise CommandError(f"Audit chain fails its checkpoints: {problem}.")
         self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {report.checked} events."))
