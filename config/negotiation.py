@@ -12,6 +12,9 @@ from licensing.roles import is_staff_role
 
 class StaffBrowsableNegotiation(DefaultContentNegotiation):
     def select_renderer(self, request, renderers, format_suffix=None):
-        if not is_staff_role(request.user):
+        chosen = super().select_renderer(request, renderers, format_suffix)
+        # The role is looked up only when HTML would be served: JSON requests pay no query.
+        if isinstance(chosen[0], BrowsableAPIRenderer) and not is_staff_role(request.user):
             renderers = [r for r in renderers if not isinstance(r, BrowsableAPIRenderer)]
-        return super().select_renderer(request, renderers, format_suffix)
+            return super().select_renderer(request, renderers, format_suffix)
+        return chosen
