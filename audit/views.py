@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from .selectors import audit_events, chain_verifications_latest
 from .services import chain_verification_request
@@ -15,6 +15,7 @@ def _require_auditor(user) -> None:
 
 
 @login_required
+@require_safe
 def event_list(request):
     _require_auditor(request.user)
     events = audit_events(object_type=request.GET.get("object_type") or None).order_by("-seq")

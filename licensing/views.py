@@ -8,7 +8,7 @@ from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_fsm import has_transition_perm
 
 from . import access, selectors, services
@@ -60,6 +60,7 @@ def _safe_next(request, fallback: str) -> str:
 
 
 @login_required
+@require_safe
 def dashboard(request):
     _staff_only(request.user)
     role = role_of(request.user)
@@ -120,6 +121,7 @@ def _ending_soon(contracts, *, statuses):
 
 
 @login_required
+@require_safe
 def contract_list(request):
     _staff_only(request.user)
     base = selectors.contract_list(base=access.contracts_for_user(request.user))
@@ -155,6 +157,7 @@ def _contract_context(request, contract: Contract) -> dict:
 
 
 @login_required
+@require_safe
 def contract_detail(request, pk: int):
     _staff_only(request.user)
     base = access.contracts_for_user(request.user)
@@ -164,6 +167,7 @@ def contract_detail(request, pk: int):
 
 
 @login_required
+@require_safe
 def entitlement_detail(request, pk: int):
     _staff_only(request.user)
     entitlement = access.entitlement_for_user(user=request.user, pk=pk)

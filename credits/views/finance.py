@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from licensing.errors import DomainError, add_to_form
 from licensing.roles import Role, is_staff_role
@@ -63,6 +63,7 @@ def _credit(pk: int) -> Credit:
 
 
 @login_required
+@require_safe
 def queue(request):
     _viewer_only(request.user)
     base = selectors.credit_queue(now=timezone.now())
@@ -161,6 +162,7 @@ def _send_back_form(data=None):
 
 
 @login_required
+@require_safe
 def credit_detail(request, pk: int):
     _viewer_only(request.user)
     credit = _credit(pk)
@@ -270,6 +272,7 @@ def credit_note(request, pk: int):
 
 
 @login_required
+@require_safe
 def dispute_list(request):
     _viewer_only(request.user)
     base = selectors.dispute_list()
@@ -373,6 +376,7 @@ def _policy_context(request, form=None) -> dict:
 
 
 @login_required
+@require_safe
 def policy_list(request):
     _viewer_only(request.user)
     return render(request, "credits/policy_list.html", _policy_context(request))

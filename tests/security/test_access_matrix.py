@@ -1,0 +1,291 @@
+"""Every route, enumerated from the resolver, times every persona: the status each one gets.
+
+A route without a row here fails `test_every_route_has_an_expectation`, so a new page or API
+cannot ship without someone deciding who may reach it. Adding one is one line in ROUTES: the
+path (with `{contract}`, `{entitlement}`, `{credit}`, `{change}`, `{customer}` standing for the
+persona's ids) and the statuses for
+
+    anon manager analyst approver controller auditor admin customer customer-with-other's-ids
+
+Customers try their own ids and another customer's: the last column is always a 404 (or the
+same refusal as for their own), never a 200. GET is probed for each; auditors also try every
+unsafe method on every route and are refused with nothing written.
+"""
+
+import os
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from audit.models import AuditEvent
+from tests.credits.api.conftest import paid_contract, requested_credit
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["anon", "manager", "analyst", "approver", "controller", "auditor", "admin_user",
+            "customer_user", "other_ids"]  # fmt: skip
+
+# name: (path, "statuses in PERSONAS order")
+ROUTES = {
+    "home": ("/", "302 302 302 302 302 302 302 302 302"),
+    "no-role": ("/no-role/", "302 403 403 403 403 403 403 403 403"),
+    "login": ("/login/", "200 302 302 302 302 302 302 302 302"),
+    "logout": ("/logout/", "405 405 405 405 405 405 405 405 405"),
+    "licensing:dashboard": ("/dashboard/", "302 200 200 200 200 200 200 403 403"),
+    "licensing:contracts": ("/contracts/", "302 200 200 200 200 200 200 403 403"),
+    "licensing:contract": ("/contracts/{contract}/", "302 200 200 200 200 200 200 403 403"),
+    "licensing:contract-transition": (
+        "/contracts/{contract}/transition/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "licensing:entitlement": (
+        "/entitlements/{entitlement}/",
+        "302 200 200 200 200 200 200 403 403",
+    ),
+    "licensing:entitlement-transition": (
+        "/entitlements/{entitlement}/transition/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "credits_portal:list": ("/portal/credits/", "302 403 403 403 403 403 403 200 200"),
+    "credits_portal:credit": ("/portal/credits/{credit}/", "302 403 403 403 403 403 403 200 404"),
+    "credits_portal:credit-note": (
+        "/portal/credits/{credit}/credit-note.pdf",
+        "302 403 403 403 403 403 403 404 404",
+    ),
+    "credits_portal:dispute": (
+        "/portal/credits/{credit}/dispute/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "credits_portal:dispute-attachment": (
+        "/portal/credits/{credit}/disputes/1/attachment/",
+        "302 403 403 403 403 403 403 404 404",
+    ),
+    "credits_portal:resubmit": (
+        "/portal/credits/{credit}/resubmit/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "credits_portal:request": ("/portal/credits/request/", "302 200 200 403 403 403 200 200 200"),
+    "credits_portal:request-done": (
+        "/portal/credits/request/{change}/recorded/",
+        "302 403 403 403 403 403 403 302 404",
+    ),
+    "credits_portal:calculator": (
+        "/portal/credits/calculator/",
+        "302 403 403 403 403 403 403 200 200",
+    ),
+    "credits_portal:policy": ("/portal/credits/policy/", "302 403 403 403 403 403 403 200 200"),
+    "credits_portal:policy-versions": (
+        "/portal/credits/policy/versions/",
+        "302 403 403 403 403 403 403 200 200",
+    ),
+    "credits_portal:policy-version": (
+        "/portal/credits/policy/versions/{policy}/",
+        "302 403 403 403 403 403 403 200 200",
+    ),
+    "portal:home": ("/portal/", "302 403 403 403 403 403 403 200 200"),
+    "portal:entitlements": ("/portal/entitlements/", "302 403 403 403 403 403 403 200 200"),
+    "portal:contract": ("/portal/contracts/{contract}/", "302 403 403 403 403 403 403 200 404"),
+    "credits:queue": ("/finance/", "302 200 200 200 200 200 200 403 403"),
+    "credits:credit": ("/finance/credits/{credit}/", "302 200 200 200 200 200 200 403 403"),
+    "credits:credit-approve": (
+        "/finance/credits/{credit}/approve/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "credits:credit-reject": (
+        "/finance/credits/{credit}/reject/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "credits:credit-send-back": (
+        "/finance/credits/{credit}/send-back/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "credits:credit-note": (
+        "/finance/credits/{credit}/credit-note.pdf",
+        "302 404 404 404 404 404 404 403 403",
+    ),
+    "credits:disputes": ("/finance/disputes/", "302 200 200 200 200 200 200 403 403"),
+    "credits:dispute-resolve": (
+        "/finance/disputes/1/resolve/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "credits:dispute-attachment": (
+        "/finance/disputes/1/attachment/",
+        "302 404 404 404 404 404 404 403 403",
+    ),
+    "credits:policies": ("/finance/policies/", "302 200 200 200 200 200 200 403 403"),
+    "credits:policy-draft": ("/finance/policies/draft/", "302 405 405 405 405 405 405 405 405"),
+    "credits:policy-publish": (
+        "/finance/policies/{policy}/publish/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "audit:events": ("/audit/", "302 403 403 403 403 200 200 403 403"),
+    "audit:verify": ("/audit/verify/", "302 405 405 405 405 405 405 405 405"),
+    "credit-calculator": ("/api/v1/credits/calculator/", "403 405 405 405 405 405 405 405 405"),
+    "credit-policy-list": ("/api/v1/credits/policies/", "403 200 200 200 200 200 200 200 200"),
+    "credit-policy-current": (
+        "/api/v1/credits/policies/current/",
+        "403 200 200 200 200 200 200 200 200",
+    ),
+    "credit-policy-detail": (
+        "/api/v1/credits/policies/{policy}/",
+        "403 200 200 200 200 200 200 200 200",
+    ),
+    "change-request-list": (
+        "/api/v1/credits/change-requests/",
+        "403 200 200 200 200 200 200 200 200",
+    ),
+    "change-request-detail": (
+        "/api/v1/credits/change-requests/{change}/",
+        "403 200 200 200 200 200 200 200 404",
+    ),
+    "credit-list": ("/api/v1/credits/credits/", "403 200 200 200 200 200 200 200 200"),
+    "credit-detail": ("/api/v1/credits/credits/{credit}/", "403 200 200 200 200 200 200 200 404"),
+    "credit-approve": (
+        "/api/v1/credits/credits/{credit}/approve/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "credit-reject": (
+        "/api/v1/credits/credits/{credit}/reject/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "credit-send-back": (
+        "/api/v1/credits/credits/{credit}/send-back/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "api-token": ("/api/v1/auth/token/", "405 405 405 405 405 405 405 405 405"),
+    "customer-list": ("/api/v1/customers/", "403 200 200 200 200 200 200 200 200"),
+    "customer-detail": ("/api/v1/customers/{customer}/", "403 200 200 200 200 200 200 200 404"),
+    "product-list": ("/api/v1/products/", "403 200 200 200 200 200 200 200 200"),
+    "product-detail": ("/api/v1/products/{product}/", "403 200 200 200 200 200 200 200 200"),
+    "plan-list": ("/api/v1/plans/", "403 200 200 200 200 200 200 200 200"),
+    "plan-detail": ("/api/v1/plans/{plan}/", "403 200 200 200 200 200 200 200 200"),
+    "bundle-list": ("/api/v1/bundles/", "403 200 200 200 200 200 200 200 200"),
+    "bundle-detail": ("/api/v1/bundles/1/", "403 404 404 404 404 404 404 404 404"),
+    "contract-list": ("/api/v1/contracts/", "403 200 200 200 200 200 200 200 200"),
+    "contract-detail": ("/api/v1/contracts/{contract}/", "403 200 200 200 200 200 200 200 404"),
+    "contract-transition": (
+        "/api/v1/contracts/{contract}/suspend/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "entitlement-list": ("/api/v1/entitlements/", "403 200 200 200 200 200 200 200 200"),
+    "entitlement-detail": (
+        "/api/v1/entitlements/{entitlement}/",
+        "403 200 200 200 200 200 200 200 404",
+    ),
+    "entitlement-transition": (
+        "/api/v1/entitlements/{entitlement}/suspend/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "api-root": ("/api/v1/", "403 200 200 200 200 200 200 200 200"),
+    "api-schema": ("/api/schema/", "200 200 200 200 200 200 200 200 200"),
+    "api-docs": ("/api/docs/", "406 406 406 406 406 406 406 406 406"),
+}
+
+# Set ACCESS_MATRIX_PROBE=/tmp/file to write what each persona got (to draft a new row).
+PROBE = os.environ.get("ACCESS_MATRIX_PROBE")
+
+# The admin has its own permission checks (staff flag, model permissions); one row for its door.
+ADMIN_NAMESPACE = "admin"
+ADMIN_ROUTE = ("/admin/", "302 302 302 302 302 302 200 302 302")
+# Format-suffix twins of API routes (`.json`) share the row of their route.
+SUFFIX = "format"
+
+
+def _routes(patterns=None, namespace=None):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(filter(None, [namespace, pattern.namespace]))
+            yield from _routes(pattern.url_patterns, inner or None)
+        elif isinstance(pattern, URLPattern):
+            if SUFFIX in pattern.pattern.regex.groupindex:
+                continue
+            name = ":".join(filter(None, [namespace, pattern.name])) or str(pattern.pattern)
+            yield name
+
+
+def test_every_route_has_an_expectation():
+    names = {name for name in _routes() if name.split(":")[0] != ADMIN_NAMESPACE}
+
+    missing = sorted(names - set(ROUTES))
+    stale = sorted(set(ROUTES) - names)
+
+    assert not missing, f"Routes with no expectation in ROUTES: {missing}"
+    assert not stale, f"ROUTES names routes that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(customer_a, customer_b, manager, analyst):
+    """Each customer with a contract, an entitlement, a change request and its credit."""
+    ids = {}
+    for customer in (customer_a, customer_b):
+        contract = paid_contract(customer)
+        credit = requested_credit(manager, contract)
+        ids[customer.code] = {
+            "customer": customer.pk, "contract": contract.pk,
+            "entitlement": contract.entitlements.first().pk, "credit": credit.pk,
+            "change": credit.change_id, "policy": 1, "plan": contract.lines.get().plan_id,
+            "product": contract.lines.get().plan.product_id,
+        }  # fmt: skip
+    return ids
+
+
+def _client(client, request, persona):
+    if persona in ("anon",):
+        return client
+    user = request.getfixturevalue("customer_user" if persona == "other_ids" else persona)
+    client.force_login(user)
+    return client
+
+
+def _path(path, world, persona):
+    ids = world["globex" if persona == "other_ids" else "northwind"]
+    return path.format(**ids)
+
+
+def _expected(statuses: str) -> dict[str, int]:
+    codes = statuses.split()
+    assert len(codes) == len(PERSONAS), statuses
+    return dict(zip(PERSONAS, map(int, codes), strict=True))
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_persona_gets_the_expected_status_on_every_route(client, request, world, persona):
+    # One world per persona, every route in a loop: the table stays fast enough for CI.
+    client = _client(client, request, persona)
+    table = {**ROUTES, ADMIN_NAMESPACE: ADMIN_ROUTE}
+    wrong, seen = [], []
+
+    for name, (path, statuses) in table.items():
+        response = client.get(_path(path, world, persona), HTTP_ACCEPT="application/json")
+        seen.append(f"{name}\t{persona}\t{response.status_code}")
+        expected = _expected(statuses).get(persona)
+        if expected is not None and response.status_code != expected:
+            wrong.append(f"{name} ({path}): expected {expected}, got {response.status_code}")
+
+    if PROBE:
+        with open(PROBE, "a") as out:
+            out.write("\n".join(seen) + "\n")
+    assert not wrong, "\n".join(wrong)
+
+
+# Routes whose POST is not a change an auditor could make: signing in and out.
+NOT_CHANGES = {"login", "logout", "api-token"}
+
+
+def test_an_auditor_changes_nothing_anywhere(client, auditor, world):
+    client.force_login(auditor)
+    before = AuditEvent.objects.count()
+    allowed = []
+
+    for name, (path, _) in ROUTES.items():
+        if name in NOT_CHANGES:
+            continue
+        for method in ("post", "put", "patch", "delete"):
+            response = getattr(client, method)(
+                _path(path, world, "auditor"), {"reason": "x"}, content_type="application/json"
+            )
+            if response.status_code not in (302, 400, 403, 404, 405):
+                allowed.append(f"{method.upper()} {name}: {response.status_code}")
+
+    assert not allowed, "\n".join(allowed)
+    assert AuditEvent.objects.count() == before
