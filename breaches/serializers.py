@@ -57,7 +57,9 @@ class RowErrorOutput(serializers.Serializer):
 
 
 class UsageErrorsOutput(serializers.Serializer):
-    errors = RowErrorOutput(many=True)
+    # A body the parser refuses (NUL, nesting, size) answers `detail` instead of row errors.
+    errors = RowErrorOutput(many=True, required=False)
+    detail = serializers.CharField(required=False)
 
 
 # The true-up calculator

@@ -246,6 +246,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Read-only fields may be absent: a customer's answer leaves out staff-only ones.
+    "COMPONENT_NO_READ_ONLY_REQUIRED": True,
     "ENUM_NAME_OVERRIDES": {
         "EntitlementStateEnum": "licensing.models.Entitlement.State",
         "EntitlementKindEnum": "licensing.models.Entitlement.Kind",

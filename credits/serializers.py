@@ -261,7 +261,9 @@ class CreditPolicySerializer(serializers.ModelSerializer):
 
 class ApprovalStepSerializer(serializers.ModelSerializer):
     threshold = MoneyField("threshold", "credit.currency")
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = ApprovalStep
@@ -276,7 +278,9 @@ class CreditSerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     contract_number = serializers.CharField(source="contract.number", read_only=True)
     policy_version = serializers.CharField(source="policy.label", read_only=True)
-    calculated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    calculated_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     steps = ApprovalStepSerializer(many=True, read_only=True)
     base_amount = serializers.SerializerMethodField(
         help_text="The amount in the policy's currency, which the approval thresholds use."
@@ -337,7 +341,9 @@ class ChangeLineSerializer(serializers.ModelSerializer):
 class ChangeRequestSerializer(serializers.ModelSerializer):
     contract_number = serializers.CharField(source="contract.number", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     policy_version = serializers.CharField(source="policy.label", read_only=True)
     total = MoneyField("total")
     quote = CalculatorOutput(read_only=True, help_text="The engine's answer, frozen at request.")
@@ -354,12 +360,17 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
 
 
 class CustomerChangeRequestSerializer(ChangeRequestSerializer):
-    """The customer's change request: no requester's username (staff may have asked for it)."""
+    """The customer's change request: the requester is named only when it is the reader (staff
+    may have asked for it, and their names stay inside)."""
 
     credit = CustomerCreditSerializer(read_only=True, allow_null=True)
+    requested_by = serializers.SerializerMethodField()
 
-    class Meta(ChangeRequestSerializer.Meta):
-        fields = [f for f in ChangeRequestSerializer.Meta.fields if f != "requested_by"]
+    def get_requested_by(self, obj) -> str | None:
+        request = self.context.get("request")
+        if request is not None and obj.requested_by_id == request.user.pk:
+            return obj.requested_by.username
+        return None
 
 
 class ChangeLineInput(serializers.Serializer):

@@ -86,7 +86,9 @@ class ContractLineSerializer(serializers.ModelSerializer):
 
 class ContractSerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    account_manager = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    account_manager = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     lines = ContractLineSerializer(many=True, read_only=True)
     allowed_transitions = serializers.SerializerMethodField()
 

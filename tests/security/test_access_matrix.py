@@ -177,8 +177,36 @@ ROUTES = {
         "403 405 405 405 405 405 405 405 405",
     ),
     "api-root": ("/api/v1/", "403 200 200 200 200 200 200 200 200"),
-    "api-schema": ("/api/schema/", "200 200 200 200 200 200 200 200 200"),
-    "api-docs": ("/api/docs/", "406 406 406 406 406 406 406 406 406"),
+    "api-schema": ("/api/schema/", "403 200 200 200 200 200 200 200 200"),
+    "api-docs": ("/api/docs/", "302 406 406 406 406 406 406 406 406"),
+    "breaches:usage-upload": ("/breaches/usage/upload/", "302 200 403 403 403 403 200 403 403"),
+    "usage-report-create": ("/api/v1/usage-reports/", "403 405 405 405 405 405 405 405 405"),
+    "breach-true-up-calculator": (
+        "/api/v1/breaches/true-up/calculator/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "entitlement-assignments": (
+        "/api/v1/entitlements/{entitlement}/assignments/",
+        "403 200 200 200 200 200 200 404 404",
+    ),
+    "contract-holds": (
+        "/api/v1/contracts/{contract}/holds/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "hold-lift": ("/api/v1/holds/1/lift/", "403 405 405 405 405 405 405 405 405"),
+    "connected-system-list": ("/api/v1/connected-systems/", "403 200 200 200 200 200 200 200 200"),
+    "connected-system-detail": (
+        "/api/v1/connected-systems/1/",
+        "403 404 404 404 404 404 404 404 404",
+    ),
+    "deprovisioning-run-detail": (
+        "/api/v1/deprovisioning-runs/1/",
+        "403 404 404 404 404 404 404 404 404",
+    ),
+    "deprovisioning-run-execute": (
+        "/api/v1/deprovisioning-runs/1/execute/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
 }
 
 # Set ACCESS_MATRIX_PROBE=/tmp/file to write what each persona got (to draft a new row).

@@ -132,8 +132,11 @@ def test_a_customer_filtering_by_another_customer_sees_nothing(
     requested_credit(admin_actor(), paid_contract(customer_b, number="globex"))
 
     response = api(customer_user).get(f"{URL}?customer={customer_b.pk}")
+    unknown = api(customer_user).get(f"{URL}?customer=999999")
 
-    assert numbers(response) == []
+    # Another customer's id reads as one that does not exist: nothing listed, nothing told.
+    assert response.status_code == unknown.status_code == 400
+    assert response.json() == unknown.json()
 
 
 def test_the_newest_credit_comes_first(api, analyst, customer_a):

@@ -174,8 +174,11 @@ def test_customer_user_filtering_by_another_customer_sees_nothing(api, customer_
     ContractFactory(customer=customer_b)
 
     response = api(customer_user).get("/api/v1/contracts/", {"customer": customer_b.pk})
+    unknown = api(customer_user).get("/api/v1/contracts/", {"customer": 999_999})
 
-    assert response.json()["count"] == 0
+    # Another customer's id reads as one that does not exist: nothing listed, nothing told.
+    assert response.status_code == unknown.status_code == 400
+    assert response.json() == unknown.json()
 
 
 @pytest.mark.parametrize(

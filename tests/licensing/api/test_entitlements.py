@@ -160,8 +160,11 @@ def test_customer_user_filtering_by_another_customers_contract_sees_nothing(
     theirs = EntitlementFactory(contract=ContractFactory(customer=customer_b))
 
     response = api(customer_user).get("/api/v1/entitlements/", {"contract": theirs.contract_id})
+    unknown = api(customer_user).get("/api/v1/entitlements/", {"contract": 999_999})
 
-    assert response.json()["count"] == 0
+    # Another customer's contract reads as one that does not exist: nothing listed or told.
+    assert response.status_code == unknown.status_code == 400
+    assert response.json() == unknown.json()
 
 
 @pytest.mark.parametrize(
