@@ -207,6 +207,16 @@ ROUTES = {
         "/api/v1/deprovisioning-runs/1/execute/",
         "403 405 405 405 405 405 405 405 405",
     ),
+    "api-audit-events": ("/api/v1/audit/events/", "403 403 403 403 403 200 200 403 403"),
+    "api-audit-tree-head": ("/api/v1/audit/tree-head/", "403 403 403 403 403 200 200 403 403"),
+    "api-audit-inclusion-proof": (
+        "/api/v1/audit/proofs/inclusion/?seq=1",
+        "403 403 403 403 403 400 400 403 403",
+    ),
+    "api-audit-consistency-proof": (
+        "/api/v1/audit/proofs/consistency/?first=1",
+        "403 403 403 403 403 400 400 403 403",
+    ),
 }
 
 # Set ACCESS_MATRIX_PROBE=/tmp/file to write what each persona got (to draft a new row).
