@@ -271,6 +271,7 @@ class ApprovalStepSerializer(serializers.ModelSerializer):
             "order", "role", "threshold", "status", "due_at", "escalated_at", "decided_by",
             "decided_at", "reason",
         ]  # fmt: skip
+        read_only_fields = fields
 
 
 class CreditSerializer(serializers.ModelSerializer):
@@ -294,6 +295,8 @@ class CreditSerializer(serializers.ModelSerializer):
             "calculated_by", "created_at", "issued_at", "version", "steps",
             "base_currency", "base_amount", "exchange_rate", "rate_date", "corrects",
         ]  # fmt: skip
+        # An answer, never an input: read-only, so a customer's may leave staff fields out.
+        read_only_fields = fields
 
     def get_base_amount(self, credit) -> str | None:
         if credit.base_amount is None:

@@ -40,6 +40,25 @@ def _truncate_tail(keep: int) -> None:
         )
 
 
+def _forge(seqs) -> None:
+    from django.conf import settings
+    from django.utils import timezone
+
+    from audit.chain import event_content, link_hash
+
+    prev = AuditEvent.objects.get(seq=seqs[0] - 1).hash
+    for seq in seqs:
+        fields = {
+            "seq": seq, "occurred_at": timezone.now(), "actor_id": None,
+            "actor_username": "system", "action": "test.forged", "object_type": "tests.thing",
+            "object_id": str(seq), "reason": "", "policy_version": "", "data": {},
+        }  # fmt: skip
+        digest = link_hash(settings.AUDIT_HMAC_KEY.encode(), prev, event_content(**fields))
+        AuditEvent.objects.create(**fields, prev_hash=prev, hash=digest)
+        prev = digest
+    ChainHead.objects.filter(pk=1).update(seq=seqs[-1], hash=prev)
+
+
 def test_the_command_appends_the_head_with_an_hmac(checkpoint_dir):
     events = _append(3)
 
@@ -92,8 +111,9 @@ def test_a_rewritten_tail_fails_verification_naming_the_checkpoint():
     _append(5)
     call_command("audit_checkpoint")
     _truncate_tail(keep=3)
-    # The attacker writes new events over the removed ones: the chain links, the hash differs.
-    _append(2)
+    # The attacker writes new events over the removed ones, hashed and linked as the service
+    # would (the key is in the settings they can read): the chain holds, the hash differs.
+    _forge(seqs=(4, 5))
 
     with pytest.raises(CommandError, match=r"event #5 disagrees with checkpoint #5"):
         call_command("verify_audit")
