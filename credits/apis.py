@@ -17,7 +17,7 @@ from licensing import access as licensing_access
 from licensing.roles import is_staff_role
 
 from . import access, selectors, services
-from .filters import ChangeRequestApiFilter, CreditApiFilter
+from .filters import ChangeRequestApiFilter, CreditApiFilter, DisputeApiFilter
 from .models import ApprovalStep, ChangeLine, ExchangeRate
 from .serializers import (
     CALCULATOR_EXAMPLE,
@@ -207,7 +207,7 @@ class DisputeViewSet(viewsets.ReadOnlyModelViewSet):
     """Disputes of issued credits; finance upholds or rejects them."""
 
     serializer_class = DisputeSerializer
-    filterset_fields = ["status", "credit"]
+    filterset_class = DisputeApiFilter
 
     def get_queryset(self) -> QuerySet:
         return (

@@ -73,3 +73,18 @@ class CreditApiFilter(filters.FilterSet):
     class Meta:
         model = Credit
         fields = ["status", "customer", "form", "contract"]
+
+
+def visible_credits(request):
+    from .access import credits_for_user
+
+    return credits_for_user(request.user) if request else Credit.objects.none()
+
+
+class DisputeApiFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=Dispute.Status.choices)
+    credit = filters.ModelChoiceFilter(queryset=visible_credits)
+
+    class Meta:
+        model = Dispute
+        fields = ["status", "credit"]

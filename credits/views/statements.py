@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from licensing import access
 from licensing.models import Customer, Invoice
@@ -27,6 +28,7 @@ def _customer_only(user) -> Customer:
 
 
 @login_required
+@require_safe
 def finance_statement(request):
     """Any customer's statement; without `?customer=` a list to choose from."""
     _staff_only(request.user)
@@ -40,6 +42,7 @@ def finance_statement(request):
 
 
 @login_required
+@require_safe
 def portal_statement(request):
     customer = _customer_only(request.user)
     statement = customer_statement(customer=customer, on=timezone.localdate())
@@ -49,6 +52,7 @@ def portal_statement(request):
 
 
 @login_required
+@require_safe
 def portal_invoices(request):
     customer = _customer_only(request.user)
     return render(
@@ -65,6 +69,7 @@ def _invoice_for_user(user, pk) -> Invoice:
 
 
 @login_required
+@require_safe
 def invoice_pdf(request, pk: int):
     invoice = _invoice_for_user(request.user, pk)
     if not (is_staff_role(request.user) or access.customer_of(request.user)):

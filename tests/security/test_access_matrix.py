@@ -18,7 +18,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from audit.models import AuditEvent
-from tests.credits.api.conftest import paid_contract, requested_credit
+from tests.support import paid_contract, requested_credit
 
 pytestmark = pytest.mark.django_db
 
@@ -217,6 +217,75 @@ ROUTES = {
         "/api/v1/audit/proofs/consistency/?first=1",
         "403 403 403 403 403 400 400 403 403",
     ),
+    "credits_portal:withdraw": (
+        "/portal/credits/{credit}/withdraw/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "credits_portal:statement": (
+        "/portal/credits/statement/",
+        "302 403 403 403 403 403 403 200 200",
+    ),
+    "credits_portal:invoices": ("/portal/credits/invoices/", "302 403 403 403 403 403 403 200 200"),
+    "credits_portal:invoice-pdf": (
+        "/portal/credits/invoices/{invoice}/invoice.pdf",
+        "302 200 200 200 200 200 200 200 404",
+    ),
+    "credits:credit-resubmit": (
+        "/finance/credits/{credit}/resubmit/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "credits:credit-withdraw": (
+        "/finance/credits/{credit}/withdraw/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "credits:statement": ("/finance/statement/", "302 200 200 200 200 200 200 403 403"),
+    "credits:invoice-pdf": (
+        "/finance/invoices/{invoice}/invoice.pdf",
+        "302 200 200 200 200 200 200 200 404",
+    ),
+    "credits:exchange-rates": ("/finance/exchange-rates/", "302 200 200 200 200 200 200 403 403"),
+    "credit-resubmit": (
+        "/api/v1/credits/credits/{credit}/resubmit/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "credit-withdraw": (
+        "/api/v1/credits/credits/{credit}/withdraw/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "credit-dispute-list": ("/api/v1/credits/disputes/", "403 200 200 200 200 200 200 200 200"),
+    "credit-dispute-detail": ("/api/v1/credits/disputes/1/", "403 404 404 404 404 404 404 404 404"),
+    "credit-dispute-reject": (
+        "/api/v1/credits/disputes/1/reject/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "credit-dispute-uphold": (
+        "/api/v1/credits/disputes/1/uphold/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "exchange-rate-list": (
+        "/api/v1/credits/exchange-rates/",
+        "403 200 200 200 200 200 200 200 200",
+    ),
+    "exchange-rate-detail": (
+        "/api/v1/credits/exchange-rates/1/",
+        "403 404 404 404 404 404 404 404 404",
+    ),
+    "customer-statement": (
+        "/api/v1/customers/{customer}/statement/",
+        "403 200 200 200 200 200 200 200 404",
+    ),
+    "connected-system-reconcile": (
+        "/api/v1/connected-systems/1/reconcile/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning-run-rollback": (
+        "/api/v1/deprovisioning-runs/1/rollback/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning-run-rollback-approve": (
+        "/api/v1/deprovisioning-runs/1/rollback/approve/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
 }
 
 # Set ACCESS_MATRIX_PROBE=/tmp/file to write what each persona got (to draft a new row).
@@ -263,6 +332,7 @@ def world(customer_a, customer_b, manager, analyst):
             "entitlement": contract.entitlements.first().pk, "credit": credit.pk,
             "change": credit.change_id, "policy": 1, "plan": contract.lines.get().plan_id,
             "product": contract.lines.get().plan.product_id,
+            "invoice": contract.invoices.get().pk,
         }  # fmt: skip
     return ids
 

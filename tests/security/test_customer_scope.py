@@ -8,7 +8,7 @@ finance's reasons.
 import pytest
 
 from credits import services as credit_services
-from tests.credits.api.conftest import paid_contract, requested_credit
+from tests.support import paid_contract, requested_credit
 
 pytestmark = pytest.mark.django_db
 

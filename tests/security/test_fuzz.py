@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from config.wsgi import application
-from tests.credits.api.conftest import paid_contract, requested_credit
+from tests.support import paid_contract, requested_credit
 
 pytestmark = pytest.mark.django_db
 
