@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from licensing.errors import DomainError, add_to_form
 from licensing.roles import Role, is_staff_role
@@ -421,6 +421,7 @@ def policy_publish(request, pk: int):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def exchange_rates(request):
     """Finance's dated rates: every row kept, the newest per pair first."""
     _viewer_only(request.user)

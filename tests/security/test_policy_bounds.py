@@ -79,6 +79,6 @@ def test_a_stored_draft_past_a_bound_does_not_publish(controller):
     )
 
     with pytest.raises(DomainError, match="dispute_days"):
-        services.policy_publish(actor=controller, policy_id=draft.pk)
+        services.policy_publish(actor=controller, policy_id=draft.pk, on=timezone.localdate())
 
     assert CreditPolicyVersion.objects.get(pk=draft.pk).status == CreditPolicyVersion.Status.DRAFT
