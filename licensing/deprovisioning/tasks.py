@@ -10,11 +10,13 @@ from . import services
 from .models import Delivery
 
 
-def _backoff(attempt: int) -> float:
+def _backoff(attempt: int) -> int:
     # Exponential with full jitter: 30 s, 60 s, 120 s ... capped at an hour, spread so a system
     # coming back is not hit by every waiting delivery at the same second.
-    base = float(getattr(settings, "DEPROVISIONING_RETRY_BASE_SECONDS", 30))
-    return random.uniform(base / 2, min(base * 2 ** max(attempt - 1, 0), 3600))
+    # Whole seconds are fine-grained enough for a countdown.
+    base = int(getattr(settings, "DEPROVISIONING_RETRY_BASE_SECONDS", 30))
+    ceiling = max(min(base * 2 ** max(attempt - 1, 0), 3600), base // 2, 1)
+    return random.randint(max(base // 2, 1), ceiling)
 
 
 @shared_task(acks_late=True)
