@@ -57,9 +57,18 @@ def _contents(qs: QuerySet[AuditEvent], chunk_size: int) -> Iterator[dict]:
 
 
 def jsonl_lines(qs: QuerySet[AuditEvent], *, chunk_size: int = 2000) -> Iterator[str]:
-    """One line per event: {"seq": N, "content": <the canonical bytes that were hashed>}."""
-    for content in _contents(qs, chunk_size):
-        yield f'{{"seq":{content["seq"]},"content":{canonical(content).decode()}}}\n'
+    """One line per event: {"seq": N, "content": <the canonical bytes that were hashed>}.
+
+    A redacted event's line says `"redacted": true` and carries the `leaf_hash` (hex) it kept:
+    its content, blanked, no longer hashes to its leaf, so a verifier takes that leaf instead.
+    """
+    rows = qs.values(*CONTENT_FIELDS, "leaf_hash", "redaction_mac").iterator(chunk_size=chunk_size)
+    for row in rows:
+        content = content_of(row)
+        line = f'{{"seq":{content["seq"]},"content":{canonical(content).decode()}'
+        if row["redaction_mac"]:
+            line += f',"redacted":true,"leaf_hash":"{bytes(row["leaf_hash"]).hex()}"'
+        yield line + "}\n"
 
 
 class _Echo:

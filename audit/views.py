@@ -2,9 +2,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from .governance import PERIODS, governance_csv, governance_report, period_days
 from .selectors import audit_events, chain_verifications_latest
 from .services import chain_verification_request
 
@@ -50,3 +53,37 @@ def verify(request):
     else:
         messages.success(request, "The audit chain was verified; the result is below.")
     return redirect("audit:events")
+
+
+def _require_governance(user) -> None:
+    if not user.has_perm("audit.view_governance"):
+        raise PermissionDenied("The governance dashboard is for management and auditors.")
+
+
+@login_required
+@require_safe
+def governance(request):
+    _require_governance(request.user)
+    days = period_days(request.GET.get("days"))
+    today = timezone.localdate()
+    context = {
+        "panels": governance_report(on=today, days=days),
+        "days": days,
+        "period_label": PERIODS[days],
+        "periods": PERIODS,
+        "today": today,
+    }
+    return render(request, "audit/governance.html", context)
+
+
+@login_required
+@require_safe
+def governance_export(request):
+    _require_governance(request.user)
+    days = period_days(request.GET.get("days"))
+    today = timezone.localdate()
+    rows = governance_csv(governance_report(on=today, days=days))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    name = f"governance-{today.isoformat()}-{days}d.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -120,6 +120,11 @@ ROUTES = {
     ),
     "audit:events": ("/audit/", "302 403 403 403 403 200 200 403 403"),
     "audit:verify": ("/audit/verify/", "302 405 405 405 405 405 405 405 405"),
+    "audit:governance": ("/audit/governance/", "302 403 403 403 200 200 200 403 403"),
+    "audit:governance-export": (
+        "/audit/governance/export.csv",
+        "302 403 403 403 200 200 200 403 403",
+    ),
     "credit-calculator": ("/api/v1/credits/calculator/", "403 405 405 405 405 405 405 405 405"),
     "credit-policy-list": ("/api/v1/credits/policies/", "403 200 200 200 200 200 200 200 200"),
     "credit-policy-current": (
