@@ -3,3 +3,16 @@ from django.apps import AppConfig
 
 class BreachesConfig(AppConfig):
     name = "breaches"
+
+    def ready(self):
+        from licensing.roles import Role
+        from shell import registry
+
+        registry.register_nav("Usage", "breaches_portal:usage", roles={Role.CUSTOMER}, order=25)
+        registry.register_seeder("breaches", _seed_demo, order=30)
+
+
+def _seed_demo(*, stdout, password: str) -> None:
+    from django.core.management import call_command
+
+    call_command("seed_demo_breaches", stdout=stdout)

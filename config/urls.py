@@ -15,6 +15,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("licensing.urls")),
     path("portal/credits/", include("credits.portal_urls")),
+    path("portal/breaches/", include("breaches.portal_urls")),
     path("portal/", include("licensing.portal_urls")),
     path("finance/", include("credits.urls")),
     path("audit/", include("audit.urls")),

@@ -180,6 +180,7 @@ ROUTES = {
     "api-schema": ("/api/schema/", "403 200 200 200 200 200 200 200 200"),
     "api-docs": ("/api/docs/", "302 406 406 406 406 406 406 406 406"),
     "breaches:usage-upload": ("/breaches/usage/upload/", "302 200 403 403 403 403 200 403 403"),
+    "breaches_portal:usage": ("/portal/breaches/usage/", "302 403 403 403 403 403 403 200 200"),
     "usage-report-create": ("/api/v1/usage-reports/", "403 405 405 405 405 405 405 405 405"),
     "breach-true-up-calculator": (
         "/api/v1/breaches/true-up/calculator/",
