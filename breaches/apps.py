@@ -9,6 +9,8 @@ class BreachesConfig(AppConfig):
         from shell import registry
 
         registry.register_nav("Usage", "breaches_portal:usage", roles={Role.CUSTOMER}, order=25)
+        registry.register_nav("Breach cases", "breaches:cases", roles=registry.STAFF_AND_ADMIN,
+                              order=25)  # fmt: skip
         registry.register_seeder("breaches", _seed_demo, order=30)
 
 

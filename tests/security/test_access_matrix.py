@@ -18,6 +18,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from audit.models import AuditEvent
+from tests.breaches.cases import opened_case
 from tests.support import paid_contract, requested_credit
 
 pytestmark = pytest.mark.django_db
@@ -181,6 +182,12 @@ ROUTES = {
     "api-docs": ("/api/docs/", "302 406 406 406 406 406 406 406 406"),
     "breaches:usage-upload": ("/breaches/usage/upload/", "302 200 403 403 403 403 200 403 403"),
     "breaches_portal:usage": ("/portal/breaches/usage/", "302 403 403 403 403 403 403 200 200"),
+    "breaches:cases": ("/breaches/cases/", "302 200 200 200 200 200 200 403 403"),
+    "breaches:case": ("/breaches/cases/{case}/", "302 200 200 200 200 200 200 403 403"),
+    "breaches:notice-pdf": (
+        "/breaches/cases/{case}/notices/1.pdf",
+        "302 404 404 404 404 404 404 403 403",
+    ),
     "usage-report-create": ("/api/v1/usage-reports/", "403 405 405 405 405 405 405 405 405"),
     "breach-true-up-calculator": (
         "/api/v1/breaches/true-up/calculator/",
@@ -334,6 +341,7 @@ def world(customer_a, customer_b, manager, analyst):
             "change": credit.change_id, "policy": 1, "plan": contract.lines.get().plan_id,
             "product": contract.lines.get().plan.product_id,
             "invoice": contract.invoices.get().pk,
+            "case": opened_case(contract.entitlements.first()).pk,
         }  # fmt: skip
     return ids
 
