@@ -27,3 +27,11 @@ def detect_breaches() -> dict:
     usage_warnings_raise(on=on)
     found = breach_detect(on=on)
     return {"opened": found.opened, "updated": found.updated}
+
+
+@shared_task(**RETRY)
+def process_milestones() -> dict:
+    """Beat job, daily: remind before deadlines, escalate cases whose deadline passed."""
+    from .services.milestones import milestones_process
+
+    return milestones_process(on=timezone.localdate())

@@ -32,3 +32,37 @@ def detected_case(actor, entitlement, *, start: date, peak: int | None = None,
     report_usage(actor, entitlement, days_from(start, *([peak] * days)))
     found = breach_detect(on=on or start + timedelta(days=days))
     return BreachCase.objects.get(pk=(found.opened or found.updated)[0])
+
+
+# A case on a paid March 2026 seat line, as the issue's example: 50 seats at 31.00 (1,550.00
+# paid for March), over-use from 11 March at 60. Staff work it on fixed dates (`on=`).
+MARCH = (date(2026, 3, 1), date(2026, 4, 1))
+OVER_FROM = date(2026, 3, 11)
+ON = date(2026, 3, 14)
+
+
+def march_contract(customer, *, paid: bool = True, unit_price: str = "31.00", plan=None):
+    from tests.support import paid_contract
+
+    return paid_contract(customer, period=MARCH, seats=50, unit_price=unit_price, paid=paid,
+                         plan=plan)  # fmt: skip
+
+
+def march_case(actor, customer, *, peak: int = 60, start: date = OVER_FROM, days: int = 3,
+               contract=None, **contract_options) -> BreachCase:  # fmt: skip
+    contract = contract or march_contract(customer, **contract_options)
+    entitlement = contract.entitlements.get()
+    return detected_case(actor, entitlement, start=start, peak=peak, days=days,
+                         on=max(ON, start + timedelta(days=days)))  # fmt: skip
+
+
+def move(actor, case: BreachCase, *transitions: str, on: date = ON, **kwargs) -> BreachCase:
+    """Take the case through the moves, one service call each."""
+    from breaches.services import breach_case_transition
+
+    for transition in transitions:
+        case = breach_case_transition(
+            actor=actor, case_id=case.pk, transition=transition, reason=f"Test: {transition}",
+            on=on, **(kwargs if transition == "agree" else {}),
+        )  # fmt: skip
+    return case
