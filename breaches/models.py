@@ -276,7 +276,7 @@ class BreachCase(ConcurrentTransitionMixin, models.Model):
 
     def close_approved(self) -> bool:
         """An escalated case ends only on a second person's approval of a recorded request."""
-        if self.state != self.S.ESCALATED:
+        if self.state != self.State.ESCALATED:
             return True
         return bool(self.close_requested_to and self.close_requested_by_id)
 

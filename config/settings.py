@@ -301,6 +301,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outbox.tasks.send_unsent_mail",
         "schedule": crontab(minute="*/10"),
     },
+    "breach-detection": {
+        "task": "breaches.tasks.detect_breaches",
+        "schedule": crontab(hour=2, minute=40),
+    },
+    "breach-milestones": {
+        "task": "breaches.tasks.process_milestones",
+        "schedule": crontab(hour=6, minute=10),
+    },
     "verify-audit-chain": {
         "task": "audit.tasks.verify_chain",
         "schedule": crontab(hour=2, minute=15),

@@ -679,3 +679,24 @@ def nightly(*, on: date) -> dict[str, int]:
         run_advance(run_id=run_id, on=on)
         counts["runs"] += 1
     return counts
+
+
+# One entitlement ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def entitlement_deprovision(*, actor, entitlement_id: int, reason: str, on: date) -> Entitlement:
+    """Take back one entitlement rather than a whole contract (an escalated breach case).
+
+    Grace first where the contract grants it (capped by the revocation policy), else revoked
+    at once, through the lifecycle service (ledger, history, audit). The nightly job revokes
+    it when the grace ends. No run is opened: runs take back whole contracts.
+    """
+    reason = _require_reason(reason)
+    entitlement = Entitlement.objects.select_related("contract").get(pk=entitlement_id)
+    grace = _grace_days(entitlement.contract, revocation_policy(on))
+    transition = "start_grace" if grace else "revoke"
+    return licensing.entitlement_transition(
+        actor=actor, entitlement_id=entitlement.pk, transition=transition, reason=reason,
+        effective_date=on,
+    )  # fmt: skip

@@ -193,6 +193,7 @@ ROUTES = {
         "/api/v1/breaches/true-up/calculator/",
         "403 405 405 405 405 405 405 405 405",
     ),
+    "breach-detect": ("/api/v1/breaches/detect/", "403 405 405 405 405 405 405 405 405"),
     "entitlement-assignments": (
         "/api/v1/entitlements/{entitlement}/assignments/",
         "403 200 200 200 200 200 200 404 404",
