@@ -2,17 +2,20 @@
 
 from datetime import date, timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
+from licensing.errors import DomainError, add_to_form
 from licensing.roles import is_staff_role
 
 from . import page_selectors, usage_selectors
+from .case_forms import ClassifyForm, EmailForm, LogForm, MoveForm, NoticeForm
 from .charts import usage_chart
 from .models import BreachCase
 from .page_filters import CaseQueueFilter
@@ -88,13 +91,65 @@ def evidence_chart(case: BreachCase, *, on: date) -> dict:
     )
 
 
-@login_required
-@require_safe
-def case_detail(request, pk: int):
-    _staff_only(request.user)
-    case = _case(request, pk)
+# What each move does, said before it is made (data-confirm) and on the button.
+CONSEQUENCES = {
+    "review": "Start reviewing case {pk}? The customer is not told yet.",
+    "confirm": "Confirm the breach on case {pk}? Remediation options are priced from the "
+    "contract; nothing is sent to {customer} yet.",
+    "dismiss": "Dismiss case {pk}? It closes with no charge and no notice to {customer}.",
+    "offer": "Offer the remediation options to {customer}? They are e-mailed the proposal and "
+    "get a deadline to choose.",
+    "agree": "Record that {customer} agreed to the chosen option? A final milestone is set for "
+    "usage to be back within the entitlement.",
+    "start_remediation": "Start remediation on case {pk}? The agreed option is now being "
+    "carried out.",
+    "resolve": "Resolve case {pk}? {customer} is e-mailed a resolution confirmation and the "
+    "case closes.",
+    "escalate": "Escalate case {pk}? Account management is told, and ending an escalated case "
+    "takes a second person's approval.",
+}
+
+
+def _blocker(case: BreachCase, name: str) -> str | None:
+    """Why a move the state allows would still be refused by its guard, said beforehand."""
+    from .services import cases as case_services
+
+    if name == "offer" and not case.has_options():
+        return case_services._guard_message(case, name)
+    in_remediation = case.state == BreachCase.State.IN_REMEDIATION
+    if name == "resolve" and in_remediation and not case_services._compliant_since_agreement(case):
+        return case_services._guard_message(case, name)
+    return None
+
+
+def _moves(request, case: BreachCase, bound: dict) -> list[dict]:
+    from .services import allowed_transitions
+    from .services.cases import LABELS as LABELS_BY_MOVE
+
+    customer = case.entitlement.contract.customer.name
+    offered = [o for o in case.options.all() if o.dropped_at is None]
+    moves = []
+    for name in allowed_transitions(request.user, case):
+        form = bound.get(name) or MoveForm(options=offered, prefix=name)
+        if name != "agree":
+            form.fields.pop("option", None)
+        moves.append({
+            "name": name, "label": LABELS_BY_MOVE[name], "form": form,
+            "blocker": _blocker(case, name),
+            "confirm": CONSEQUENCES[name].format(pk=case.pk, customer=customer),
+            "danger": name in ("dismiss", "escalate"),
+        })  # fmt: skip
+    return moves
+
+
+def _case_context(request, case: BreachCase, **bound) -> dict:
+    from .notices import notice_kinds_allowed
+    from .services._common import may_manage
+
     today = timezone.localdate()
-    context = {
+    manages = may_manage(request.user)
+    kinds = notice_kinds_allowed(request.user, case) if manages else []
+    return {
         "case": case,
         "today": today,
         "evidence": case.evidence,
@@ -108,8 +163,165 @@ def case_detail(request, pk: int):
         "notices": list(case.notices.all()),
         "events": list(case.events.all()),
         "earlier": list(case.earlier_overuse.all()),
+        "manages": manages,
+        "moves": _moves(request, case, bound) if manages else [],
+        "classify_form": bound.get("classify")
+        or ClassifyForm(
+            initial={
+                "classification": case.classification,
+                "rationale": case.classification_rationale,
+            },
+            prefix="classify",
+        ),  # fmt: skip
+        "log_form": bound.get("log") or LogForm(prefix="log"),
+        "email_form": bound.get("email") or EmailForm(prefix="email"),
+        "notice_form": bound.get("notice") or NoticeForm(kinds=kinds, prefix="notice"),
+        "notice_kinds": kinds,
     }
-    return render(request, "breaches/case_detail.html", context)
+
+
+@login_required
+@require_safe
+def case_detail(request, pk: int):
+    _staff_only(request.user)
+    case = _case(request, pk)
+    return render(request, "breaches/case_detail.html", _case_context(request, case))
+
+
+def _invalid(request, pk: int, **bound) -> HttpResponse:
+    case = _case(request, pk)
+    messages.error(request, "Some of what you entered needs another look; see below.")
+    return render(request, "breaches/case_detail.html", _case_context(request, case, **bound),
+                  status=400)  # fmt: skip
+
+
+def _done(request, case_id: int, text: str) -> HttpResponse:
+    messages.success(request, text)
+    return redirect("breaches:case", case_id)
+
+
+def _refused(request, case_id: int, error: DomainError) -> HttpResponse:
+    messages.error(request, str(error))
+    return redirect("breaches:case", case_id)
+
+
+@login_required
+@require_POST
+def case_move(request, pk: int, transition: str):
+    from .services import breach_case_transition
+    from .services.cases import LABELS as LABELS_BY_MOVE
+
+    _staff_only(request.user)
+    case = _case(request, pk)
+    if transition not in LABELS_BY_MOVE:
+        raise Http404("No such move.")
+    offered = [o for o in case.options.all() if o.dropped_at is None]
+    form = MoveForm(request.POST, options=offered, prefix=transition)
+    if transition != "agree":
+        form.fields.pop("option", None)
+    if not form.is_valid():
+        return _invalid(request, pk, **{transition: form})
+    try:
+        moved = breach_case_transition(
+            actor=request.user, case_id=case.pk, transition=transition,
+            reason=form.cleaned_data["reason"], on=timezone.localdate(),
+            option=form.cleaned_data.get("option") or None,
+        )  # fmt: skip
+    except DomainError as error:
+        return _refused(request, case.pk, error)
+    if moved.state == case.state:
+        return _done(request, case.pk, "Your request is recorded; a second person must approve.")
+    return _done(request, case.pk, f"Case {case.pk} is now {moved.get_state_display().lower()}.")
+
+
+@login_required
+@require_POST
+def case_classify(request, pk: int):
+    from .services import breach_case_classify
+
+    _staff_only(request.user)
+    case = _case(request, pk)
+    form = ClassifyForm(request.POST, prefix="classify")
+    if not form.is_valid():
+        return _invalid(request, pk, classify=form)
+    try:
+        breach_case_classify(
+            actor=request.user, case_id=case.pk,
+            classification=form.cleaned_data["classification"],
+            rationale=form.cleaned_data["rationale"],
+        )  # fmt: skip
+    except DomainError as error:
+        return _refused(request, case.pk, error)
+    label = dict(ClassifyForm.base_fields["classification"].choices)[
+        form.cleaned_data["classification"]
+    ]
+    return _done(request, case.pk, f"Case {case.pk} is classified {label.lower()}.")
+
+
+@login_required
+@require_POST
+def case_log(request, pk: int):
+    from .services import communication_log
+
+    _staff_only(request.user)
+    case = _case(request, pk)
+    form = LogForm(request.POST, prefix="log")
+    if not form.is_valid():
+        return _invalid(request, pk, log=form)
+    data = form.cleaned_data
+    try:
+        entry = communication_log(
+            actor=request.user, case_id=case.pk, kind=data["kind"], subject=data["subject"],
+            body=data["body"], occurred_at=data["occurred_at"], reason=data["reason"],
+            participants=data["participants"],
+        )  # fmt: skip
+    except DomainError as error:
+        add_to_form(form, error)
+        return _invalid(request, pk, log=form)
+    return _done(request, case.pk, f"{entry.get_kind_display()} logged: {entry.subject}.")
+
+
+@login_required
+@require_POST
+def case_email(request, pk: int):
+    from .services import communication_send_email
+
+    _staff_only(request.user)
+    case = _case(request, pk)
+    form = EmailForm(request.POST, prefix="email")
+    if not form.is_valid():
+        return _invalid(request, pk, email=form)
+    try:
+        entry = communication_send_email(
+            actor=request.user, case_id=case.pk, template=form.cleaned_data["template"],
+            reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
+        )  # fmt: skip
+    except DomainError as error:
+        add_to_form(form, error)
+        return _invalid(request, pk, email=form)
+    return _done(request, case.pk, f"E-mail sent to {', '.join(entry.recipients)}.")
+
+
+@login_required
+@require_POST
+def case_notice(request, pk: int):
+    from .notices import breach_notice_issue, notice_kinds_allowed
+
+    _staff_only(request.user)
+    case = _case(request, pk)
+    form = NoticeForm(request.POST, kinds=notice_kinds_allowed(request.user, case),
+                      prefix="notice")  # fmt: skip
+    if not form.is_valid():
+        return _invalid(request, pk, notice=form)
+    try:
+        notice = breach_notice_issue(
+            actor=request.user, case_id=case.pk, kind=form.cleaned_data["kind"],
+            on=timezone.localdate(), reason=form.cleaned_data["reason"],
+        )  # fmt: skip
+    except DomainError as error:
+        return _refused(request, case.pk, error)
+    return _done(request, case.pk, f"{notice.get_kind_display()} issued; the customer can "
+                                   "read it in the portal.")  # fmt: skip
 
 
 @login_required

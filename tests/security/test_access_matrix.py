@@ -188,6 +188,37 @@ ROUTES = {
         "/breaches/cases/{case}/notices/1.pdf",
         "302 404 404 404 404 404 404 403 403",
     ),
+    "breaches:case-move": (
+        "/breaches/cases/{case}/move/review/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches:case-classify": (
+        "/breaches/cases/{case}/classify/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches:case-log": ("/breaches/cases/{case}/log/", "302 405 405 405 405 405 405 405 405"),
+    "breaches:case-email": (
+        "/breaches/cases/{case}/email/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches:case-notice": (
+        "/breaches/cases/{case}/notices/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches_portal:cases": ("/portal/breaches/cases/", "302 403 403 403 403 403 403 200 200"),
+    # The world's cases are just detected: under our review, not shown to customers yet.
+    "breaches_portal:case": (
+        "/portal/breaches/cases/{case}/",
+        "302 403 403 403 403 403 403 404 404",
+    ),
+    "breaches_portal:agree": (
+        "/portal/breaches/cases/{case}/agree/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches_portal:notice-pdf": (
+        "/portal/breaches/cases/{case}/notices/1.pdf",
+        "302 403 403 403 403 403 403 404 404",
+    ),
     "usage-report-create": ("/api/v1/usage-reports/", "403 405 405 405 405 405 405 405 405"),
     "breach-true-up-calculator": (
         "/api/v1/breaches/true-up/calculator/",
