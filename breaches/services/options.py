@@ -331,5 +331,6 @@ def earlier_overuse_decide(*, actor, item_id: int, decision: str, reason: str) -
     _record(case, true_up, actor=actor, action=f"earlier_{decision}", reason=reason,
             summary=f"Over-use of {item.period_start:%-d %b %Y} to "
                     f"{item.period_end - timedelta(days=1):%-d %b %Y} {decision}",
-            data={"period_start": item.period_start.isoformat(), "amount": str(item.amount)})  # fmt: skip
+            data={"period_start": item.period_start.isoformat(),
+                  "amount": str(item.amount)})  # fmt: skip
     return item
