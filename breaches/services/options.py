@@ -13,7 +13,7 @@ from licensing.errors import DomainError, TransitionNotAllowed
 from licensing.models import ContractLine, InvoiceLine, Plan
 from licensing.money import round_money
 from licensing.pricing.arithmetic import ZERO
-from licensing.pricing.calendar import billing_period
+from licensing.pricing.calendar import CYCLE_MONTHS, add_months, billing_period
 from licensing.pricing.wording import money_text
 
 from .. import pricing
@@ -72,6 +72,19 @@ def next_tier(plan: Plan) -> Plan | None:
     )
 
 
+def period_holding(line: ContractLine, day: date) -> tuple[date, date]:
+    """The billing period [start, end) holding `day`; before billing began (an entitlement may
+    start before its line's billing anchor), periods are counted back from the anchor."""
+    anchor, cycle = line.contract.billing_anchor, line.plan.billing_cycle
+    if day >= anchor:
+        return billing_period(anchor, cycle, day)
+    months = CYCLE_MONTHS[cycle]
+    steps = 1
+    while add_months(anchor, -steps * months) > day:
+        steps += 1
+    return add_months(anchor, -steps * months), add_months(anchor, -(steps - 1) * months)
+
+
 def _over_days(case: BreachCase) -> list[tuple[date, int]]:
     days = {}
     for run in case.evidence.get("runs", []):
@@ -84,7 +97,7 @@ def _over_days(case: BreachCase) -> list[tuple[date, int]]:
 def _current_period(case: BreachCase, line: ContractLine, on: date) -> tuple[date, date]:
     entitlement = case.entitlement
     day = min(max(on, entitlement.starts_on), entitlement.ends_on - timedelta(days=1))
-    return billing_period(line.contract.billing_anchor, line.plan.billing_cycle, day)
+    return period_holding(line, day)
 
 
 def options_price(case: BreachCase, *, actor, on: date, reason: str) -> list[RemediationOption]:
@@ -111,7 +124,7 @@ def options_price(case: BreachCase, *, actor, on: date, reason: str) -> list[Rem
     for day, _ in over_days:
         if day >= start or day < entitlement.starts_on:
             continue
-        period = billing_period(line.contract.billing_anchor, line.plan.billing_cycle, day)
+        period = period_holding(line, day)
         if period in seen:
             continue
         seen.add(period)
@@ -318,5 +331,6 @@ def earlier_overuse_decide(*, actor, item_id: int, decision: str, reason: str) -
     _record(case, true_up, actor=actor, action=f"earlier_{decision}", reason=reason,
             summary=f"Over-use of {item.period_start:%-d %b %Y} to "
                     f"{item.period_end - timedelta(days=1):%-d %b %Y} {decision}",
-            data={"period_start": item.period_start, "amount": str(item.amount)})  # fmt: skip
+            data={"period_start": item.period_start.isoformat(),
+                  "amount": str(item.amount)})  # fmt: skip
     return item
