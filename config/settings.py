@@ -277,6 +277,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "licensing.tasks.expire_ended_entitlements",
         "schedule": crontab(hour=1, minute=5),
     },
+    "renew-api-tokens": {
+        "task": "licensing.tasks.renew_api_tokens",
+        "schedule": crontab(hour=1, minute=35),
+    },
     "deprovisioning-nightly": {
         "task": "licensing.deprovisioning.tasks.deprovisioning_nightly",
         "schedule": crontab(hour=1, minute=20),
