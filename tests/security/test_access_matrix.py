@@ -326,6 +326,80 @@ ROUTES = {
         "/api/v1/deprovisioning-runs/1/rollback/approve/",
         "403 405 405 405 405 405 405 405 405",
     ),
+    "deprovisioning:dashboard": ("/deprovisioning/", "302 200 200 200 200 200 200 404 404"),
+    "deprovisioning:terminate": (
+        "/deprovisioning/terminate/?contract={contract}",
+        "302 200 200 200 200 200 200 404 404",
+    ),
+    "deprovisioning:contract": (
+        "/deprovisioning/contracts/{contract}/",
+        "302 200 200 200 200 200 200 404 404",
+    ),
+    "deprovisioning:hold-place": (
+        "/deprovisioning/contracts/{contract}/holds/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:blackout-add": (
+        "/deprovisioning/contracts/{contract}/blackouts/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:hold-lift": (
+        "/deprovisioning/holds/{hold}/lift/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:run": ("/deprovisioning/runs/{run}/", "302 200 200 200 200 200 200 404 404"),
+    "deprovisioning:run-execute": (
+        "/deprovisioning/runs/{run}/execute/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:run-rollback": (
+        "/deprovisioning/runs/{run}/rollback/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:run-rollback-approve": (
+        "/deprovisioning/runs/{run}/rollback/approve/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    # The run has not told the customer yet, so it has no notice: 404 for everyone.
+    "deprovisioning:run-notice": (
+        "/deprovisioning/runs/{run}/notice.pdf",
+        "302 404 404 404 404 404 404 404 404",
+    ),
+    "deprovisioning:review": ("/deprovisioning/review/", "302 200 200 200 200 200 200 404 404"),
+    "deprovisioning:systems": ("/deprovisioning/systems/", "302 200 200 200 200 200 200 404 404"),
+    "deprovisioning:system": (
+        "/deprovisioning/systems/{system}/",
+        "302 200 200 200 200 200 200 404 404",
+    ),
+    "deprovisioning:system-reconcile": (
+        "/deprovisioning/systems/{system}/reconcile/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:policies": (
+        "/deprovisioning/policies/",
+        "302 200 200 200 200 200 200 404 404",
+    ),
+    "deprovisioning:policy-draft": (
+        "/deprovisioning/policies/draft/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:policy": (
+        "/deprovisioning/policies/{revocation_policy}/",
+        "302 200 200 200 200 200 200 404 404",
+    ),
+    "deprovisioning:policy-publish": (
+        "/deprovisioning/policies/{revocation_policy}/publish/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    # The demo's connected systems exist in debug only: tests run without it.
+    "deprovisioning:demo-scim": (
+        "/deprovisioning/demo/scim/v2/Users",
+        "404 404 404 404 404 404 404 404 404",
+    ),
+    "deprovisioning:demo-webhooks": (
+        "/deprovisioning/demo/webhooks/acct-1",
+        "404 404 404 404 404 404 404 404 404",
+    ),
 }
 
 # Set ACCESS_MATRIX_PROBE=/tmp/file to write what each persona got (to draft a new row).
@@ -360,9 +434,33 @@ def test_every_route_has_an_expectation():
     assert not stale, f"ROUTES names routes that no longer exist: {stale}"
 
 
+def _deprovisioning_ids(customer, manager) -> dict:
+    """A run planned (not yet told) on another contract of the customer, and a hold on it."""
+    from django.utils import timezone
+
+    from licensing.deprovisioning import services as deprovisioning
+    from licensing.models import PolicyVersion
+    from tests.factories import ContractFactory
+
+    today = timezone.localdate()
+    contract = ContractFactory(customer=customer)
+    run = deprovisioning.run_start(
+        actor=manager, contract=contract, trigger="termination", reason="Matrix",
+        effective_date=today, on=today,
+    )  # fmt: skip
+    hold = deprovisioning.hold_place(actor=manager, contract=contract, kind="legal_hold",
+                                     reason="Matrix")  # fmt: skip
+    revocation = PolicyVersion.objects.get(kind="revocation", number=1)
+    return {"run": run.pk, "hold": hold.pk, "revocation_policy": revocation.pk}
+
+
 @pytest.fixture
 def world(customer_a, customer_b, manager, analyst):
-    """Each customer with a contract, an entitlement, a change request and its credit."""
+    """Each customer with a contract, an entitlement, a change request and its credit, and a
+    deprovisioning run with a hold on another of its contracts."""
+    from licensing.models import ConnectedSystem
+
+    system = ConnectedSystem.objects.create(name="Matrix label", kind="asset_inventory")
     ids = {}
     for customer in (customer_a, customer_b):
         contract = paid_contract(customer)
@@ -372,8 +470,9 @@ def world(customer_a, customer_b, manager, analyst):
             "entitlement": contract.entitlements.first().pk, "credit": credit.pk,
             "change": credit.change_id, "policy": 1, "plan": contract.lines.get().plan_id,
             "product": contract.lines.get().plan.product_id,
-            "invoice": contract.invoices.get().pk,
             "case": opened_case(contract.entitlements.first()).pk,
+            "invoice": contract.invoices.get().pk, "system": system.pk,
+            **_deprovisioning_ids(customer, manager),
         }  # fmt: skip
     return ids
 
