@@ -120,6 +120,18 @@ ROUTES = {
     ),
     "audit:events": ("/audit/", "302 403 403 403 403 200 200 403 403"),
     "audit:verify": ("/audit/verify/", "302 405 405 405 405 405 405 405 405"),
+    "audit:event": ("/audit/events/1/", "302 403 403 403 403 200 200 403 403"),
+    "audit:history": (
+        "/audit/history/licensing.contract/{contract_history}/",
+        "302 403 403 403 403 200 200 403 403",
+    ),
+    "audit:chain": ("/audit/chain/", "302 403 403 403 403 200 200 403 403"),
+    "audit:exports": ("/audit/exports/", "302 403 403 403 403 200 200 403 403"),
+    "audit:export": ("/audit/exports/{export}/", "302 403 403 403 403 404 200 403 403"),
+    "audit:export-download": (
+        "/audit/exports/{export}/download/",
+        "302 403 403 403 403 404 200 403 403",
+    ),
     "credit-calculator": ("/api/v1/credits/calculator/", "403 405 405 405 405 405 405 405 405"),
     "credit-policy-list": ("/api/v1/credits/policies/", "403 200 200 200 200 200 200 200 200"),
     "credit-policy-current": (
@@ -320,9 +332,19 @@ def test_every_route_has_an_expectation():
     assert not stale, f"ROUTES names routes that no longer exist: {stale}"
 
 
+def _admins_export():
+    from audit.services import export_request, export_run
+    from tests.factories import admin_actor
+
+    job = export_request(actor=admin_actor(), fmt="csv", filter={}, stream=False)
+    return export_run(job_id=job.pk)
+
+
 @pytest.fixture
 def world(customer_a, customer_b, manager, analyst):
-    """Each customer with a contract, an entitlement, a change request and its credit."""
+    """Each customer with a contract, an entitlement, a change request and its credit; and a
+    finished audit export of the whole timeline by the administrator (other auditors: 404)."""
+    export = _admins_export()
     ids = {}
     for customer in (customer_a, customer_b):
         contract = paid_contract(customer)
@@ -333,6 +355,8 @@ def world(customer_a, customer_b, manager, analyst):
             "change": credit.change_id, "policy": 1, "plan": contract.lines.get().plan_id,
             "product": contract.lines.get().plan.product_id,
             "invoice": contract.invoices.get().pk,
+            "contract_history": contract.history.earliest("history_id").history_id,
+            "export": export.pk,
         }  # fmt: skip
     return ids
 
