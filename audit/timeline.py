@@ -302,7 +302,10 @@ def timeline_count_at_most(flt: TimelineFilter, limit: int) -> int:
     rows = timeline_rows(flt)
     if rows is None:
         return 0
-    return len(rows.order_by()[:limit].values_list("t_key", flat=True))
+    sql, params = rows.order_by()[:limit].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS bounded", params)
+        return cursor.fetchone()[0]
 
 
 def timeline_iter(flt: TimelineFilter, *, chunk_size: int = 2000) -> Iterator[Entry]:
