@@ -121,6 +121,18 @@ ROUTES = {
     ),
     "audit:events": ("/audit/", "302 403 403 403 403 200 200 403 403"),
     "audit:verify": ("/audit/verify/", "302 405 405 405 405 405 405 405 405"),
+    "audit:event": ("/audit/events/1/", "302 403 403 403 403 200 200 403 403"),
+    "audit:history": (
+        "/audit/history/licensing.contract/{contract_history}/",
+        "302 403 403 403 403 200 200 403 403",
+    ),
+    "audit:chain": ("/audit/chain/", "302 403 403 403 403 200 200 403 403"),
+    "audit:exports": ("/audit/exports/", "302 403 403 403 403 200 200 403 403"),
+    "audit:export": ("/audit/exports/{export}/", "302 403 403 403 403 404 200 403 403"),
+    "audit:export-download": (
+        "/audit/exports/{export}/download/",
+        "302 403 403 403 403 404 200 403 403",
+    ),
     "credit-calculator": ("/api/v1/credits/calculator/", "403 405 405 405 405 405 405 405 405"),
     "credit-policy-list": ("/api/v1/credits/policies/", "403 200 200 200 200 200 200 200 200"),
     "credit-policy-current": (
@@ -454,13 +466,23 @@ def _deprovisioning_ids(customer, manager) -> dict:
     return {"run": run.pk, "hold": hold.pk, "revocation_policy": revocation.pk}
 
 
+def _admins_export():
+    from audit.services import export_request, export_run
+    from tests.factories import admin_actor
+
+    job = export_request(actor=admin_actor(), fmt="csv", filter={}, stream=False)
+    return export_run(job_id=job.pk)
+
+
 @pytest.fixture
 def world(customer_a, customer_b, manager, analyst):
     """Each customer with a contract, an entitlement, a change request and its credit, and a
-    deprovisioning run with a hold on another of its contracts."""
+    deprovisioning run with a hold on another of its contracts; and a finished audit export of
+    the whole timeline by the administrator (other auditors: 404)."""
     from licensing.models import ConnectedSystem
 
     system = ConnectedSystem.objects.create(name="Matrix label", kind="asset_inventory")
+    export = _admins_export()
     ids = {}
     for customer in (customer_a, customer_b):
         contract = paid_contract(customer)
@@ -472,6 +494,8 @@ def world(customer_a, customer_b, manager, analyst):
             "product": contract.lines.get().plan.product_id,
             "case": opened_case(contract.entitlements.first()).pk,
             "invoice": contract.invoices.get().pk, "system": system.pk,
+            "contract_history": contract.history.earliest("history_id").history_id,
+            "export": export.pk,
             **_deprovisioning_ids(customer, manager),
         }  # fmt: skip
     return ids
