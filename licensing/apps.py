@@ -42,6 +42,9 @@ class LicensingConfig(AppConfig):
 
         register_governance_panel("deprovisioning", "Deprovisioning", deprovisioning_panel,
                                   order=20)  # fmt: skip
+        from .deprovisioning.registration import register as register_deprovisioning
+
+        register_deprovisioning()
 
         from django.conf import settings
         from django.contrib.auth.signals import user_logged_out

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('credits', '0006_change_resume_date'),
-        ('audit', '0005_retention_and_redaction'),
+        ('audit', '0006_retention_and_redaction'),
     ]
 
     operations = [

@@ -87,7 +87,7 @@ def test_the_migration_seals_rows_written_in_clear_before_it():
         cursor.execute(
             "UPDATE licensing_customer SET billing_email = %s WHERE id = %s", [EMAIL, customer.pk]
         )
-    migration = importlib.import_module("licensing.migrations.0010_personal_data_encrypted")
+    migration = importlib.import_module("licensing.migrations.0012_personal_data_encrypted")
 
     migration.seal_existing(None, connection.schema_editor())
     migration.seal_existing(None, connection.schema_editor())  # twice: nothing sealed twice

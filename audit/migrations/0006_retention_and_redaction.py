@@ -15,7 +15,7 @@ def first_policy(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0004_backfill_merkle_nodes'),
+        ('audit', '0005_timeline_indexes_and_export_jobs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

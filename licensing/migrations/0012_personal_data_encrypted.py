@@ -27,8 +27,8 @@ def grant_personal_data(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0009_scheduled_change'),
-        ('audit', '0005_retention_and_redaction'),
+        ('licensing', '0011_merge_breach_policy_and_invoice_due'),
+        ('audit', '0006_retention_and_redaction'),
     ]
 
     operations = [
