@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -80,7 +81,13 @@ def test_the_page_draws_every_registered_panel_with_charts_under_the_csp(client,
 
     page = client.get(PAGE).text
 
-    for title in ("Credits", "Deprovisioning", "Time to revoke", "Drift at connected systems"):
+    for title in (
+        "Credits",
+        "Deprovisioning",
+        "Time to revoke",
+        "Drift at connected systems",
+        "Breach cases",
+    ):
         assert title in page
     assert 'data-chart="chart-0-0"' in page and 'id="chart-0-0"' in page
     assert "vendor/chartjs/chart.umd.min.js" in page and "<script>" not in page
@@ -94,3 +101,20 @@ def test_the_audit_app_names_no_consumer_of_its_dashboard():
     for consumer in ("import credits", "from credits", "from licensing", "import licensing",
                      "from breaches"):  # fmt: skip
         assert consumer not in text
+
+
+def test_breach_cases_are_shown_by_state_and_age(client, auditor, today):
+    from tests.breaches.cases import opened_case
+    from tests.factories import EntitlementFactory
+
+    opened_case(EntitlementFactory(), detected_on=today - timedelta(days=3))
+    opened_case(EntitlementFactory(), detected_on=today - timedelta(days=45), state="confirmed")
+    client.force_login(auditor)
+
+    rows = _csv(client)
+
+    table = "Open cases by age"
+    assert _value(rows, table, "Detected", "Up to 7 days") == "1"
+    assert _value(rows, table, "Confirmed", "31 to 90 days") == "1"
+    assert _value(rows, table, "Confirmed", "Up to 7 days") == "0"
+    assert _value(rows, "Cases detected in the period, by state now", "Detected", "Cases") == "1"

@@ -323,3 +323,26 @@ def test_the_purge_command_reports_what_it_did(pinned_clock):
     assert "retention/v1: 2 events redacted" in out.getvalue()
     assert "retention/v1: 0 events redacted" in out.getvalue()
     assert AuditEvent.objects.filter(action="audit.purge").count() == 1
+
+
+def test_a_bundle_holding_redacted_events_verifies_with_the_readme_snippet(
+    client, auditor, today, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    from audit.models import ExportJob
+
+    from .verifier import readme_bundle_verifier
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    _append(4)
+    retention_purge(on=_after_keep(today))
+    _append(2)
+    client.force_login(auditor)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/audit/exports/", {"format": "bundle"})
+    job = ExportJob.objects.get(format="bundle")
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(b"".join(client.get(f"/audit/exports/{job.pk}/download/").streaming_content))
+
+    manifest = readme_bundle_verifier()["check_bundle"](path, tree.public_key_b64())
+    assert manifest["counts"]["events"] >= 7
