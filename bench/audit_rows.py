@@ -166,8 +166,8 @@ def export_csv_1m(ctx: Context) -> Samples:
     "verify_audit_1m",
     title=f"verify the audit chain of {MILLION:,} events (target < 20 s)",
     measured="audit.selectors.audit_verify_chain(): values_list tuples from a server-side cursor "
-    "in chunks of 20,000, content dict by zip, one prebuilt JSON encoder, hmac.digest and "
-    "compare_digest, redaction and head checks",
+    "in chunks of 20,000, data as JSON text, orjson both ways (json deciding any mismatch), "
+    "hmac.digest and compare_digest, redaction and head checks",
     baseline="raw psycopg cursor streaming the same columns in order, the HMAC chain "
     "recomputed in a plain loop with json/hmac, chain head check (bench/rows.py)",
 )
