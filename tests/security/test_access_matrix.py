@@ -18,6 +18,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from audit.models import AuditEvent
+from tests.breaches.support import march_case
 from tests.support import paid_contract, requested_credit
 
 pytestmark = pytest.mark.django_db
@@ -186,6 +187,50 @@ ROUTES = {
         "403 405 405 405 405 405 405 405 405",
     ),
     "breach-detect": ("/api/v1/breaches/detect/", "403 405 405 405 405 405 405 405 405"),
+    "breach-case-list": ("/api/v1/breach-cases/", "403 200 200 200 200 200 200 200 200"),
+    "breach-case-detail": ("/api/v1/breach-cases/{case}/", "403 200 200 200 200 200 200 200 404"),
+    "breach-case-transition": (
+        "/api/v1/breach-cases/{case}/review/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "breach-case-classify": (
+        "/api/v1/breach-cases/{case}/classify/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "breach-case-option": (
+        "/api/v1/breach-cases/{case}/options/true_up/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "breach-case-earlier-overuse": (
+        "/api/v1/breach-cases/{case}/earlier-overuse/1/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "breach-case-milestones": (
+        "/api/v1/breach-cases/{case}/milestones/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "breach-case-communications": (
+        "/api/v1/breach-cases/{case}/communications/",
+        "403 200 200 200 200 200 200 403 404",
+    ),
+    "breach-case-deprovision": (
+        "/api/v1/breach-cases/{case}/deprovision/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "breach-case-deprovision-approve": (
+        "/api/v1/breach-cases/{case}/deprovision/approve/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "breach-milestone-complete": (
+        "/api/v1/breach-milestones/1/complete/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "breach-attachment": ("/api/v1/breach-attachments/1/", "403 404 404 404 404 404 404 404 404"),
+    "usage-warning-list": ("/api/v1/usage-warnings/", "403 200 200 200 200 200 200 200 200"),
+    "usage-warning-dismiss": (
+        "/api/v1/usage-warnings/1/dismiss/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
     "entitlement-assignments": (
         "/api/v1/entitlements/{entitlement}/assignments/",
         "403 200 200 200 200 200 200 404 404",
@@ -328,7 +373,9 @@ def world(customer_a, customer_b, manager, analyst):
     for customer in (customer_a, customer_b):
         contract = paid_contract(customer)
         credit = requested_credit(manager, contract)
+        case = march_case(manager, customer, contract=contract)
         ids[customer.code] = {
+            "case": case.pk,
             "customer": customer.pk, "contract": contract.pk,
             "entitlement": contract.entitlements.first().pk, "credit": credit.pk,
             "change": credit.change_id, "policy": 1, "plan": contract.lines.get().plan_id,
