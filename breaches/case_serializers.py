@@ -31,15 +31,18 @@ class EvidenceOutput(serializers.Serializer):
     peak = serializers.IntegerField(help_text="The highest figure of the run that opened the case")
     first_day_over = serializers.CharField(help_text="ISO date: the first day of that run")
     days_over = serializers.IntegerField(help_text="That run's length in days")
-    metric = serializers.CharField()
-    daily = serializers.ListField(child=serializers.DictField(), help_text="[{day, quantity}]")
+    # Present in what detection takes; skipped where an older snapshot lacks them.
+    metric = serializers.CharField(required=False)
+    daily = serializers.ListField(
+        child=serializers.DictField(), help_text="[{day, quantity}]", required=False
+    )
 
 
 class StaffEvidenceOutput(EvidenceOutput):
-    tolerance = serializers.CharField()
-    consecutive_days = serializers.IntegerField()
-    runs = serializers.ListField(child=serializers.DictField())
-    entitlement = serializers.DictField(help_text="The entitlement as it stood")
+    tolerance = serializers.CharField(required=False)
+    consecutive_days = serializers.IntegerField(required=False)
+    runs = serializers.ListField(child=serializers.DictField(), required=False)
+    entitlement = serializers.DictField(help_text="The entitlement as it stood", required=False)
 
 
 class OptionOutput(serializers.Serializer):
