@@ -199,3 +199,14 @@ def test_detection_costs_the_same_queries_for_two_entitlements_as_for_four(
     two, four = over(2), over(2)
 
     assert (two[0], four[0]) == (2, 2) and four[1] == two[1]
+
+
+def test_detection_narrowed_to_some_entitlements_opens_only_theirs(
+    manager, seats, other_seats, start
+):
+    report_usage(manager, seats, days_from(start, 60, 60, 60))
+    report_usage(manager, other_seats, days_from(start, 9, 9, 9))
+
+    found = breach_detect(on=start + timedelta(days=4), entitlement_ids=[other_seats.pk])
+
+    assert [BreachCase.objects.get(pk=pk).entitlement for pk in found.opened] == [other_seats]
