@@ -20,6 +20,8 @@ class Samples:
     baseline: list[float]
     work: int  # items one run handles (entitlements, events), for rates
     checks: dict[str, bool] = field(default_factory=dict)
+    # Figures beside the timing worth reading (peak memory, a median): printed and saved.
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
