@@ -213,6 +213,10 @@ ROUTES = {
         "/breaches/cases/{case}/earlier/1/waived/",
         "302 405 405 405 405 405 405 405 405",
     ),
+    "breaches_portal:warning-dismiss": (
+        "/portal/breaches/warnings/1/dismiss/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
     "breaches_portal:cases": ("/portal/breaches/cases/", "302 403 403 403 403 403 403 200 200"),
     # The world's cases are just detected: under our review, not shown to customers yet.
     "breaches_portal:case": (
