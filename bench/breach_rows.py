@@ -126,7 +126,7 @@ def usage_csv_import(ctx: Context) -> Samples:
         .entitlements.values_list("pk", flat=True)
     )  # fmt: skip
     ctx.settle()
-    with ctx.raw() as conn:
+    with ctx.raw() as conn, _tasks_queued():
         times, values = alternate(
             {
                 "measured": lambda run: (
