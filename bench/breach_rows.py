@@ -170,7 +170,7 @@ def usage_csv_import(ctx: Context) -> Samples:
             # Linear, not worse: a file twice as long costs at most 2.5 times the memory.
             "peak memory grows no faster than the file": peak_large <= peak_small * 5 // 2,
         },
-        notes={
+        extra={
             f"peak Python memory at {small:,} rows": f"{peak_small / 2**20:.1f} MiB",
             f"peak Python memory at {large:,} rows": f"{peak_large / 2**20:.1f} MiB",
             "bytes per row (large / small)": (f"{peak_large // large:,} / {peak_small // small:,}"),
@@ -234,7 +234,7 @@ def notice_pdf(ctx: Context) -> Samples:
             "every render is a PDF": all(r.pdf.startswith(b"%PDF-") for r in values["measured"]),
             "the same facts give the same hash every time": len(digests) == 1,
         },
-        notes={
+        extra={
             "renders per side": str(runs),
             "fastest / slowest render": f"{min(times['measured']):.3f} s / "
             f"{max(times['measured']):.3f} s",
@@ -346,5 +346,5 @@ def detect_breaches(ctx: Context) -> Samples:
             ),
             "nothing kept between runs": not BreachCase.objects.exists(),
         },
-        notes={"usage figures": f"{loaded:,}", "entitlements with a run": str(expected)},
+        extra={"usage figures": f"{loaded:,}", "entitlements with a run": str(expected)},
     )

@@ -14,6 +14,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("licensing.urls")),
+    path("deprovisioning/", include("licensing.deprovisioning.urls")),
     path("portal/credits/", include("credits.portal_urls")),
     path("portal/breaches/", include("breaches.portal_urls")),
     path("portal/", include("licensing.portal_urls")),
