@@ -217,6 +217,18 @@ ROUTES = {
         "/breaches/cases/{case}/notices/",
         "302 405 405 405 405 405 405 405 405",
     ),
+    "breaches:option-change": (
+        "/breaches/cases/{case}/options/1/drop/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches:earlier-decide": (
+        "/breaches/cases/{case}/earlier/1/waived/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches_portal:warning-dismiss": (
+        "/portal/breaches/warnings/1/dismiss/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
     "breaches_portal:cases": ("/portal/breaches/cases/", "302 403 403 403 403 403 403 200 200"),
     # The world's cases are just detected: under our review, not shown to customers yet.
     "breaches_portal:case": (
