@@ -183,6 +183,9 @@ class PolicyVersion(models.Model):
     class Kind(models.TextChoices):
         LIFECYCLE = "lifecycle", "Lifecycle"
         REVOCATION = "revocation", "Revocation"
+        # Read by the breaches app (tolerance, consecutive days, warnings, what each
+        # classification allows); the core only stores and versions it.
+        BREACH = "breach", "Breach"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"

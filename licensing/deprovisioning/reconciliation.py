@@ -269,18 +269,28 @@ def reconcile_all(*, on: date) -> dict[str, int]:
 # Rollback -------------------------------------------------------------------------------------
 
 
+def rollback_request_refusal(actor, run: DeprovisioningRun) -> str | None:
+    """Why ``actor`` may not ask for ``run`` to be rolled back now, or ``None``."""
+    if not actor.has_perm(PERM):
+        return "Your role may not ask for rollbacks."
+    if run.state == DeprovisioningRun.State.ROLLED_BACK:
+        return f"Run {run.pk} is already rolled back."
+    if run.state not in UNDOABLE:
+        return f"Run {run.pk} took nothing yet; there is nothing to roll back."
+    if run.rollback_requested_at and not run.rollback_approved_at:
+        return f"A rollback of run {run.pk} already waits for approval."
+    return None
+
+
 @transaction.atomic
 def rollback_request(*, actor, run_id: int, reason: str) -> DeprovisioningRun:
     if not actor.has_perm(PERM):
         raise ActionForbidden("Your role may not ask for rollbacks.")
     reason = _require_reason(reason)
     run = _locked(run_id)
-    if run.state == DeprovisioningRun.State.ROLLED_BACK:
-        raise TransitionNotAllowed(f"Run {run.pk} is already rolled back.")
-    if run.state not in UNDOABLE:
-        raise TransitionNotAllowed(f"Run {run.pk} took nothing yet; there is nothing to roll back.")
-    if run.rollback_requested_at and not run.rollback_approved_at:
-        raise TransitionNotAllowed(f"A rollback of run {run.pk} already waits for approval.")
+    refusal = rollback_request_refusal(actor, run)
+    if refusal:
+        raise TransitionNotAllowed(refusal)
     run.rollback_reason, run.rollback_requested_by = reason, actor
     run.rollback_requested_at = timezone.now()
     _save_run(run, actor=actor, reason=reason, action="rollback_request")
@@ -293,6 +303,11 @@ def rollback_approve_refusal(actor, run: DeprovisioningRun) -> str | None:
     if run.rollback_requested_by_id == actor.pk:
         return "Somebody other than the person who asked for a rollback must approve it."
     return None
+
+
+def rollback_pending(run: DeprovisioningRun) -> bool:
+    """A rollback was asked for and waits for a second person."""
+    return bool(run.rollback_requested_at and not run.rollback_approved_at)
 
 
 def _renewal_before(entitlement: Entitlement, run: DeprovisioningRun) -> str | None:

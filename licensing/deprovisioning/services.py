@@ -140,6 +140,17 @@ def policy_draft(
     return policy
 
 
+def policy_publish_refusal(actor, policy: PolicyVersion) -> str | None:
+    """Why ``actor`` may not publish ``policy`` now, or ``None``: asked by pages, enforced below."""
+    if not actor.has_perm("licensing.change_policyversion"):
+        return "Your role may not publish policies."
+    if policy.status != PolicyVersion.Status.DRAFT:
+        return f"{policy.label} is {policy.status}; only a draft publishes."
+    if policy.drafted_by_id == actor.pk:
+        return "Somebody other than its drafter must publish a policy."
+    return None
+
+
 @transaction.atomic
 def policy_publish(*, actor, policy_id: int, reason: str, on: date) -> PolicyVersion:
     """Publish a draft; a second person must do it, and it is immutable from then on."""
@@ -147,10 +158,10 @@ def policy_publish(*, actor, policy_id: int, reason: str, on: date) -> PolicyVer
         raise ActionForbidden("Your role may not publish policies.")
     reason = _require_reason(reason)
     policy = PolicyVersion.objects.select_for_update().get(pk=policy_id)
-    if policy.status != PolicyVersion.Status.DRAFT:
-        raise TransitionNotAllowed(f"{policy.label} is {policy.status}; only a draft publishes.")
-    if policy.drafted_by_id == actor.pk:
-        raise ActionForbidden("Somebody other than its drafter must publish a policy.")
+    refusal = policy_publish_refusal(actor, policy)
+    if refusal:
+        drafter = policy.status == PolicyVersion.Status.DRAFT
+        raise (ActionForbidden if drafter else TransitionNotAllowed)(refusal)
     if policy.effective_from < on:
         raise DomainError("A policy cannot take effect in the past.", field="effective_from")
     _check_rules(policy.kind, policy.rules)
@@ -544,6 +555,20 @@ def _run_verify(run_id: int) -> None:
             _save_run(run, actor=actor, reason="Every system confirmed", action="complete")
 
 
+def run_execute_refusal(actor, run: Run, *, held: bool | None = None) -> str | None:
+    """Why ``actor`` may not execute ``run`` now, or ``None``. ``held``: whether the contract
+    has an active hold, when the caller already knows (a page that lists the holds)."""
+    if not actor.has_perm("licensing.change_deprovisioningrun"):
+        return "Your role may not execute deprovisioning runs."
+    if held is None:
+        held = _active_holds(run.contract_id).exists()
+    if run.state == Run.State.ON_HOLD or held:
+        return f"Run {run.pk} waits on a hold; lift the hold first."
+    if run.state not in (Run.State.PLANNED, Run.State.NOTIFIED, Run.State.FAILED):
+        return f"Run {run.pk} is {run.get_state_display().lower()}."
+    return None
+
+
 @transaction.atomic
 def run_execute(*, actor, run_id: int, reason: str, on: date) -> Run:
     """Execute now, whatever its date; refused while the contract is under hold."""
@@ -551,10 +576,9 @@ def run_execute(*, actor, run_id: int, reason: str, on: date) -> Run:
         raise ActionForbidden("Your role may not execute deprovisioning runs.")
     reason = _require_reason(reason)
     run = _locked(run_id)
-    if run.state == Run.State.ON_HOLD or _active_holds(run.contract_id).exists():
-        raise TransitionNotAllowed(f"Run {run.pk} waits on a hold; lift the hold first.")
-    if run.state not in (Run.State.PLANNED, Run.State.NOTIFIED, Run.State.FAILED):
-        raise TransitionNotAllowed(f"Run {run.pk} is {run.get_state_display().lower()}.")
+    refusal = run_execute_refusal(actor, run)
+    if refusal:
+        raise TransitionNotAllowed(refusal)
     if run.execute_on > on:
         run.execute_on = on
         _reschedule(run)
@@ -583,9 +607,10 @@ def hold_place(*, actor, contract: Contract, kind: str, reason: str) -> Deprovis
     _stamp(hold, actor=actor, reason=reason)
     hold.save()
     _audit(actor, "deprovisioning_hold.place", hold, reason=reason, data={"kind": kind})
+    # A run told to the customer but not yet due waits too, so its page says so at once.
     run = (
-        Run.objects.select_for_update().filter(contract=contract, state=Run.State.EXECUTING)
-        .first()
+        Run.objects.select_for_update()
+        .filter(contract=contract, state__in=[Run.State.NOTIFIED, Run.State.EXECUTING]).first()
     )  # fmt: skip
     if run is not None and can_proceed(run.hold):
         run.hold()
@@ -828,3 +853,24 @@ def nonpayment_runs(*, actor, on: date) -> int:
                       reason=reason, effective_date=on, on=on)  # fmt: skip
         started += 1
     return started
+
+
+# One entitlement ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def entitlement_deprovision(*, actor, entitlement_id: int, reason: str, on: date) -> Entitlement:
+    """Take back one entitlement rather than a whole contract (an escalated breach case).
+
+    Grace first where the contract grants it (capped by the revocation policy), else revoked
+    at once, through the lifecycle service (ledger, history, audit). The nightly job revokes
+    it when the grace ends. No run is opened: runs take back whole contracts.
+    """
+    reason = _require_reason(reason)
+    entitlement = Entitlement.objects.select_related("contract").get(pk=entitlement_id)
+    grace = _grace_days(entitlement.contract, revocation_policy(on))
+    transition = "start_grace" if grace else "revoke"
+    return licensing.entitlement_transition(
+        actor=actor, entitlement_id=entitlement.pk, transition=transition, reason=reason,
+        effective_date=on,
+    )  # fmt: skip
