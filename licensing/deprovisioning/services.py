@@ -40,6 +40,9 @@ from .systems import base_url_refusal, open_secret, seal_secret
 
 Run = DeprovisioningRun
 DEFAULT_MAX_ATTEMPTS = 5
+# Past this, a queued delivery nobody attempted (or a failed one never retried; backoff is at
+# most an hour) counts as lost and is queued again.
+LOST_AFTER = timedelta(hours=2)
 
 
 def revocation_policy(on: date) -> PolicyVersion:
@@ -491,13 +494,19 @@ def revoke_order(policy: PolicyVersion) -> list[str]:
 def _send_due(run_id: int, *, on: date) -> None:
     from .tasks import enqueue_deliveries
 
-    # Only first attempts not queued yet: a failed delivery's retry is already queued with its
-    # backoff, and every batch sent calls this again. Claimed under lock, so queued once.
+    # First attempts not queued yet: a failed delivery's retry is already queued with its
+    # backoff, and every batch sent calls this again. Claimed under lock, so queued once. A
+    # message lost on its way (queued long ago, still pending; failed and never retried) is
+    # queued again, so nothing waits forever unseen; a duplicate changes nothing (the attempt
+    # claims its delivery).
+    stale = timezone.now() - LOST_AFTER
+    waiting = (
+        Q(state=Delivery.State.PENDING) & (Q(queued_at__isnull=True) | Q(queued_at__lt=stale))
+    ) | Q(state=Delivery.State.FAILED, sent_at__lt=stale)
     with transaction.atomic():
         due = list(
             Delivery.objects.select_for_update(skip_locked=True).filter(
-                run_id=run_id, run__state=Run.State.EXECUTING, scheduled_for__lte=on,
-                state=Delivery.State.PENDING, queued_at__isnull=True,
+                waiting, run_id=run_id, run__state=Run.State.EXECUTING, scheduled_for__lte=on,
                 entitlement__state=Entitlement.State.REVOKED,
             ).order_by("scheduled_for", "pk").values_list("pk", flat=True)
         )  # fmt: skip
