@@ -35,7 +35,7 @@ class TerminateForm(forms.Form):
 
 
 class HoldForm(forms.Form):
-    kind = forms.ChoiceField(choices=DeprovisioningHold.Kind.choices)
+    kind = forms.ChoiceField(label="Kind of hold", choices=DeprovisioningHold.Kind.choices)
     reason = _reason("e.g. Litigation hold requested by legal, matter 2026-114")
 
 
