@@ -47,7 +47,11 @@ class BlackoutForm(forms.Form):
     reason = _reason("e.g. Customer's year-end freeze")
 
 
-REVOKE_ORDER_HELP = "The order in which kinds are revoked, first to last."
+REVOKE_ORDER_HELP = (
+    "Kinds in the order they are revoked, first to last, by these names: "
+    + ", ".join(f"{code} ({label.lower()})" for code, label in Entitlement.Kind.choices)
+    + "."
+)
 
 
 class PolicyDraftForm(forms.Form):

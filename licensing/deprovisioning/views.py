@@ -608,7 +608,7 @@ def dashboard(request):
             y_title="runs",
         ),  # fmt: skip
         "drift_chart": _chart(
-            "line",
+            "bar",
             [f"{d:%-d %b}" for d, _f, _r in drift],
             [
                 ("Drift found", [f for _d, f, _r in drift], "#c0392b"),
