@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("licensing.urls")),
     path("deprovisioning/", include("licensing.deprovisioning.urls")),
     path("portal/credits/", include("credits.portal_urls")),
+    path("portal/breaches/", include("breaches.portal_urls")),
     path("portal/", include("licensing.portal_urls")),
     path("finance/", include("credits.urls")),
     path("audit/", include("audit.urls")),

@@ -18,6 +18,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from audit.models import AuditEvent
+from tests.breaches.cases import opened_case
 from tests.support import paid_contract, requested_credit
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +121,18 @@ ROUTES = {
     ),
     "audit:events": ("/audit/", "302 403 403 403 403 200 200 403 403"),
     "audit:verify": ("/audit/verify/", "302 405 405 405 405 405 405 405 405"),
+    "audit:event": ("/audit/events/1/", "302 403 403 403 403 200 200 403 403"),
+    "audit:history": (
+        "/audit/history/licensing.contract/{contract_history}/",
+        "302 403 403 403 403 200 200 403 403",
+    ),
+    "audit:chain": ("/audit/chain/", "302 403 403 403 403 200 200 403 403"),
+    "audit:exports": ("/audit/exports/", "302 403 403 403 403 200 200 403 403"),
+    "audit:export": ("/audit/exports/{export}/", "302 403 403 403 403 404 200 403 403"),
+    "audit:export-download": (
+        "/audit/exports/{export}/download/",
+        "302 403 403 403 403 404 200 403 403",
+    ),
     "credit-calculator": ("/api/v1/credits/calculator/", "403 405 405 405 405 405 405 405 405"),
     "credit-policy-list": ("/api/v1/credits/policies/", "403 200 200 200 200 200 200 200 200"),
     "credit-policy-current": (
@@ -180,11 +193,50 @@ ROUTES = {
     "api-schema": ("/api/schema/", "403 200 200 200 200 200 200 200 200"),
     "api-docs": ("/api/docs/", "302 406 406 406 406 406 406 406 406"),
     "breaches:usage-upload": ("/breaches/usage/upload/", "302 200 403 403 403 403 200 403 403"),
+    "breaches_portal:usage": ("/portal/breaches/usage/", "302 403 403 403 403 403 403 200 200"),
+    "breaches:cases": ("/breaches/cases/", "302 200 200 200 200 200 200 403 403"),
+    "breaches:case": ("/breaches/cases/{case}/", "302 200 200 200 200 200 200 403 403"),
+    "breaches:notice-pdf": (
+        "/breaches/cases/{case}/notices/1.pdf",
+        "302 404 404 404 404 404 404 403 403",
+    ),
+    "breaches:case-move": (
+        "/breaches/cases/{case}/move/review/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches:case-classify": (
+        "/breaches/cases/{case}/classify/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches:case-log": ("/breaches/cases/{case}/log/", "302 405 405 405 405 405 405 405 405"),
+    "breaches:case-email": (
+        "/breaches/cases/{case}/email/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches:case-notice": (
+        "/breaches/cases/{case}/notices/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches_portal:cases": ("/portal/breaches/cases/", "302 403 403 403 403 403 403 200 200"),
+    # The world's cases are just detected: under our review, not shown to customers yet.
+    "breaches_portal:case": (
+        "/portal/breaches/cases/{case}/",
+        "302 403 403 403 403 403 403 404 404",
+    ),
+    "breaches_portal:agree": (
+        "/portal/breaches/cases/{case}/agree/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches_portal:notice-pdf": (
+        "/portal/breaches/cases/{case}/notices/1.pdf",
+        "302 403 403 403 403 403 403 404 404",
+    ),
     "usage-report-create": ("/api/v1/usage-reports/", "403 405 405 405 405 405 405 405 405"),
     "breach-true-up-calculator": (
         "/api/v1/breaches/true-up/calculator/",
         "403 405 405 405 405 405 405 405 405",
     ),
+    "breach-detect": ("/api/v1/breaches/detect/", "403 405 405 405 405 405 405 405 405"),
     "entitlement-assignments": (
         "/api/v1/entitlements/{entitlement}/assignments/",
         "403 200 200 200 200 200 200 404 404",
@@ -414,13 +466,23 @@ def _deprovisioning_ids(customer, manager) -> dict:
     return {"run": run.pk, "hold": hold.pk, "revocation_policy": revocation.pk}
 
 
+def _admins_export():
+    from audit.services import export_request, export_run
+    from tests.factories import admin_actor
+
+    job = export_request(actor=admin_actor(), fmt="csv", filter={}, stream=False)
+    return export_run(job_id=job.pk)
+
+
 @pytest.fixture
 def world(customer_a, customer_b, manager, analyst):
     """Each customer with a contract, an entitlement, a change request and its credit, and a
-    deprovisioning run with a hold on another of its contracts."""
+    deprovisioning run with a hold on another of its contracts; and a finished audit export of
+    the whole timeline by the administrator (other auditors: 404)."""
     from licensing.models import ConnectedSystem
 
     system = ConnectedSystem.objects.create(name="Matrix label", kind="asset_inventory")
+    export = _admins_export()
     ids = {}
     for customer in (customer_a, customer_b):
         contract = paid_contract(customer)
@@ -430,7 +492,10 @@ def world(customer_a, customer_b, manager, analyst):
             "entitlement": contract.entitlements.first().pk, "credit": credit.pk,
             "change": credit.change_id, "policy": 1, "plan": contract.lines.get().plan_id,
             "product": contract.lines.get().plan.product_id,
+            "case": opened_case(contract.entitlements.first()).pk,
             "invoice": contract.invoices.get().pk, "system": system.pk,
+            "contract_history": contract.history.earliest("history_id").history_id,
+            "export": export.pk,
             **_deprovisioning_ids(customer, manager),
         }  # fmt: skip
     return ids
