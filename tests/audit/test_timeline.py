@@ -214,10 +214,11 @@ def test_the_timeline_pages_query_count_does_not_grow_with_its_rows(
     _more_suspensions(manager, world["ours"], extra)
     query = {"contract": world["ours"].pk, "object_type": "licensing.entitlement"}
 
-    # Session, user, permissions (2), the chosen contract, the page, its actors, its
-    # entitlements, their contracts and customers, and the form's choices (users, customers,
-    # contracts, kinds, policy versions, actions): none per row.
-    with django_assert_num_queries(17):
+    # Session, user, permissions (2), the chosen contract, the ids of the contract's records
+    # (for its events), the page, its actors, its entitlements, their contracts and customers,
+    # and the form's choices (users, customers, contracts, kinds, policy versions, actions):
+    # none per row.
+    with django_assert_num_queries(18):
         response = client.get(TIMELINE, query)
 
     assert len(response.context["page"].entries) >= 3 + 2 * extra
