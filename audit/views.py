@@ -149,6 +149,15 @@ def exports(request):
     return response
 
 
+def _file(job: ExportJob) -> Path:
+    return Path(settings.MEDIA_ROOT) / job.file.name
+
+
+def _is_bundle(job: ExportJob) -> bool:
+    done = job.state == ExportJob.State.DONE and job.file
+    return bool(done and job.format == ExportJob.Format.BUNDLE and _file(job).is_file())
+
+
 @login_required
 @require_safe
 def export(request, pk: int):
@@ -156,6 +165,7 @@ def export(request, pk: int):
     template = "audit/partials/export_status.html" if request.htmx else "audit/export.html"
     context = {
         "job": job,
+        "counts": bundle.bundle_manifest(_file(job))["counts"] if _is_bundle(job) else None,
         "status_url": reverse("audit:export", args=[pk]),
         "filter": describe_filter(job.filter),
     }
@@ -168,7 +178,7 @@ def export_download(request, pk: int):
     job = export_for_user(user=request.user, pk=pk)
     if job.state != ExportJob.State.DONE or not job.file:
         raise Http404("This export has no file (yet).")
-    path = Path(settings.MEDIA_ROOT) / job.file.name
+    path = _file(job)
     if not path.is_file():
         raise Http404("The export's file is gone.")
     return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name)

@@ -56,7 +56,7 @@ def test_auditor_filters_to_a_contract_opens_a_change_and_verifies_the_exported_
     expect(page.get_by_label("Contract")).to_have_value(str(ours.pk))
 
     page.get_by_role("button", name="Verifiable bundle (zip)").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Verifiable bundle (zip)")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Export: Verifiable bundle (zip)")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download").click()
     path = tmp_path / "bundle.zip"
