@@ -283,6 +283,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "licensing.tasks.expire_ended_entitlements",
         "schedule": crontab(hour=1, minute=5),
     },
+    "renew-api-tokens": {
+        "task": "licensing.tasks.renew_api_tokens",
+        "schedule": crontab(hour=1, minute=35),
+    },
     "deprovisioning-nightly": {
         "task": "licensing.deprovisioning.tasks.deprovisioning_nightly",
         "schedule": crontab(hour=1, minute=20),
@@ -306,6 +310,14 @@ CELERY_BEAT_SCHEDULE = {
     "send-unsent-mail": {
         "task": "outbox.tasks.send_unsent_mail",
         "schedule": crontab(minute="*/10"),
+    },
+    "breach-detection": {
+        "task": "breaches.tasks.detect_breaches",
+        "schedule": crontab(hour=2, minute=40),
+    },
+    "breach-milestones": {
+        "task": "breaches.tasks.process_milestones",
+        "schedule": crontab(hour=6, minute=10),
     },
     "verify-audit-chain": {
         "task": "audit.tasks.verify_chain",
