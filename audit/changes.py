@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Field, Q
 from django.utils import formats, timezone
 
-from .history import Source, source_for
+from .history import Source, model_label, object_types, source_for
 from .models import AuditEvent
 from .timeline import HISTORY_ACTION_NAMES
 
@@ -123,7 +123,8 @@ def history_entry(label: str, history_id: int) -> HistoryChange | None:
 
 
 def _object_events(label: str, key: str):
-    return AuditEvent.objects.filter(object_type=label, object_id=key)
+    types = object_types(model_label(label))
+    return AuditEvent.objects.filter(object_type__in=types, object_id=key)
 
 
 def event_changes(event: AuditEvent) -> list[HistoryChange]:

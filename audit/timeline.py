@@ -28,7 +28,16 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from .history import Source, history_sources, live_model, name_field, scope_model, source_for
+from .history import (
+    Source,
+    history_sources,
+    is_alias,
+    live_model,
+    name_field,
+    object_types,
+    scope_model,
+    source_for,
+)
 from .models import AuditEvent
 
 EVENT_KIND = 0
@@ -142,7 +151,7 @@ def _scope_labels(scope: str) -> list[tuple[str, type, str]]:
     for source in history_sources():
         path = source.paths.get(scope)
         if path is not None:
-            found.append((source.label, source.live, path))
+            found += [(label, source.live, path) for label in object_types(source.label)]
     return found
 
 
@@ -187,7 +196,7 @@ def timeline_events(flt: TimelineFilter) -> QuerySet[AuditEvent] | None:
                 return None
             qs = qs.filter(q)
     if flt.object_type:
-        qs = qs.filter(object_type=flt.object_type)
+        qs = qs.filter(object_type__in=object_types(flt.object_type))
     if flt.object_id:
         qs = qs.filter(object_id=flt.object_id)
     if flt.policy_version:
@@ -432,7 +441,8 @@ def distinct_event_values(column: str) -> list[str]:
 
 
 def object_type_choices() -> list[tuple[str, str]]:
-    labels = {s.label for s in history_sources()} | set(distinct_event_values("object_type"))
+    events = {t for t in distinct_event_values("object_type") if not is_alias(t)}
+    labels = {s.label for s in history_sources()} | events
     return sorted(((label, object_label(label)) for label in labels), key=lambda c: c[1])
 
 
