@@ -125,9 +125,13 @@ def is_alias(object_type: str) -> bool:
     return object_type in _aliases()
 
 
+@functools.cache
+def _by_label() -> dict[str, Source]:
+    return {source.label: source for source in history_sources()}
+
+
 def source_for(label: str) -> Source | None:
-    label = model_label(label)
-    return next((s for s in history_sources() if s.label == label), None)
+    return _by_label().get(model_label(label))
 
 
 def live_model(label: str) -> type[models.Model] | None:

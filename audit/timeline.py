@@ -8,6 +8,7 @@ left out. Names come afterwards in a few queries per page (users, then one per k
 then contracts and customers), never one per row.
 """
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -348,6 +349,7 @@ def timeline_iter(flt: TimelineFilter, *, chunk_size: int = 2000) -> Iterator[En
 # Names, in a few queries per batch of entries.
 
 
+@functools.cache
 def object_label(object_type: str) -> str:
     model = live_model(object_type)
     if model is not None:
