@@ -176,3 +176,17 @@ def history_event(change: HistoryChange) -> AuditEvent | None:
         .order_by("seq")
         .first()
     )
+
+
+def record_name(object_type: str, object_id: str) -> str:
+    """The record's name as it reads today ("" when it has none, or is gone)."""
+    source = source_for(object_type)
+    if source is None or source.name_field is None:
+        return ""
+    pk = source.live._meta.pk
+    try:
+        key = pk.to_python(object_id)
+    except Exception:  # noqa: BLE001 - an event about something that is not a row
+        return ""
+    found = source.live._base_manager.filter(pk=key).values_list(source.name_field, flat=True)
+    return str(found.first() or "")

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from . import bundle
 from .access import export_for_user, exports_for_user, require_audit_reader
-from .changes import event_changes, event_data, history_entry, history_event
+from .changes import event_changes, event_data, history_entry, history_event, record_name
 from .forms import ExportForm, TimelineFilterForm
 from .models import AuditEvent, ExportJob
 from .selectors import chain_status
@@ -72,6 +72,7 @@ def event_entry(request, seq: int):
         "actor": _actor(event.actor) if event.actor_id else event.actor_username or "the system",
         "action": action_label(event.action),
         "object": object_label(event.object_type),
+        "name": record_name(event.object_type, event.object_id),
         "data": event_data(event),
         "changes": event_changes(event),
         "back": request.GET.get("back", ""),
