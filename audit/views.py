@@ -3,6 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,6 +14,7 @@ from . import bundle
 from .access import export_for_user, exports_for_user, require_audit_reader
 from .changes import event_changes, event_data, history_entry, history_event, record_name
 from .forms import ExportForm, TimelineFilterForm
+from .governance import PERIODS, governance_csv, governance_report, period_days
 from .models import AuditEvent, ExportJob
 from .selectors import chain_status
 from .services import chain_verification_request, export_request
@@ -183,3 +185,37 @@ def export_download(request, pk: int):
     if not path.is_file():
         raise Http404("The export's file is gone.")
     return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name)
+
+
+def _require_governance(user) -> None:
+    if not user.has_perm("audit.view_governance"):
+        raise PermissionDenied("The governance dashboard is for management and auditors.")
+
+
+@login_required
+@require_safe
+def governance(request):
+    _require_governance(request.user)
+    days = period_days(request.GET.get("days"))
+    today = timezone.localdate()
+    context = {
+        "panels": governance_report(on=today, days=days),
+        "days": days,
+        "period_label": PERIODS[days],
+        "periods": PERIODS,
+        "today": today,
+    }
+    return render(request, "audit/governance.html", context)
+
+
+@login_required
+@require_safe
+def governance_export(request):
+    _require_governance(request.user)
+    days = period_days(request.GET.get("days"))
+    today = timezone.localdate()
+    rows = governance_csv(governance_report(on=today, days=days))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    name = f"governance-{today.isoformat()}-{days}d.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

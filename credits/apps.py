@@ -62,6 +62,18 @@ class CreditsConfig(AppConfig):
         )  # fmt: skip
         registry.register_seeder("credits", _seed_demo, order=20)
 
+        from audit.registry import register_hold_source
+
+        from .retention import legal_hold_records
+
+        register_hold_source("credits.legal_hold", legal_hold_records)
+
+        from audit.registry import register_governance_panel
+
+        from .governance import credits_panel
+
+        register_governance_panel("credits", "Credits", credits_panel, order=10)
+
 
 def _may_request_change(user, contract) -> bool:
     # The one rule, beside the service that enforces it.

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from audit.sealing import EncryptedEmailField
+
 from .money import money_field
 
 CONTRACT_PERM = "licensing.transition_contract"
@@ -26,7 +28,8 @@ class Customer(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
-    billing_email = models.EmailField(blank=True)
+    # Personal data: sealed at rest (audit.sealing), shown by role (audit.personal).
+    billing_email = EncryptedEmailField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 

@@ -121,6 +121,11 @@ ROUTES = {
     ),
     "audit:events": ("/audit/", "302 403 403 403 403 200 200 403 403"),
     "audit:verify": ("/audit/verify/", "302 405 405 405 405 405 405 405 405"),
+    "audit:governance": ("/audit/governance/", "302 403 403 403 200 200 200 403 403"),
+    "audit:governance-export": (
+        "/audit/governance/export.csv",
+        "302 403 403 403 200 200 200 403 403",
+    ),
     "audit:event": ("/audit/events/1/", "302 403 403 403 403 200 200 403 403"),
     "audit:history": (
         "/audit/history/licensing.contract/{contract_history}/",
