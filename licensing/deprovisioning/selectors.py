@@ -183,8 +183,7 @@ def termination_preview(
     grace = services._grace_days(contract, policy)
     stops_on = execute_on + timedelta(days=grace)
     delete = bool(rules.get("delete_at_identity_providers", False))
-    order = list(rules.get("revoke_order", []))
-    order += [k for k in Entitlement.Kind.values if k not in order]
+    order = services.revoke_order(policy)
     live = list(
         Entitlement.objects.filter(contract=contract)
         .exclude(state__in=[Entitlement.State.REVOKED, Entitlement.State.EXPIRED])
