@@ -2,10 +2,12 @@ import hmac
 import json
 from dataclasses import dataclass
 
+import orjson
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 
-from .chain import CHAINED_FIELDS, CONTENT_KEYS, GENESIS_HASH, redaction_mac
+from .chain import CHAINED_FIELDS, CONTENT_KEYS, GENESIS_HASH, canonical, redaction_mac
 from .models import AuditEvent, ChainHead, ChainVerification
 
 
@@ -26,10 +28,30 @@ def audit_events(*, object_type: str | None = None, object_id=None) -> QuerySet[
     return qs
 
 
-# Columns verification reads, as tuples: bookkeeping first, then the chained fields in order.
+# Columns verification reads, as tuples: bookkeeping first, then the chained fields in order,
+# `data` as the database's JSON text (parsed here, faster than the field's own decoder).
+_CHAINED_COLUMNS = tuple("data_text" if name == "data" else name for name in CHAINED_FIELDS)
 _VERIFY_COLUMNS = ("id", "prev_hash", "hash", "redaction_mac", "leaf_hash", "redacted_by",
-                   *CHAINED_FIELDS)  # fmt: skip
+                   *_CHAINED_COLUMNS)  # fmt: skip
 _OCCURRED_AT = CHAINED_FIELDS.index("occurred_at")
+_DATA = CHAINED_FIELDS.index("data")
+
+
+def _loads(text):
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # what orjson refuses, json may read
+        return json.loads(text)
+
+
+def _fast_canonical(content: dict) -> bytes | None:
+    """orjson's sorted compact UTF-8 output: the canonical bytes of every value the chain
+    stores in practice, at a fraction of json.dumps's cost. Where it could differ from
+    `chain.canonical` (which defines the bytes), a mismatch is re-checked with the definition."""
+    try:
+        return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return None
 
 
 def audit_verify_chain(*, chunk_size: int = 20000) -> ChainReport:
@@ -39,15 +61,20 @@ def audit_verify_chain(*, chunk_size: int = 20000) -> ChainReport:
     its content no longer recomputes its hash; the purge events it names must exist.
 
     Tuned for a million events: one server-side cursor (PostgreSQL) read in large chunks, tuples
-    not model instances or dicts, one C call per HMAC.
+    not model instances or dicts, orjson for the JSON both ways (json.dumps, which defines the
+    canonical bytes, decides wherever the two disagree), one C call per HMAC.
     """
     key = settings.AUDIT_HMAC_KEY.encode()
     expected_seq, prev = 1, GENESIS_HASH
-    dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-    digest_of, same = hmac.digest, hmac.compare_digest
-    keys, at = CONTENT_KEYS, _OCCURRED_AT
+    digest_of, same, fast = hmac.digest, hmac.compare_digest, _fast_canonical
+    keys, at, data_at = CONTENT_KEYS, _OCCURRED_AT, _DATA
     purges: dict[int, int] = {}  # purge event seq -> the first event it redacted
-    rows = AuditEvent.objects.order_by("seq").values_list(*_VERIFY_COLUMNS).iterator(chunk_size)
+    rows = (
+        AuditEvent.objects.annotate(data_text=Cast("data", TextField()))
+        .order_by("seq")
+        .values_list(*_VERIFY_COLUMNS)
+        .iterator(chunk_size)
+    )
     for pk, prev_hash, digest, mac, leaf, redacted_by, *values in rows:
         seq = values[0]
         if seq != expected_seq:
@@ -57,6 +84,8 @@ def audit_verify_chain(*, chunk_size: int = 20000) -> ChainReport:
         if prev_hash != prev:
             return ChainReport(False, seq - 1, pk, "does not link to the event before it")
         values[at] = values[at].isoformat(timespec="microseconds")
+        text = values[data_at]
+        values[data_at] = _loads(text)
         content = dict(zip(keys, values, strict=True))
         if mac:
             if leaf is None or redacted_by is None or redacted_by <= seq:
@@ -67,9 +96,16 @@ def audit_verify_chain(*, chunk_size: int = 20000) -> ChainReport:
                 return ChainReport(False, seq - 1, pk, "redacted content does not match its MAC")
             purges.setdefault(redacted_by, pk)
         else:
-            message = prev.encode() + b"\n" + dumps(content).encode()
-            if not same(digest_of(key, message, "sha256").hex(), digest):
-                return ChainReport(False, seq - 1, pk, "content does not match its hash")
+            body = fast(content)
+            if body is None or not same(
+                digest_of(key, prev.encode() + b"\n" + body, "sha256").hex(), digest
+            ):
+                # The definition: json reads the stored text (orjson reads integers past 64
+                # bits as floats) and json.dumps writes the canonical bytes.
+                content["data"] = json.loads(text)
+                message = prev.encode() + b"\n" + canonical(content)
+                if not same(digest_of(key, message, "sha256").hex(), digest):
+                    return ChainReport(False, seq - 1, pk, "content does not match its hash")
         prev = digest
         expected_seq += 1
     checked = expected_seq - 1

@@ -12,6 +12,7 @@ import json
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from time import process_time
 
 from django.conf import settings
 
@@ -155,8 +156,9 @@ def export_csv_1m(ctx: Context) -> Samples:
             "export wrote every event": all(rows == size for rows, _ in counts["measured"]),
             "COPY wrote every event": all(rows == size for rows, _ in counts["baseline"]),
             "same columns as COPY": first.strip() == ",".join(content_columns()),
-            f"peak memory growth under 200 MB (was {peak / 2**20:.0f} MB)": peak < 200 * 2**20,
+            "peak memory growth under 200 MB": peak < 200 * 2**20,
         },
+        extra={"peak memory growth of the export": f"{peak / 2**20:.0f} MB"},
     )
 
 
@@ -175,12 +177,19 @@ def verify_audit_1m(ctx: Context) -> Samples:
     size = ctx.size(MILLION, smoke=SMOKE)
     build_log(ctx, size)
     key = settings.AUDIT_HMAC_KEY.encode()
+    cpu: list[float] = []
+
+    def measured(_):
+        # This process's CPU time besides the wall clock: on a shared machine it is the
+        # figure that moves least with the neighbours' load.
+        start = process_time()
+        report = audit_verify_chain()
+        cpu.append(process_time() - start)
+        return report
+
     with ctx.raw() as conn:
         times, reports = alternate(
-            {
-                "measured": lambda _: audit_verify_chain(),
-                "baseline": lambda _: _raw_verify(conn, key),
-            },
+            {"measured": measured, "baseline": lambda _: _raw_verify(conn, key)},
             [None] * ctx.repeats,
         )
     return Samples(
@@ -196,6 +205,7 @@ def verify_audit_1m(ctx: Context) -> Samples:
                 tree.tree_head_sign()
             ).ok,
         },
+        extra={"measured side's CPU time in Python (best run)": f"{min(cpu):.1f} s"},
     )
 
 
@@ -256,7 +266,7 @@ def inclusion_proof_1m(ctx: Context) -> Samples:
                 len(rows) == len(nodes)
                 for rows, nodes in zip(values["baseline"][0], wanted, strict=True)
             ),
-            f"a proof under 50 ms (was {per_proof * 1000:.1f} ms)": per_proof < 0.050,
+            "a proof under 50 ms": per_proof < 0.050,
             "a wrong leaf fails": not merkle.verify_inclusion(
                 picks[0] - 1,
                 size,
@@ -265,4 +275,5 @@ def inclusion_proof_1m(ctx: Context) -> Samples:
                 root,
             ),
         },
+        extra={"one proof (best run, mean)": f"{per_proof * 1000:.2f} ms"},
     )
