@@ -462,7 +462,7 @@ class Entitlement(ConcurrentTransitionMixin, models.Model):
     @transition(
         field=state,
         permission=ENTITLEMENT_PERM,
-        source=[S.ACTIVE, S.SUSPENDED, S.GRACE],
+        source=[S.ACTIVE, S.SUSPENDED, S.GRACE, S.RESTORED],
         target=S.REVOKED,
     )
     def revoke(self):
