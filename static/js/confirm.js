@@ -1,6 +1,7 @@
-// A form with data-confirm asks before it submits: the text states what the action does. A
-// submit button may carry its own data-confirm (one form, several actions: only the dangerous
-// ones ask). Loaded once by base.html; a page that loads it again binds nothing twice.
+// A form with data-confirm asks before it submits: the text states what the action does.
+// A submit button may carry its own data-confirm, so one form can hold a harmless button
+// (a preview) beside the one that acts, or several actions of which only the dangerous ask.
+// Loaded once by base.html; a page that loads it again binds nothing twice.
 (function () {
   if (window.licenseDeskConfirm) {
     return;

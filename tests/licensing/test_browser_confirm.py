@@ -4,7 +4,6 @@ dismissing the question changes nothing, accepting it terminates the contract.""
 import pytest
 from playwright.sync_api import expect
 
-from audit.models import AuditEvent
 from licensing.models import Contract
 from tests.support import paid_contract, sign_in
 
@@ -24,26 +23,23 @@ def test_a_confirmation_dialog_guards_terminate(browser_page, manager, customer_
 
         page.once("dialog", handle)
 
-    page.goto(f"/contracts/{contract.pk}/")
-    menu = page.locator("details.action-menu", has_text="Change contract status…")
-    menu.get_by_text("Change contract status…").click()
-    menu.get_by_label("Why?").fill("Customer left us")
-    terminate = menu.get_by_role("button", name="Terminate", exact=True)
+    page.goto(f"/deprovisioning/terminate/?contract={contract.pk}")
+    page.get_by_label("Why?").fill("Customer left us")
+    terminate = page.get_by_role("button", name="Terminate and deprovision")
     answer(accept=False)
     terminate.click()
 
     expect(terminate).to_be_visible()
     assert len(questions) == 1
-    assert questions[0].startswith(f"Terminate contract {contract.number} of Northwind Traders")
-    assert "cannot be undone" in questions[0]
+    assert questions[0].startswith(f"Terminate {contract.number} of Northwind Traders?")
+    assert "every entitlement is revoked" in questions[0]
     contract.refresh_from_db()
     assert contract.status == Contract.Status.ACTIVE
-    assert not AuditEvent.objects.filter(action="contract.terminate").exists()
 
     answer(accept=True)
     terminate.click()
 
-    expect(page.get_by_role("status")).to_contain_text(f"{contract.number} is now terminated")
+    page.wait_for_url(lambda url: "/terminate/" not in url)
     assert len(questions) == 2
     contract.refresh_from_db()
     assert contract.status == Contract.Status.TERMINATED

@@ -18,6 +18,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from audit.models import AuditEvent
+from tests.breaches.cases import opened_case
 from tests.support import paid_contract, requested_credit
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +126,18 @@ ROUTES = {
     ),
     "audit:events": ("/audit/", "302 403 403 403 403 200 200 403 403"),
     "audit:verify": ("/audit/verify/", "302 405 405 405 405 405 405 405 405"),
+    "audit:event": ("/audit/events/1/", "302 403 403 403 403 200 200 403 403"),
+    "audit:history": (
+        "/audit/history/licensing.contract/{contract_history}/",
+        "302 403 403 403 403 200 200 403 403",
+    ),
+    "audit:chain": ("/audit/chain/", "302 403 403 403 403 200 200 403 403"),
+    "audit:exports": ("/audit/exports/", "302 403 403 403 403 200 200 403 403"),
+    "audit:export": ("/audit/exports/{export}/", "302 403 403 403 403 404 200 403 403"),
+    "audit:export-download": (
+        "/audit/exports/{export}/download/",
+        "302 403 403 403 403 404 200 403 403",
+    ),
     "credit-calculator": ("/api/v1/credits/calculator/", "403 405 405 405 405 405 405 405 405"),
     "credit-policy-list": ("/api/v1/credits/policies/", "403 200 200 200 200 200 200 200 200"),
     "credit-policy-current": (
@@ -185,11 +198,50 @@ ROUTES = {
     "api-schema": ("/api/schema/", "403 200 200 200 200 200 200 200 200"),
     "api-docs": ("/api/docs/", "302 406 406 406 406 406 406 406 406"),
     "breaches:usage-upload": ("/breaches/usage/upload/", "302 200 403 403 403 403 200 403 403"),
+    "breaches_portal:usage": ("/portal/breaches/usage/", "302 403 403 403 403 403 403 200 200"),
+    "breaches:cases": ("/breaches/cases/", "302 200 200 200 200 200 200 403 403"),
+    "breaches:case": ("/breaches/cases/{case}/", "302 200 200 200 200 200 200 403 403"),
+    "breaches:notice-pdf": (
+        "/breaches/cases/{case}/notices/1.pdf",
+        "302 404 404 404 404 404 404 403 403",
+    ),
+    "breaches:case-move": (
+        "/breaches/cases/{case}/move/review/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches:case-classify": (
+        "/breaches/cases/{case}/classify/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches:case-log": ("/breaches/cases/{case}/log/", "302 405 405 405 405 405 405 405 405"),
+    "breaches:case-email": (
+        "/breaches/cases/{case}/email/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches:case-notice": (
+        "/breaches/cases/{case}/notices/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches_portal:cases": ("/portal/breaches/cases/", "302 403 403 403 403 403 403 200 200"),
+    # The world's cases are just detected: under our review, not shown to customers yet.
+    "breaches_portal:case": (
+        "/portal/breaches/cases/{case}/",
+        "302 403 403 403 403 403 403 404 404",
+    ),
+    "breaches_portal:agree": (
+        "/portal/breaches/cases/{case}/agree/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches_portal:notice-pdf": (
+        "/portal/breaches/cases/{case}/notices/1.pdf",
+        "302 403 403 403 403 403 403 404 404",
+    ),
     "usage-report-create": ("/api/v1/usage-reports/", "403 405 405 405 405 405 405 405 405"),
     "breach-true-up-calculator": (
         "/api/v1/breaches/true-up/calculator/",
         "403 405 405 405 405 405 405 405 405",
     ),
+    "breach-detect": ("/api/v1/breaches/detect/", "403 405 405 405 405 405 405 405 405"),
     "entitlement-assignments": (
         "/api/v1/entitlements/{entitlement}/assignments/",
         "403 200 200 200 200 200 200 404 404",
@@ -291,6 +343,80 @@ ROUTES = {
         "/api/v1/deprovisioning-runs/1/rollback/approve/",
         "403 405 405 405 405 405 405 405 405",
     ),
+    "deprovisioning:dashboard": ("/deprovisioning/", "302 200 200 200 200 200 200 404 404"),
+    "deprovisioning:terminate": (
+        "/deprovisioning/terminate/?contract={contract}",
+        "302 200 200 200 200 200 200 404 404",
+    ),
+    "deprovisioning:contract": (
+        "/deprovisioning/contracts/{contract}/",
+        "302 200 200 200 200 200 200 404 404",
+    ),
+    "deprovisioning:hold-place": (
+        "/deprovisioning/contracts/{contract}/holds/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:blackout-add": (
+        "/deprovisioning/contracts/{contract}/blackouts/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:hold-lift": (
+        "/deprovisioning/holds/{hold}/lift/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:run": ("/deprovisioning/runs/{run}/", "302 200 200 200 200 200 200 404 404"),
+    "deprovisioning:run-execute": (
+        "/deprovisioning/runs/{run}/execute/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:run-rollback": (
+        "/deprovisioning/runs/{run}/rollback/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:run-rollback-approve": (
+        "/deprovisioning/runs/{run}/rollback/approve/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    # The run has not told the customer yet, so it has no notice: 404 for everyone.
+    "deprovisioning:run-notice": (
+        "/deprovisioning/runs/{run}/notice.pdf",
+        "302 404 404 404 404 404 404 404 404",
+    ),
+    "deprovisioning:review": ("/deprovisioning/review/", "302 200 200 200 200 200 200 404 404"),
+    "deprovisioning:systems": ("/deprovisioning/systems/", "302 200 200 200 200 200 200 404 404"),
+    "deprovisioning:system": (
+        "/deprovisioning/systems/{system}/",
+        "302 200 200 200 200 200 200 404 404",
+    ),
+    "deprovisioning:system-reconcile": (
+        "/deprovisioning/systems/{system}/reconcile/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:policies": (
+        "/deprovisioning/policies/",
+        "302 200 200 200 200 200 200 404 404",
+    ),
+    "deprovisioning:policy-draft": (
+        "/deprovisioning/policies/draft/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:policy": (
+        "/deprovisioning/policies/{revocation_policy}/",
+        "302 200 200 200 200 200 200 404 404",
+    ),
+    "deprovisioning:policy-publish": (
+        "/deprovisioning/policies/{revocation_policy}/publish/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    # The demo's connected systems exist in debug only: tests run without it.
+    "deprovisioning:demo-scim": (
+        "/deprovisioning/demo/scim/v2/Users",
+        "404 404 404 404 404 404 404 404 404",
+    ),
+    "deprovisioning:demo-webhooks": (
+        "/deprovisioning/demo/webhooks/acct-1",
+        "404 404 404 404 404 404 404 404 404",
+    ),
 }
 
 # Set ACCESS_MATRIX_PROBE=/tmp/file to write what each persona got (to draft a new row).
@@ -325,9 +451,43 @@ def test_every_route_has_an_expectation():
     assert not stale, f"ROUTES names routes that no longer exist: {stale}"
 
 
+def _deprovisioning_ids(customer, manager) -> dict:
+    """A run planned (not yet told) on another contract of the customer, and a hold on it."""
+    from django.utils import timezone
+
+    from licensing.deprovisioning import services as deprovisioning
+    from licensing.models import PolicyVersion
+    from tests.factories import ContractFactory
+
+    today = timezone.localdate()
+    contract = ContractFactory(customer=customer)
+    run = deprovisioning.run_start(
+        actor=manager, contract=contract, trigger="termination", reason="Matrix",
+        effective_date=today, on=today,
+    )  # fmt: skip
+    hold = deprovisioning.hold_place(actor=manager, contract=contract, kind="legal_hold",
+                                     reason="Matrix")  # fmt: skip
+    revocation = PolicyVersion.objects.get(kind="revocation", number=1)
+    return {"run": run.pk, "hold": hold.pk, "revocation_policy": revocation.pk}
+
+
+def _admins_export():
+    from audit.services import export_request, export_run
+    from tests.factories import admin_actor
+
+    job = export_request(actor=admin_actor(), fmt="csv", filter={}, stream=False)
+    return export_run(job_id=job.pk)
+
+
 @pytest.fixture
 def world(customer_a, customer_b, manager, analyst):
-    """Each customer with a contract, an entitlement, a change request and its credit."""
+    """Each customer with a contract, an entitlement, a change request and its credit, and a
+    deprovisioning run with a hold on another of its contracts; and a finished audit export of
+    the whole timeline by the administrator (other auditors: 404)."""
+    from licensing.models import ConnectedSystem
+
+    system = ConnectedSystem.objects.create(name="Matrix label", kind="asset_inventory")
+    export = _admins_export()
     ids = {}
     for customer in (customer_a, customer_b):
         contract = paid_contract(customer)
@@ -337,7 +497,11 @@ def world(customer_a, customer_b, manager, analyst):
             "entitlement": contract.entitlements.first().pk, "credit": credit.pk,
             "change": credit.change_id, "policy": 1, "plan": contract.lines.get().plan_id,
             "product": contract.lines.get().plan.product_id,
-            "invoice": contract.invoices.get().pk,
+            "case": opened_case(contract.entitlements.first()).pk,
+            "invoice": contract.invoices.get().pk, "system": system.pk,
+            "contract_history": contract.history.earliest("history_id").history_id,
+            "export": export.pk,
+            **_deprovisioning_ids(customer, manager),
         }  # fmt: skip
     return ids
 

@@ -100,19 +100,21 @@ def test_the_confirmation_names_the_number_the_credit_then_takes(client, manager
     assert issued.number == promised
 
 
-def test_reject_and_terminate_state_their_consequences(client, manager, analyst, customer_a):
+def test_reject_revoke_and_terminate_state_their_consequences(client, manager, analyst, customer_a):
     contract = paid_contract(customer_a)
     credit = downgrade(manager, contract, 20).credit
     client.force_login(analyst)
     credit_page = client.get(credit.get_absolute_url()).content.decode()
     client.force_login(manager)
     contract_page = client.get(contract.get_absolute_url()).content.decode()
+    terminate_page = client.get(
+        reverse("deprovisioning:terminate"), {"contract": contract.pk}
+    ).content.decode()
 
     assert (f"Reject: Northwind Traders gets no credit of USD {credit.amount:,} for this "
             "request") in credit_page  # fmt: skip
-    assert (f'data-confirm="Terminate contract {contract.number} of Northwind Traders: it ends '
-            "today") in contract_page  # fmt: skip
-    assert 'data-confirm="Revoke ' in contract_page
+    assert 'data-confirm="Revoke ' in contract_page and "access ends now" in contract_page
+    assert f'data-confirm="Terminate {contract.number} of Northwind Traders?' in terminate_page
 
 
 def test_a_refused_dispute_is_announced_at_the_top_of_the_page_and_focused(

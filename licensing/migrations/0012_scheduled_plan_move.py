@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0009_scheduled_change'),
+        ('licensing', '0011_merge_breach_policy_and_invoice_due'),
     ]
 
     operations = [
