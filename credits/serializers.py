@@ -476,6 +476,16 @@ class ResubmitInput(ReasonedDecisionInput):
     form = serializers.ChoiceField(
         choices=CreditForm.choices, required=False, help_text="Correct the credit form."
     )
+    corrections = serializers.ListField(
+        child=serializers.DictField(), required=False, write_only=True,
+        help_text="Corrected inputs per line (`contract_line`, `quantity_after`, `units_used`): "
+        "the credit is priced again from them.",
+    )  # fmt: skip
+
+    def validate_corrections(self, value):
+        lines = CorrectionInput(data=value, many=True)
+        lines.is_valid(raise_exception=True)
+        return [dict(line) for line in lines.validated_data]
 
 
 class DisputeSerializer(MaskPersonalData, serializers.ModelSerializer):

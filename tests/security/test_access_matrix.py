@@ -47,6 +47,11 @@ ROUTES = {
         "/entitlements/{entitlement}/transition/",
         "302 405 405 405 405 405 405 405 405",
     ),
+    # POST only: a GET is refused before the change is looked up, so any id serves.
+    "licensing:scheduled-change-cancel": (
+        "/scheduled-changes/1/cancel/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
     "credits_portal:list": ("/portal/credits/", "302 403 403 403 403 403 403 200 200"),
     "credits_portal:credit": ("/portal/credits/{credit}/", "302 403 403 403 403 403 403 200 404"),
     "credits_portal:credit-note": (
