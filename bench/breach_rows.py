@@ -173,6 +173,7 @@ def usage_csv_import(ctx: Context) -> Samples:
         extra={
             f"peak Python memory at {small:,} rows": f"{peak_small / 2**20:.1f} MiB",
             f"peak Python memory at {large:,} rows": f"{peak_large / 2**20:.1f} MiB",
+            "the usage-warnings task after one import (worker side)": f"{warned:.1f} s",
             "bytes per row (large / small)": (f"{peak_large // large:,} / {peak_small // small:,}"),
         },
     )
