@@ -30,7 +30,8 @@ test: $(STAMP)
 # Django's deployment checklist with production settings: debug off, throwaway secrets.
 DEPLOY_ENV := DJANGO_DEBUG=0 ALLOWED_HOSTS=licensedesk.example.com DATABASE_URL=sqlite:///:memory: \
 	SECRET_KEY=throwaway-deploy-check-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ \
-	AUDIT_HMAC_KEY=throwaway-deploy-check-audit-0123456789abcdef AUDIT_SIGNING_KEY=dGhyb3dhd2F5LWRlcGxveS1jaGVjay1zaWduaW5nLWs=
+	AUDIT_HMAC_KEY=throwaway-deploy-check-audit-0123456789abcdef AUDIT_SIGNING_KEY=dGhyb3dhd2F5LWRlcGxveS1jaGVjay1zaWduaW5nLWs= \
+	PERSONAL_DATA_KEYS=dGhyb3dhd2F5LWRlcGxveS1jaGVjay1wZXJzb25hbCE=
 deploy-check: $(STAMP)
 	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 

@@ -21,8 +21,7 @@ from pathlib import Path
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from . import tree
-from .chain import canonical
+from . import exports, tree
 from .exports import _Echo
 from .history import history_sources
 from .timeline import Entry, TimelineFilter, timeline_events, timeline_history, timeline_iter
@@ -147,10 +146,10 @@ def bundle_counts(flt: TimelineFilter, size: int) -> tuple[int, int]:
 def _event_lines(events, tick: Callable[[], None]) -> Iterator[str]:
     if events is None:
         return
-    for row in events.values(*tree.CONTENT_FIELDS).iterator(chunk_size=CHUNK):
-        content = tree.content_of(row)
+    # A redacted event's line carries the leaf hash it kept (audit/retention.py).
+    for row in events.values(*exports.LINE_FIELDS).iterator(chunk_size=CHUNK):
         tick()
-        yield f'{{"seq":{content["seq"]},"content":{canonical(content).decode()}}}\n'
+        yield exports.event_line(row)
 
 
 def _proof_lines(events, size: int, tick: Callable[[], None]) -> Iterator[str]:
@@ -249,3 +248,9 @@ def write_bundle(
         archive.writestr("manifest.sig", tree.sign_b64(body) + "\n")
     progress(pending[0])
     return manifest
+
+
+def bundle_manifest(path: Path) -> dict:
+    """The manifest of a bundle we wrote (read from the zip's directory, not the whole file)."""
+    with zipfile.ZipFile(path) as archive:
+        return json.loads(archive.read("manifest.json"))

@@ -31,6 +31,27 @@ def event_content(**fields) -> dict:
 
 
 def link_hash(key: bytes, prev_hash: str, content: dict) -> str:
-    return hmac.new(
-        key, prev_hash.encode() + b"\n" + canonical(content), hashlib.sha256
-    ).hexdigest()
+    return hmac.digest(key, prev_hash.encode() + b"\n" + canonical(content), "sha256").hex()
+
+
+# The content's keys in CHAINED_FIELDS order, for readers that take column values as tuples
+# (verification of a million events builds no keyword dicts): `dict(zip(CONTENT_KEYS, values))`
+# with `occurred_at` formatted is `event_content` of those values.
+CONTENT_KEYS = tuple("actor" if name == "actor_username" else name for name in CHAINED_FIELDS)
+
+
+# Redaction (audit/retention.py). A redacted event keeps `hash` (the chain still links through
+# it) and its Merkle leaf hash (proofs still verify), but its personal fields are blanked, so its
+# content no longer recomputes `hash`. What is left is bound instead by this MAC, under the same
+# key, over the kept hashes, the purge event that redacted it and the remaining content: without
+# the key nobody can alter a redacted event, or pass an altered event off as redacted.
+REDACTED_FIELDS = ("reason", "data", "actor_username")
+REDACTED_VALUES = {"reason": "", "data": {}, "actor_username": ""}
+
+
+def redaction_mac(key: bytes, *, digest: str, leaf: bytes, redacted_by: int, content: dict) -> str:
+    message = b"\n".join(
+        [b"redacted", digest.encode(), leaf.hex().encode(), str(redacted_by).encode(),
+         canonical(content)]
+    )  # fmt: skip
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -57,9 +57,26 @@ def _contents(qs: QuerySet[AuditEvent], chunk_size: int) -> Iterator[dict]:
 
 
 def jsonl_lines(qs: QuerySet[AuditEvent], *, chunk_size: int = 2000) -> Iterator[str]:
-    """One line per event: {"seq": N, "content": <the canonical bytes that were hashed>}."""
-    for content in _contents(qs, chunk_size):
-        yield f'{{"seq":{content["seq"]},"content":{canonical(content).decode()}}}\n'
+    """One line per event: {"seq": N, "content": <the canonical bytes that were hashed>}.
+
+    A redacted event's line says `"redacted": true` and carries the `leaf_hash` (hex) it kept:
+    its content, blanked, no longer hashes to its leaf, so a verifier takes that leaf instead.
+    """
+    for row in qs.values(*LINE_FIELDS).iterator(chunk_size=chunk_size):
+        yield event_line(row)
+
+
+# The columns `event_line` reads: the hashed content, and what a redacted event kept.
+LINE_FIELDS = (*CONTENT_FIELDS, "leaf_hash", "redaction_mac")
+
+
+def event_line(row: dict) -> str:
+    """One event as a JSON line, from a dict of its LINE_FIELDS."""
+    content = content_of(row)
+    line = f'{{"seq":{content["seq"]},"content":{canonical(content).decode()}'
+    if row["redaction_mac"]:
+        line += f',"redacted":true,"leaf_hash":"{bytes(row["leaf_hash"]).hex()}"'
+    return line + "}\n"
 
 
 class _Echo:

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class AuditEvent(models.Model):
@@ -19,9 +20,22 @@ class AuditEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Redaction by the retention purge (audit/retention.py): the personal content (reason, data,
+    # actor_username) is blanked, the chained `hash` stays, the Merkle leaf hash is kept here (and
+    # in the level-0 MerkleNode) so proofs still verify, and `redaction_mac` (HMAC under the chain
+    # key) binds what is left to the kept hashes and to the purge event `redacted_by` (its seq).
+    redacted_at = models.DateTimeField(null=True, blank=True)
+    redacted_by = models.PositiveBigIntegerField(null=True, blank=True)
+    leaf_hash = models.BinaryField(max_length=32, null=True, blank=True)
+    # A database default too: rows written by raw SQL (bench baselines, tests) need none.
+    redaction_mac = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["seq"]
+        permissions = [
+            ("view_personal_data", "Can read personal data in clear (contacts, notes, disputes)"),
+            ("view_governance", "Can read the governance dashboard and its anonymised export"),
+        ]
         indexes = [
             models.Index(fields=["object_type", "object_id"]),
             models.Index(fields=["occurred_at"]),
@@ -104,6 +118,40 @@ class SignedTreeHead(models.Model):
 
     def __str__(self) -> str:
         return f"tree head {self.tree_size}"
+
+
+class RetentionPolicyVersion(models.Model):
+    """How long each kind of record is kept, and what happens then (audit/retention.py reads
+    `rules`). Published versions are never edited, only superseded; one is in force on a date."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
+    number = models.PositiveIntegerField(unique=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    effective_from = models.DateField()
+    rules = models.JSONField()
+    summary = models.TextField(blank=True, help_text="What changed from the last version")
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"retention/v{self.number}"
 
 
 class ExportJob(models.Model):

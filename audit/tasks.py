@@ -30,6 +30,16 @@ def write_checkpoint() -> int | None:
     return None if checkpoint is None else checkpoint.seq
 
 
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def purge_due_records() -> int:
+    """Beat runs it nightly: the retention policy in force today; a repeat changes nothing."""
+    from django.utils import timezone
+
+    from .retention import retention_purge
+
+    return retention_purge(on=timezone.localdate()).redacted
+
+
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=3)
 def run_export(job_id: int) -> str | None:
     """Build an export's file; the page polls its progress. A duplicate finds it taken."""

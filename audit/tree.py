@@ -47,6 +47,13 @@ def leaf_of(content: dict) -> bytes:
     return merkle.leaf_hash(canonical(content))
 
 
+def event_leaf(row: dict) -> bytes:
+    """An event's leaf hash: from its content, or, once redacted, the leaf hash it kept."""
+    if row.get("redaction_mac"):
+        return bytes(row["leaf_hash"])
+    return leaf_of(content_of(row))
+
+
 def _nodes_query(nodes: Iterable[merkle.Node]) -> Q:
     return functools.reduce(operator.or_, (Q(level=lv, index=ix) for lv, ix in nodes))
 
@@ -180,7 +187,7 @@ def verify_tree_head(head: SignedTreeHead, *, chunk_size: int = 5000) -> TreeHea
     rows = (
         AuditEvent.objects.filter(seq__lte=head.tree_size)
         .order_by("seq")
-        .values(*CONTENT_FIELDS)
+        .values(*CONTENT_FIELDS, "leaf_hash", "redaction_mac")
         .iterator(chunk_size=chunk_size)
     )
     expected = [1]
@@ -190,7 +197,7 @@ def verify_tree_head(head: SignedTreeHead, *, chunk_size: int = 5000) -> TreeHea
             if row["seq"] != expected[0]:
                 raise TreeError(f"expected event #{expected[0]}, found #{row['seq']}")
             expected[0] += 1
-            yield leaf_of(content_of(row))
+            yield event_leaf(row)
 
     try:
         size, root = merkle.root_of(leaves())

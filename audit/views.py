@@ -3,6 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,8 +12,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from . import bundle
 from .access import export_for_user, exports_for_user, require_audit_reader
-from .changes import event_changes, event_data, history_entry, history_event
+from .changes import event_changes, event_data, history_entry, history_event, record_name
 from .forms import ExportForm, TimelineFilterForm
+from .governance import PERIODS, governance_csv, governance_report, period_days
 from .models import AuditEvent, ExportJob
 from .selectors import chain_status
 from .services import chain_verification_request, export_request
@@ -72,6 +74,7 @@ def event_entry(request, seq: int):
         "actor": _actor(event.actor) if event.actor_id else event.actor_username or "the system",
         "action": action_label(event.action),
         "object": object_label(event.object_type),
+        "name": record_name(event.object_type, event.object_id),
         "data": event_data(event),
         "changes": event_changes(event),
         "back": request.GET.get("back", ""),
@@ -149,6 +152,15 @@ def exports(request):
     return response
 
 
+def _file(job: ExportJob) -> Path:
+    return Path(settings.MEDIA_ROOT) / job.file.name
+
+
+def _is_bundle(job: ExportJob) -> bool:
+    done = job.state == ExportJob.State.DONE and job.file
+    return bool(done and job.format == ExportJob.Format.BUNDLE and _file(job).is_file())
+
+
 @login_required
 @require_safe
 def export(request, pk: int):
@@ -156,6 +168,7 @@ def export(request, pk: int):
     template = "audit/partials/export_status.html" if request.htmx else "audit/export.html"
     context = {
         "job": job,
+        "counts": bundle.bundle_manifest(_file(job))["counts"] if _is_bundle(job) else None,
         "status_url": reverse("audit:export", args=[pk]),
         "filter": describe_filter(job.filter),
     }
@@ -168,7 +181,41 @@ def export_download(request, pk: int):
     job = export_for_user(user=request.user, pk=pk)
     if job.state != ExportJob.State.DONE or not job.file:
         raise Http404("This export has no file (yet).")
-    path = Path(settings.MEDIA_ROOT) / job.file.name
+    path = _file(job)
     if not path.is_file():
         raise Http404("The export's file is gone.")
     return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name)
+
+
+def _require_governance(user) -> None:
+    if not user.has_perm("audit.view_governance"):
+        raise PermissionDenied("The governance dashboard is for management and auditors.")
+
+
+@login_required
+@require_safe
+def governance(request):
+    _require_governance(request.user)
+    days = period_days(request.GET.get("days"))
+    today = timezone.localdate()
+    context = {
+        "panels": governance_report(on=today, days=days),
+        "days": days,
+        "period_label": PERIODS[days],
+        "periods": PERIODS,
+        "today": today,
+    }
+    return render(request, "audit/governance.html", context)
+
+
+@login_required
+@require_safe
+def governance_export(request):
+    _require_governance(request.user)
+    days = period_days(request.GET.get("days"))
+    today = timezone.localdate()
+    rows = governance_csv(governance_report(on=today, days=days))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    name = f"governance-{today.isoformat()}-{days}d.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -16,6 +16,12 @@ class BreachesConfig(AppConfig):
                                  when=_has_cases)  # fmt: skip
         registry.register_seeder("breaches", _seed_demo, order=30)
 
+        from audit.registry import register_governance_panel
+
+        from .governance import breaches_panel
+
+        register_governance_panel("breaches", "Breach cases", breaches_panel, order=30)
+
 
 def _has_cases(user, _customer) -> bool:
     from .portal_views import portal_cases

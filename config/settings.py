@@ -8,6 +8,8 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_int, env_list, env_str
 
@@ -26,6 +28,11 @@ AUDIT_CHECKPOINT_DIR = env_str("AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / "a
 # The auditor's timeline files every history row and event under a customer and a contract by
 # walking foreign keys to these models (audit/ imports no other app, so it is told their labels).
 AUDIT_SCOPE_MODELS = {"customer": "licensing.Customer", "contract": "licensing.Contract"}
+# Events that name their object by a shorter type than its model's label.
+AUDIT_OBJECT_TYPE_ALIASES = {
+    "credits.change": "credits.changerequest",
+    "credits.policy": "credits.creditpolicyversion",
+}
 # Timeline exports up to this many rows stream in the request; larger ones and every verifiable
 # bundle run as a Celery task, with the file kept under MEDIA_ROOT and served to its requester.
 AUDIT_EXPORT_STREAM_MAX_ROWS = env_int("AUDIT_EXPORT_STREAM_MAX_ROWS", 10000)
@@ -41,6 +48,31 @@ CONNECTOR_SECRET_KEYS = env_list(
     if DEBUG or TESTING
     else [],
 )
+# Fernet keys sealing personal data in model fields (audit.sealing.EncryptedTextField: contacts,
+# notes, dispute texts), comma-separated, the first sealing and all opening. Production has no
+# default and stops here without them: data sealed under a lost key is lost.
+PERSONAL_DATA_KEYS = env_list(
+    "PERSONAL_DATA_KEYS",
+    [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(f"personal-data:{SECRET_KEY}".encode()).digest()
+        ).decode()
+    ]
+    if DEBUG or TESTING
+    else [],
+)
+if not PERSONAL_DATA_KEYS:
+    raise ImproperlyConfigured(
+        "Set PERSONAL_DATA_KEYS to one or more Fernet keys (comma-separated); make one with "
+        'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+    )
+for _key in PERSONAL_DATA_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "PERSONAL_DATA_KEYS holds a value that is not a Fernet key."
+        ) from None
 # Ed25519 key that signs Merkle tree heads: base64 of the raw 32-byte private key. Debug and tests
 # derive one from SECRET_KEY, stable across restarts and never valid anywhere else.
 AUDIT_SIGNING_KEY = env_str(
@@ -310,6 +342,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-unsent-mail": {
         "task": "outbox.tasks.send_unsent_mail",
         "schedule": crontab(minute="*/10"),
+    },
+    "audit-retention-purge": {
+        "task": "audit.tasks.purge_due_records",
+        "schedule": crontab(hour=2, minute=45),
     },
     "breach-detection": {
         "task": "breaches.tasks.detect_breaches",

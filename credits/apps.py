@@ -19,6 +19,10 @@ class CreditsConfig(AppConfig):
 
         # Discounts and deferrals come off the invoices billing records (see services/invoices).
         licensing_services.register_invoice_hook(invoice_adjustments_apply)
+        # A change a credit was issued for is called off with the credit, never alone.
+        from .services.scheduled import SOURCE_PREFIX, cancel_guard
+
+        licensing_services.register_cancel_guard(SOURCE_PREFIX, cancel_guard)
 
         finance_and_admin = FINANCE_ROLES | {registry.ADMIN}
         customer = {Role.CUSTOMER}
@@ -61,6 +65,18 @@ class CreditsConfig(AppConfig):
             when=_is_staff, query=_for_customer,
         )  # fmt: skip
         registry.register_seeder("credits", _seed_demo, order=20)
+
+        from audit.registry import register_hold_source
+
+        from .retention import legal_hold_records
+
+        register_hold_source("credits.legal_hold", legal_hold_records)
+
+        from audit.registry import register_governance_panel
+
+        from .governance import credits_panel
+
+        register_governance_panel("credits", "Credits", credits_panel, order=10)
 
 
 def _may_request_change(user, contract) -> bool:

@@ -4,6 +4,7 @@ from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from audit.sealing import EncryptedTextField
 from licensing.models import Contract, ContractLine, Customer, InvoiceLine
 from licensing.money import money_field
 
@@ -76,7 +77,7 @@ class ChangeRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     requested_at = models.DateTimeField(auto_now_add=True)
-    note = models.TextField(blank=True)
+    note = EncryptedTextField(blank=True)  # personal data: sealed at rest, shown by role
     policy = models.ForeignKey(CreditPolicyVersion, on_delete=models.PROTECT, related_name="+")
     currency = models.CharField(max_length=3)
     quote = models.JSONField(help_text="The engine's answer at request time, lines explained")
@@ -87,7 +88,9 @@ class ChangeRequest(models.Model):
         ordering = ["-requested_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_intent_display()} of {self.contract} from {self.effective_date}"
+        return (
+            f"{self.get_intent_display()} of {self.contract} from {self.effective_date:%-d %b %Y}"
+        )
 
 
 class ChangeLine(models.Model):
@@ -287,11 +290,12 @@ class Dispute(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     raised_at = models.DateTimeField(auto_now_add=True)
-    reason = models.TextField()
+    # The customer's words and our answer are personal data: sealed at rest, shown by role.
+    reason = EncryptedTextField()
     attachment = models.FileField(upload_to="disputes/%Y/%m/", blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     due_on = models.DateField()
-    resolution = models.TextField(blank=True)
+    resolution = EncryptedTextField(blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

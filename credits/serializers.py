@@ -13,6 +13,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from audit.limits import REASON_MAX_LENGTH
+from audit.personal import MaskPersonalData
 from licensing.access import contracts_for_user
 from licensing.money import is_currency, minor_digits, round_money
 from licensing.pricing.arithmetic import BASES
@@ -341,7 +342,7 @@ class ChangeLineSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class ChangeRequestSerializer(serializers.ModelSerializer):
+class ChangeRequestSerializer(MaskPersonalData, serializers.ModelSerializer):
     contract_number = serializers.CharField(source="contract.number", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     requested_by = serializers.SlugRelatedField(
@@ -360,6 +361,7 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
             "effective_date", "resume_date", "note", "requested_by", "requested_at",
             "policy_version", "currency", "total", "quote", "lines", "credit",
         ]  # fmt: skip
+        personal_fields = ["note"]
 
 
 class CustomerChangeRequestSerializer(ChangeRequestSerializer):
@@ -474,9 +476,19 @@ class ResubmitInput(ReasonedDecisionInput):
     form = serializers.ChoiceField(
         choices=CreditForm.choices, required=False, help_text="Correct the credit form."
     )
+    corrections = serializers.ListField(
+        child=serializers.DictField(), required=False, write_only=True,
+        help_text="Corrected inputs per line (`contract_line`, `quantity_after`, `units_used`): "
+        "the credit is priced again from them.",
+    )  # fmt: skip
+
+    def validate_corrections(self, value):
+        lines = CorrectionInput(data=value, many=True)
+        lines.is_valid(raise_exception=True)
+        return [dict(line) for line in lines.validated_data]
 
 
-class DisputeSerializer(serializers.ModelSerializer):
+class DisputeSerializer(MaskPersonalData, serializers.ModelSerializer):
     raised_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     credit_number = serializers.CharField(source="credit.number", read_only=True)
@@ -488,6 +500,7 @@ class DisputeSerializer(serializers.ModelSerializer):
             "raised_at", "due_on", "resolution", "resolved_by", "resolved_at",
             "corrective_credit",
         ]  # fmt: skip
+        personal_fields = ["reason", "resolution"]
 
 
 class CorrectionInput(serializers.Serializer):

@@ -16,6 +16,9 @@ class LicensingConfig(AppConfig):
         registry.register_nav("Dashboard", "licensing:dashboard", roles=staff, order=10)
         registry.register_nav("Contracts", "licensing:contracts", roles=staff, order=20)
         registry.register_nav("Audit log", "audit:events", roles={registry.ADMIN}, order=40)
+        registry.register_nav("Governance", "audit:governance",
+                              roles={Role.AUDITOR, Role.FINANCIAL_CONTROLLER, registry.ADMIN},
+                              order=41)  # fmt: skip
         registry.register_nav("Overview", "portal:home", roles={Role.CUSTOMER}, order=10)
         registry.register_nav("Entitlements", "portal:entitlements", roles={Role.CUSTOMER},
                               order=20)  # fmt: skip
@@ -26,6 +29,19 @@ class LicensingConfig(AppConfig):
 
         registry.register_seeder("licensing", _seed_demo, order=10)
 
+        from audit.registry import register_hold_source
+
+        from .deprovisioning.retention import legal_hold_records
+
+        # Legal holds stop the audit retention purge for what they cover.
+        register_hold_source("licensing.legal_hold", legal_hold_records)
+
+        from audit.registry import register_governance_panel
+
+        from .deprovisioning.governance import deprovisioning_panel
+
+        register_governance_panel("deprovisioning", "Deprovisioning", deprovisioning_panel,
+                                  order=20)  # fmt: skip
         from .deprovisioning.registration import register as register_deprovisioning
 
         register_deprovisioning()

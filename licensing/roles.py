@@ -60,6 +60,13 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     Role.AUDITOR: [("licensing", p) for p in VIEW_CATALOGUE] + [("audit", "view_auditevent")],
     Role.CUSTOMER: [],
 }
+# Who reads contacts, notes and dispute texts in clear (audit.personal): the roles that work with
+# customers, and customers themselves (their pages show only their own rows). Auditors do not.
+for _role in (Role.ACCOUNT_MANAGER, *FINANCE_ROLES, Role.CUSTOMER):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], ("audit", "view_personal_data")]
+# The governance dashboard: for management and auditors.
+for _role in (Role.FINANCIAL_CONTROLLER, Role.AUDITOR):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], ("audit", "view_governance")]
 
 
 def role_of(user) -> str | None:

@@ -4,6 +4,7 @@ from django_fsm import has_transition_perm
 from rest_framework import serializers
 
 from audit.limits import REASON_MAX_LENGTH
+from audit.personal import MaskPersonalData
 
 from .models import Bundle, BundleItem, Contract, ContractLine, Customer, Entitlement, Plan, Product
 from .money import is_currency
@@ -24,11 +25,12 @@ def _allowed(obj, names, request) -> list[str]:
     return [name for name in names if has_transition_perm(getattr(obj, name), user)]
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(MaskPersonalData, serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = ["id", "code", "name", "country", "billing_email", "created_at"]
         read_only_fields = ["id", "created_at"]
+        personal_fields = ["billing_email"]
 
 
 class ProductSerializer(serializers.ModelSerializer):

@@ -38,11 +38,13 @@ def _reference_data(request):
     marker = request.node.get_closest_marker("django_db")
     if (marker and marker.kwargs.get("transaction")) or "live_server" in request.fixturenames:
         request.getfixturevalue("transactional_db")
+        from audit.bootstrap import install_audit_reference_data
         from breaches.bootstrap import install_breach_reference_data
         from credits.bootstrap import install_credit_reference_data
         from licensing.bootstrap import install_reference_data
 
         # The flush's post_migrate signal already recreated content types and permissions.
+        install_audit_reference_data()
         install_reference_data(create_perms=False)
         install_credit_reference_data(create_perms=False)
         install_breach_reference_data(create_perms=False)

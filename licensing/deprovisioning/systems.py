@@ -1,8 +1,9 @@
 """Reaching a connected system safely: its secret sealed at rest, its base URL checked.
 
-Secrets are sealed with Fernet under ``settings.CONNECTOR_SECRET_KEYS`` (a MultiFernet: the first
-key seals, every key opens, so keys rotate by putting a new one first and resealing). The
-plaintext exists only on its way in (a form or API write) and on its way out to a connector.
+Secrets are sealed with Fernet under ``settings.CONNECTOR_SECRET_KEYS`` through the one sealing
+helper (``audit.sealing``: a MultiFernet, the first key seals, every key opens, so keys rotate by
+putting a new one first and resealing). The plaintext exists only on its way in (a form or API
+write) and on its way out to a connector.
 """
 
 from __future__ import annotations
@@ -10,33 +11,26 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from audit import sealing
 
-
-def _sealer() -> MultiFernet:
-    keys = settings.CONNECTOR_SECRET_KEYS
-    if not keys:
-        raise ImproperlyConfigured("CONNECTOR_SECRET_KEYS must name at least one Fernet key")
-    return MultiFernet([Fernet(key) for key in keys])
+SETTING = "CONNECTOR_SECRET_KEYS"
 
 
 def seal_secret(plaintext: str) -> str:
-    return _sealer().encrypt(plaintext.encode()).decode()
+    return sealing.seal(plaintext, setting=SETTING)
 
 
 def open_secret(sealed: str) -> str:
     """The plaintext of a sealed secret; ``ValueError`` (without the secret) if no key opens it."""
     try:
-        return _sealer().decrypt(sealed.encode()).decode()
-    except InvalidToken:
+        return sealing.unseal(sealed, setting=SETTING)
+    except ValueError:
         raise ValueError("the connected system's secret cannot be opened with any key") from None
 
 
 def reseal_secret(sealed: str) -> str:
     """The same secret sealed under the first key, for rotating keys."""
-    return _sealer().rotate(sealed.encode()).decode()
+    return sealing.reseal(sealed, setting=SETTING)
 
 
 def base_url_refusal(url: str, *, debug: bool) -> str | None:

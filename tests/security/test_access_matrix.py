@@ -47,6 +47,11 @@ ROUTES = {
         "/entitlements/{entitlement}/transition/",
         "302 405 405 405 405 405 405 405 405",
     ),
+    # POST only: a GET is refused before the change is looked up, so any id serves.
+    "licensing:scheduled-change-cancel": (
+        "/scheduled-changes/1/cancel/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
     "credits_portal:list": ("/portal/credits/", "302 403 403 403 403 403 403 200 200"),
     "credits_portal:credit": ("/portal/credits/{credit}/", "302 403 403 403 403 403 403 200 404"),
     "credits_portal:credit-note": (
@@ -121,6 +126,11 @@ ROUTES = {
     ),
     "audit:events": ("/audit/", "302 403 403 403 403 200 200 403 403"),
     "audit:verify": ("/audit/verify/", "302 405 405 405 405 405 405 405 405"),
+    "audit:governance": ("/audit/governance/", "302 403 403 403 200 200 200 403 403"),
+    "audit:governance-export": (
+        "/audit/governance/export.csv",
+        "302 403 403 403 200 200 200 403 403",
+    ),
     "audit:event": ("/audit/events/1/", "302 403 403 403 403 200 200 403 403"),
     "audit:history": (
         "/audit/history/licensing.contract/{contract_history}/",
@@ -217,6 +227,18 @@ ROUTES = {
         "/breaches/cases/{case}/notices/",
         "302 405 405 405 405 405 405 405 405",
     ),
+    "breaches:option-change": (
+        "/breaches/cases/{case}/options/1/drop/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches:earlier-decide": (
+        "/breaches/cases/{case}/earlier/1/waived/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches_portal:warning-dismiss": (
+        "/portal/breaches/warnings/1/dismiss/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
     "breaches_portal:cases": ("/portal/breaches/cases/", "302 403 403 403 403 403 403 200 200"),
     # The world's cases are just detected: under our review, not shown to customers yet.
     "breaches_portal:case": (
@@ -237,6 +259,50 @@ ROUTES = {
         "403 405 405 405 405 405 405 405 405",
     ),
     "breach-detect": ("/api/v1/breaches/detect/", "403 405 405 405 405 405 405 405 405"),
+    "breach-case-list": ("/api/v1/breach-cases/", "403 200 200 200 200 200 200 200 200"),
+    "breach-case-detail": ("/api/v1/breach-cases/{case}/", "403 200 200 200 200 200 200 200 404"),
+    "breach-case-transition": (
+        "/api/v1/breach-cases/{case}/review/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "breach-case-classify": (
+        "/api/v1/breach-cases/{case}/classify/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "breach-case-option": (
+        "/api/v1/breach-cases/{case}/options/true_up/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "breach-case-earlier-overuse": (
+        "/api/v1/breach-cases/{case}/earlier-overuse/1/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "breach-case-milestones": (
+        "/api/v1/breach-cases/{case}/milestones/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "breach-case-communications": (
+        "/api/v1/breach-cases/{case}/communications/",
+        "403 200 200 200 200 200 200 403 404",
+    ),
+    "breach-case-deprovision": (
+        "/api/v1/breach-cases/{case}/deprovision/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "breach-case-deprovision-approve": (
+        "/api/v1/breach-cases/{case}/deprovision/approve/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "breach-milestone-complete": (
+        "/api/v1/breach-milestones/1/complete/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
+    "breach-attachment": ("/api/v1/breach-attachments/1/", "403 404 404 404 404 404 404 404 404"),
+    "usage-warning-list": ("/api/v1/usage-warnings/", "403 200 200 200 200 200 200 200 200"),
+    "usage-warning-dismiss": (
+        "/api/v1/usage-warnings/1/dismiss/",
+        "403 405 405 405 405 405 405 405 405",
+    ),
     "entitlement-assignments": (
         "/api/v1/entitlements/{entitlement}/assignments/",
         "403 200 200 200 200 200 200 404 404",

@@ -14,6 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from licensing.errors import ActionForbidden, ConflictError, DomainError, TransitionNotAllowed
+from licensing.pricing.wording import money_text
+
 from ... import access as credit_access
 from ... import selectors, services
 from ...models import ApprovalStep, Credit
@@ -86,6 +89,13 @@ def _status_sentence(credit: Credit, chain: list[StepView]) -> str:
     return "Rejected: no credit will be issued for this request."
 
 
+def _resubmit_form(credit: Credit, data=None) -> ResubmitForm:
+    return ResubmitForm(
+        data, policy=credit.policy, current=credit.form, intent=credit.change.intent,
+        lines=list(credit.change.lines.select_related("contract_line__plan")),
+    )  # fmt: skip
+
+
 def _detail_context(request, credit: Credit, **forms) -> dict:
     chain = _chain(credit)
     disputes = list(credit.disputes.all())
@@ -113,9 +123,7 @@ def _detail_context(request, credit: Credit, **forms) -> dict:
     if can_withdraw:
         context["withdraw_form"] = forms.get("withdraw_form") or WithdrawForm()
     if can_resubmit:
-        context["resubmit_form"] = forms.get("resubmit_form") or ResubmitForm(
-            policy=credit.policy, current=credit.form
-        )
+        context["resubmit_form"] = forms.get("resubmit_form") or _resubmit_form(credit)
     return context
 
 
@@ -185,17 +193,24 @@ def dispute_attachment(request, pk: int, dispute_pk: int):
 def credit_resubmit(request, pk: int):
     _customer_only(request.user)
     credit = _own_credit(request.user, pk)
-    form = ResubmitForm(request.POST, policy=credit.policy, current=credit.form)
-    if not form.is_valid():
+    form = _resubmit_form(credit, request.POST)
+    if form.is_valid():
+        try:
+            credit = services.credit_resubmit(
+                actor=request.user, credit_id=credit.pk, reason=form.cleaned_data["reason"],
+                form=form.cleaned_data["credit_form"] or None, corrections=form.corrections(),
+            )  # fmt: skip
+        except DomainError as refusal:
+            if isinstance(refusal, (ActionForbidden, TransitionNotAllowed, ConflictError)):
+                raise
+            form.place_error(refusal)
+    if form.errors:
         context = _detail_context(request, credit, resubmit_form=form)
         return render(request, "credits_portal/credit_detail.html", context, status=400)
-    services.credit_resubmit(
-        actor=request.user,
-        credit_id=credit.pk,
-        reason=form.cleaned_data["reason"],
-        form=form.cleaned_data["credit_form"] or None,
-    )
-    messages.success(request, "Resubmitted: finance looks at it again from the first step.")
+    messages.success(
+        request, f"Resubmitted for {money_text(credit.amount, credit.currency)}: finance looks "
+        f"at it again from the first step.",
+    )  # fmt: skip
     return redirect("credits_portal:credit", pk=credit.pk)
 
 

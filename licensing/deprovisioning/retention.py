@@ -1,0 +1,41 @@
+"""What a legal hold keeps from the audit retention purge (registered in LicensingConfig.ready).
+
+A contract under an active legal hold keeps, unredacted, every audit event about the contract,
+its entitlements, its deprovisioning runs and holds, and any event whose data names it.
+"""
+
+from datetime import date
+
+from audit.registry import HeldRecords
+
+from ..models import Entitlement
+from .models import DeprovisioningHold, DeprovisioningRun
+
+
+def held_contract_ids() -> frozenset[int]:
+    return frozenset(
+        DeprovisioningHold.objects.filter(
+            kind=DeprovisioningHold.Kind.LEGAL_HOLD, lifted_at__isnull=True
+        ).values_list("contract_id", flat=True)
+    )
+
+
+def legal_hold_records(on: date) -> list[HeldRecords]:
+    contracts = held_contract_ids()
+    if not contracts:
+        return []
+
+    def ids(queryset) -> frozenset[str]:
+        return frozenset(str(pk) for pk in queryset.values_list("pk", flat=True))
+
+    why = "legal hold on the contract"
+    return [
+        HeldRecords("licensing.contract", frozenset(map(str, contracts)), why=why),
+        HeldRecords("", frozenset(map(str, contracts)), data_key="contract", why=why),
+        HeldRecords("licensing.entitlement",
+                    ids(Entitlement.objects.filter(contract_id__in=contracts)), why=why),
+        HeldRecords("licensing.deprovisioningrun",
+                    ids(DeprovisioningRun.objects.filter(contract_id__in=contracts)), why=why),
+        HeldRecords("licensing.deprovisioninghold",
+                    ids(DeprovisioningHold.objects.filter(contract_id__in=contracts)), why=why),
+    ]  # fmt: skip
