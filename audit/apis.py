@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from . import exports, serializers, tree
 from .models import SignedTreeHead
+from .services import export_request
 
 
 class IsAuditReader(BasePermission):
@@ -68,6 +69,8 @@ class EventExportView(AuditAPIView):
     def get(self, request):
         params = dict(_query(serializers.ExportQuerySerializer, request))
         fmt = params.pop("format")
+        # The export is itself an event: who exported what, with which filter.
+        export_request(actor=request.user, fmt=fmt, filter=params, stream=True, via="api")
         events = exports.export_events(**params)
         if fmt == "csv":
             lines, content_type = exports.csv_lines(events), "text/csv; charset=utf-8"

@@ -26,6 +26,12 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_type", "object_id"]),
             models.Index(fields=["occurred_at"]),
             models.Index(fields=["action"]),
+            # The timeline filters these and orders by time: each index serves both.
+            models.Index(fields=["actor", "occurred_at"], name="audit_event_actor_time"),
+            models.Index(fields=["policy_version", "occurred_at"], name="audit_event_policy_time"),
+            models.Index(
+                fields=["object_type", "object_id", "occurred_at"], name="audit_event_object_time"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -98,3 +104,54 @@ class SignedTreeHead(models.Model):
 
     def __str__(self) -> str:
         return f"tree head {self.tree_size}"
+
+
+class ExportJob(models.Model):
+    """One export of the timeline, by whoever asked: streamed at once, or built by a task into a
+    file under MEDIA_ROOT that only its requester (or an administrator) downloads."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        JSONL = "jsonl", "JSON Lines"
+        BUNDLE = "bundle", "Verifiable bundle (zip)"
+
+    class State(models.TextChoices):
+        STREAMED = "streamed", "Streamed"
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Running"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    format = models.CharField(max_length=10, choices=Format.choices)
+    via = models.CharField(max_length=10, default="page", help_text="page or api")
+    filter = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices)
+    total = models.PositiveBigIntegerField(null=True, blank=True)
+    done = models.PositiveBigIntegerField(default=0)
+    file = models.FileField(upload_to="audit-exports/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["requested_by", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.get_format_display()})"
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.state == self.State.DONE else 0
+        return min(100, self.done * 100 // self.total)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED, self.State.STREAMED)

@@ -67,3 +67,25 @@ def chain_verifications_latest() -> tuple[ChainVerification | None, ChainVerific
         .first()
     )
     return latest, finished
+
+
+def chain_status() -> dict:
+    """What the chain page shows: the last result, a pending run, the latest signed head, the
+    place of a break, and the recent runs. Reads stored rows only."""
+    from .models import SignedTreeHead
+
+    latest, finished = chain_verifications_latest()
+    pending = latest if latest is not None and latest.finished_at is None else None
+    broken_seq = None
+    if finished is not None and finished.ok is False:
+        bad = AuditEvent.objects.filter(pk=finished.first_bad_id) if finished.first_bad_id else None
+        found = bad.values_list("seq", flat=True).first() if bad is not None else None
+        broken_seq = found or finished.verified_up_to + 1
+    head = SignedTreeHead.objects.first()
+    size = ChainHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+    recent = ChainVerification.objects.select_related("requested_by")[:10]
+    return {
+        "verification": finished, "pending": pending, "broken_seq": broken_seq,
+        "head": head, "events": size, "uncovered": size - head.tree_size if head else size,
+        "recent": recent,
+    }  # fmt: skip

@@ -1,19 +1,24 @@
+import hashlib
 import json
 import logging
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .chain import GENESIS_HASH, event_content, link_hash
-from .models import AuditEvent, ChainHead, ChainVerification
+from .models import AuditEvent, ChainHead, ChainVerification, ExportJob
 from .selectors import ChainReport, audit_verify_chain
-from .tree import tree_append
+from .timeline import TimelineFilter, timeline_rows
+from .tree import tree_append, tree_size
 
 logger = logging.getLogger(__name__)
 
@@ -145,3 +150,90 @@ def chain_verification_run(*, verification_id: int) -> ChainVerification | None:
         first_bad_id=report.first_bad_id, problem=report.problem,
     )  # fmt: skip
     return ChainVerification.objects.get(pk=verification_id)
+
+
+# Exports: each one, of any kind, is an event saying who exported what with which filter.
+
+
+def export_refusal(actor) -> str | None:
+    if actor is None or not actor.has_perm("audit.view_auditevent"):
+        return "Only auditors and administrators export the audit trail."
+    return None
+
+
+@transaction.atomic
+def export_request(*, actor, fmt: str, filter: dict, stream: bool, via: str = "page"):
+    """Record an export: streamed now by the caller, or queued for a task after commit."""
+    refusal = export_refusal(actor)
+    if refusal:
+        raise PermissionDenied(refusal)
+    if fmt not in ExportJob.Format.values:
+        raise ValueError(f"unknown export format {fmt!r}")
+    state = ExportJob.State.STREAMED if stream else ExportJob.State.QUEUED
+    job = ExportJob.objects.create(
+        requested_by=actor, requested_at=timezone.now(), format=fmt, via=via,
+        filter=_json_safe(filter), state=state,
+    )  # fmt: skip
+    label = ExportJob.Format(fmt).label
+    audit_record(
+        actor=actor, action="audit.export", object_type="audit.exportjob", object_id=job.pk,
+        reason=f"{label} export of the audit trail ({'streamed' if stream else 'as a task'})",
+        data={"format": fmt, "via": via, "delivery": "stream" if stream else "task",
+              "filter": job.filter},
+    )  # fmt: skip
+    if not stream:
+        from .tasks import run_export
+
+        transaction.on_commit(lambda: run_export.delay(job.pk), robust=True)
+    return job
+
+
+def export_run(*, job_id: int):
+    """Build the export's file; a duplicate run finds the job taken and does nothing."""
+    from . import bundle  # writes files with the tree's key: only tasks need it
+
+    claimed = ExportJob.objects.filter(pk=job_id, state=ExportJob.State.QUEUED).update(
+        state=ExportJob.State.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
+    flt = TimelineFilter.from_dict(job.filter)
+    folder = Path(settings.MEDIA_ROOT) / "audit-exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    extension = "zip" if job.format == ExportJob.Format.BUNDLE else job.format
+    stamp = timezone.localtime(job.requested_at).strftime("%Y%m%d-%H%M%S")
+    name = f"audit-{job.format}-{stamp}-{job.pk}-{secrets.token_hex(8)}.{extension}"
+    path = folder / name
+    done = [0]
+
+    def progress(count: int) -> None:
+        done[0] += count
+        ExportJob.objects.filter(pk=job_id).update(done=done[0])
+
+    try:
+        if job.format == ExportJob.Format.BUNDLE:
+            events, history = bundle.bundle_counts(flt, tree_size())
+            ExportJob.objects.filter(pk=job_id).update(total=2 * events + history)
+            bundle.write_bundle(
+                path, flt=flt, job_id=job.pk, requested_by=job.requested_by.get_username(),
+                progress=progress,
+            )  # fmt: skip
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            rows = timeline_rows(flt)
+            total = 0 if rows is None else rows.order_by().count()
+            ExportJob.objects.filter(pk=job_id).update(total=total)
+            digest, _ = bundle.write_lines(path, bundle.timeline_lines(flt, job.format), progress)
+    except Exception as error:
+        logger.exception("Audit export %s failed", job_id)
+        path.unlink(missing_ok=True)
+        ExportJob.objects.filter(pk=job_id).update(
+            state=ExportJob.State.FAILED, finished_at=timezone.now(), problem=str(error)[:500]
+        )
+        return ExportJob.objects.get(pk=job_id)
+    ExportJob.objects.filter(pk=job_id).update(
+        state=ExportJob.State.DONE, finished_at=timezone.now(), sha256=digest,
+        size=path.stat().st_size, file=f"audit-exports/{name}", done=F("total"),
+    )  # fmt: skip
+    return ExportJob.objects.get(pk=job_id)

@@ -28,3 +28,10 @@ def write_checkpoint() -> int | None:
 
     checkpoint = checkpoint_write()
     return None if checkpoint is None else checkpoint.seq
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=3)
+def run_export(job_id: int) -> str | None:
+    """Build an export's file; the page polls its progress. A duplicate finds it taken."""
+    job = services.export_run(job_id=job_id)
+    return None if job is None else job.state

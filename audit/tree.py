@@ -124,6 +124,11 @@ def _private_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(raw)
 
 
+def sign_b64(data: bytes) -> str:
+    """base64 of the Ed25519 signature over `data`, by the key that signs tree heads."""
+    return base64.b64encode(_private_key().sign(data)).decode()
+
+
 def public_key_b64() -> str:
     raw = _private_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     return base64.b64encode(raw).decode()
@@ -196,3 +201,38 @@ def verify_tree_head(head: SignedTreeHead, *, chunk_size: int = 5000) -> TreeHea
     if root.hex() != head.root_hash:
         return TreeHeadReport(False, "the events' root differs from the signed root")
     return TreeHeadReport(True)
+
+
+def inclusion_proofs(*, seqs: list[int], size: int) -> dict[int, list[bytes]]:
+    """Inclusion proofs of many events in the tree of `size` leaves, reading every stored
+    subtree they need in one query per level (proofs of nearby events share most of them)."""
+    _check_size(size)
+    wanted = {}
+    for seq in seqs:
+        if not 1 <= seq <= size:
+            raise TreeError(f"event #{seq} is not in a tree of {size} events", "seq")
+        ranges = merkle.inclusion_ranges(seq - 1, size)
+        wanted[seq] = [merkle.pieces(start, end) for start, end in ranges]
+    levels: dict[int, set[int]] = {}
+    for pieces in wanted.values():
+        for nodes in pieces:
+            for level, index in nodes:
+                levels.setdefault(level, set()).add(index)
+    if not levels:
+        return {seq: [] for seq in seqs}
+    query = functools.reduce(
+        operator.or_, (Q(level=level, index__in=sorted(ix)) for level, ix in levels.items())
+    )
+    known = {
+        (level, index): bytes(digest)
+        for level, index, digest in MerkleNode.objects.filter(query).values_list(
+            "level", "index", "hash"
+        )
+    }
+    try:
+        return {
+            seq: [merkle.fold([known[node] for node in nodes]) for nodes in pieces]
+            for seq, pieces in wanted.items()
+        }
+    except KeyError as missing:
+        raise TreeError(f"the Merkle log is missing subtree {missing}; back-fill it") from None

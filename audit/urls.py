@@ -5,5 +5,11 @@ from . import views
 app_name = "audit"
 urlpatterns = [
     path("", views.event_list, name="events"),
+    path("events/<int:seq>/", views.event_entry, name="event"),
+    path("history/<str:label>/<int:history_id>/", views.history_row, name="history"),
+    path("chain/", views.chain, name="chain"),
     path("verify/", views.verify, name="verify"),
+    path("exports/", views.exports, name="exports"),
+    path("exports/<int:pk>/", views.export, name="export"),
+    path("exports/<int:pk>/download/", views.export_download, name="export-download"),
 ]

@@ -20,6 +20,8 @@ class Samples:
     baseline: list[float]
     work: int  # items one run handles (entitlements, events), for rates
     checks: dict[str, bool] = field(default_factory=dict)
+    # Further figures a row measures beside its times (peak memory at two sizes, ...).
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

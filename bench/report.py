@@ -77,6 +77,7 @@ class Result:
             "measured_does": b.measured,
             "baseline_does": b.baseline,
             "checks": s.checks,
+            "extra": s.extra,
         }
 
 
@@ -102,6 +103,8 @@ def notes(results: list[Result]) -> str:
         lines.append(f"- {r.benchmark.title} (best of {runs} runs per side)")
         lines.append(f"    measured: {r.benchmark.measured}")
         lines.append(f"    baseline: {r.benchmark.baseline}")
+        for name, value in r.samples.extra.items():
+            lines.append(f"    {name}: {value}")
         failed = [name for name, ok in r.samples.checks.items() if not ok]
         if failed:
             lines.append(f"    FAILED CHECKS: {', '.join(failed)}")

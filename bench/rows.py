@@ -280,4 +280,4 @@ def _raw_verify(conn, key: bytes) -> tuple[bool, int]:
 
 
 # Later issues add their rows after these, in their own modules.
-from . import credit_rows  # noqa: E402, F401
+from . import credit_rows, deprovisioning_rows  # noqa: E402, F401

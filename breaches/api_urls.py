@@ -9,4 +9,5 @@ urlpatterns = [
         apis.TrueUpCalculatorApi.as_view(),
         name="breach-true-up-calculator",
     ),
+    path("breaches/detect/", apis.BreachDetectApi.as_view(), name="breach-detect"),
 ]

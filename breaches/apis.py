@@ -1,4 +1,4 @@
-"""The breaches API: usage reports in, and the stateless true-up calculator.
+"""The breaches API: usage reports in, the stateless true-up calculator, detection on demand.
 
 Who may send a report is the service's business: a refusal is a DomainError that
 config/exceptions.py maps to 403, and a refused file to 400 with its errors.
@@ -6,7 +6,7 @@ config/exceptions.py maps to 403, and a refused file to 400 with its errors.
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -73,3 +73,23 @@ class TrueUpCalculatorApi(APIView):
         body = TrueUpInput(data=request.data)
         body.is_valid(raise_exception=True)
         return Response(TrueUpOutput(services.true_up_calculator(body.validated_data)).data)
+
+
+class DetectOutput(serializers.Serializer):
+    opened = serializers.ListField(child=serializers.IntegerField(), help_text="New cases")
+    updated = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Open cases that took new evidence"
+    )
+
+
+class BreachDetectApi(APIView):
+    """Run detection now over every entitlement (managers): the nightly job, on demand."""
+
+    @extend_schema(operation_id="breaches_detect", request=None, responses={200: DetectOutput})
+    def post(self, request):
+        from .services.detection import breach_detect
+
+        found = breach_detect(
+            actor=request.user, on=timezone.localdate(), reason="Detection run on demand"
+        )
+        return Response(DetectOutput({"opened": found.opened, "updated": found.updated}).data)

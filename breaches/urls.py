@@ -1,9 +1,17 @@
 from django.urls import path
 
-from . import views
+from . import case_views, views
 
 app_name = "breaches"
 
 urlpatterns = [
     path("usage/upload/", views.usage_upload, name="usage-upload"),
+    path("cases/", case_views.case_queue, name="cases"),
+    path("cases/<int:pk>/", case_views.case_detail, name="case"),
+    path("cases/<int:pk>/move/<str:transition>/", case_views.case_move, name="case-move"),
+    path("cases/<int:pk>/classify/", case_views.case_classify, name="case-classify"),
+    path("cases/<int:pk>/log/", case_views.case_log, name="case-log"),
+    path("cases/<int:pk>/email/", case_views.case_email, name="case-email"),
+    path("cases/<int:pk>/notices/", case_views.case_notice, name="case-notice"),
+    path("cases/<int:pk>/notices/<int:notice_pk>.pdf", case_views.notice_pdf, name="notice-pdf"),
 ]

@@ -23,6 +23,12 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", SECRET_KEY if DEBUG or TESTING else None)
 # Checkpoints of the audit chain's head, outside the database (see audit/checkpoints.py).
 AUDIT_CHECKPOINT_DIR = env_str("AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / "audit"))
+# The auditor's timeline files every history row and event under a customer and a contract by
+# walking foreign keys to these models (audit/ imports no other app, so it is told their labels).
+AUDIT_SCOPE_MODELS = {"customer": "licensing.Customer", "contract": "licensing.Contract"}
+# Timeline exports up to this many rows stream in the request; larger ones and every verifiable
+# bundle run as a Celery task, with the file kept under MEDIA_ROOT and served to its requester.
+AUDIT_EXPORT_STREAM_MAX_ROWS = env_int("AUDIT_EXPORT_STREAM_MAX_ROWS", 10000)
 # Fernet keys sealing connected systems' secrets at rest, comma-separated: the first seals, all
 # open (rotation). Development derives one from SECRET_KEY; production must set its own.
 CONNECTOR_SECRET_KEYS = env_list(
@@ -277,6 +283,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "licensing.tasks.expire_ended_entitlements",
         "schedule": crontab(hour=1, minute=5),
     },
+    "renew-api-tokens": {
+        "task": "licensing.tasks.renew_api_tokens",
+        "schedule": crontab(hour=1, minute=35),
+    },
     "deprovisioning-nightly": {
         "task": "licensing.deprovisioning.tasks.deprovisioning_nightly",
         "schedule": crontab(hour=1, minute=20),
@@ -300,6 +310,14 @@ CELERY_BEAT_SCHEDULE = {
     "send-unsent-mail": {
         "task": "outbox.tasks.send_unsent_mail",
         "schedule": crontab(minute="*/10"),
+    },
+    "breach-detection": {
+        "task": "breaches.tasks.detect_breaches",
+        "schedule": crontab(hour=2, minute=40),
+    },
+    "breach-milestones": {
+        "task": "breaches.tasks.process_milestones",
+        "schedule": crontab(hour=6, minute=10),
     },
     "verify-audit-chain": {
         "task": "audit.tasks.verify_chain",

@@ -26,6 +26,10 @@ class LicensingConfig(AppConfig):
 
         registry.register_seeder("licensing", _seed_demo, order=10)
 
+        from .deprovisioning.registration import register as register_deprovisioning
+
+        register_deprovisioning()
+
         from django.conf import settings
         from django.contrib.auth.signals import user_logged_out
         from django.db.models.signals import pre_save

@@ -183,6 +183,9 @@ class PolicyVersion(models.Model):
     class Kind(models.TextChoices):
         LIFECYCLE = "lifecycle", "Lifecycle"
         REVOCATION = "revocation", "Revocation"
+        # Read by the breaches app (tolerance, consecutive days, warnings, what each
+        # classification allows); the core only stores and versions it.
+        BREACH = "breach", "Breach"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -242,6 +245,11 @@ class Contract(ConcurrentTransitionMixin, models.Model):
     prepaid = models.BooleanField(default=False)
     commitment_years = models.PositiveSmallIntegerField(default=1)
     grace_days = models.PositiveSmallIntegerField(default=0)
+    payment_terms_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MaxValueValidator(365)],
+        help_text="Days after an invoice is issued until it is due",
+    )
     status = FSMField(default=Status.DRAFT, choices=Status.choices, protected=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -506,6 +514,47 @@ class Assignment(models.Model):
         return f"{self.external_id} at {self.system} for {self.entitlement_id}"
 
 
+class ApiToken(models.Model):
+    """A time-bound credential an API-quota entitlement grants.
+
+    Renewed shortly before it expires (a successor token, ``renewed_by``) for as long as the
+    entitlement lives and renews; renewal stops the moment its contract is deprovisioned
+    (renewal suppressed), and every live token is revoked when the entitlement is. Only the
+    SHA-256 of a token is kept for checking it; the token itself is sealed at rest so its holder
+    can be handed it again, and is never logged or shown in history.
+    """
+
+    entitlement = models.ForeignKey(
+        Entitlement, on_delete=models.PROTECT, related_name="api_tokens"
+    )
+    prefix = models.CharField(max_length=16, help_text="The token's first characters, for people")
+    token_hash = models.CharField(max_length=64, unique=True)
+    token_sealed = models.TextField(editable=False)
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    renewed_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renews"
+    )
+    history = HistoricalRecords(excluded_fields=["token_sealed"])
+
+    class Meta:
+        ordering = ["entitlement_id", "issued_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(revoked_at__isnull=True, renewed_by__isnull=True),
+                name="apitoken_live_expiry",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… for {self.entitlement_id}"
+
+    def is_valid_at(self, moment) -> bool:
+        return self.revoked_at is None and self.issued_at <= moment < self.expires_at
+
+
 class LedgerEntry(models.Model):
     """Append-only record of every change to what a customer holds. The truth; state is a cache."""
 
@@ -619,11 +668,15 @@ class Invoice(models.Model):
     period_start = models.DateField()
     period_end = models.DateField(help_text="Exclusive")
     issued_on = models.DateField()
+    # Unpaid past this (plus the revocation policy's days), the contract is deprovisioned.
+    due_on = models.DateField(help_text="Issue date plus the contract's payment terms")
     paid_on = models.DateField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["contract_id", "period_start"]
+        indexes = [models.Index(fields=["due_on"], condition=models.Q(paid_on__isnull=True),
+                                name="invoice_unpaid_due")]  # fmt: skip
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(period_end__gt=models.F("period_start")),

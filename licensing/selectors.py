@@ -273,3 +273,19 @@ def contract_line_totals(*, contract: Contract) -> LineTotals:
     same_cycle = len({line.plan.billing_cycle for line in lines}) == 1
     per_period = sum((line.period_amount for line in lines), Decimal(0)) if same_cycle else None
     return LineTotals(lines=len(lines), per_period=per_period, per_year=per_year)
+
+
+def api_token_holder(plaintext: str, *, now) -> "Entitlement | None":
+    """The entitlement a presented API token grants now, or ``None`` (unknown, expired,
+    revoked, or its entitlement no longer held)."""
+    import hashlib
+
+    from .models import ApiToken
+
+    digest = hashlib.sha256(plaintext.encode()).hexdigest()
+    token = ApiToken.objects.select_related("entitlement").filter(token_hash=digest).first()
+    if token is None or not token.is_valid_at(now):
+        return None
+    if token.entitlement.state not in Entitlement.HOLDING_STATES:
+        return None
+    return token.entitlement

@@ -163,9 +163,9 @@ class EntitlementSerializer(serializers.ModelSerializer):
     class Meta:
         model = Entitlement
         fields = [
-            "id", "contract", "contract_number", "kind", "name", "scope", "key", "quantity",
-            "unit", "starts_on", "ends_on", "renewal", "state", "held_from", "grace_ends_on",
-            "version", "enforced_by", "allowed_transitions",
+            "id", "contract", "contract_number", "contract_line", "kind", "name", "scope", "key",
+            "quantity", "unit", "starts_on", "ends_on", "renewal", "state", "held_from",
+            "grace_ends_on", "version", "enforced_by", "allowed_transitions",
         ]  # fmt: skip
 
     def get_allowed_transitions(self, obj) -> list[str]:
@@ -174,6 +174,10 @@ class EntitlementSerializer(serializers.ModelSerializer):
 
 class EntitlementCreateSerializer(serializers.Serializer):
     contract = serializers.PrimaryKeyRelatedField(queryset=Contract.objects.all())
+    contract_line = serializers.PrimaryKeyRelatedField(
+        queryset=ContractLine.objects.all(), required=False, allow_null=True, default=None,
+        help_text="The contract's line the entitlement is sold on (prices breach true-ups)",
+    )  # fmt: skip
     kind = serializers.ChoiceField(choices=Entitlement.Kind.choices)
     name = serializers.CharField(max_length=200)
     scope = serializers.CharField(max_length=200)

@@ -21,3 +21,9 @@ def apply_scheduled_changes(on: str | None = None) -> int:
     Each change is claimed under a lock, so a duplicate run applies nothing twice."""
     day = date.fromisoformat(on) if on else timezone.localdate()
     return services.apply_due_changes(on=day)
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def renew_api_tokens() -> dict:
+    """Nightly: renew API tokens in their last days while their entitlement still renews."""
+    return services.api_tokens_renew_due(now=timezone.now())

@@ -148,7 +148,12 @@ def _contract_context(request, contract: Contract) -> dict:
     return {
         "contract": contract,
         "entitlements": entitlements,
-        "contract_actions": _allowed(contract, services.CONTRACT_TRANSITIONS, request.user),
+        # Termination has a page of its own, with its dry-run plan (a registered action).
+        "contract_actions": [
+            action
+            for action in _allowed(contract, services.CONTRACT_TRANSITIONS, request.user)
+            if action[0] != "terminate"
+        ],
         "activity": activity,
         "activity_truncated": len(activity) >= ACTIVITY_ROWS,
         "totals": selectors.contract_line_totals(contract=contract),

@@ -53,11 +53,22 @@ class Action:
         return url
 
 
+@dataclass(frozen=True)
+class Panel:
+    """A section on another app's page: `context(request, obj)` gives its template's context,
+    or ``None`` to leave it out for this person."""
+
+    template: str
+    context: Callable[..., dict | None]
+    order: int
+
+
 @dataclass
 class _Registry:
     nav: list[NavEntry] = field(default_factory=list)
     homes: dict[str, Home] = field(default_factory=dict)
     actions: dict[str, list[Action]] = field(default_factory=dict)
+    panels: dict[str, list[Panel]] = field(default_factory=dict)
     seeders: list[tuple[int, str, Callable]] = field(default_factory=list)
 
 
@@ -96,6 +107,14 @@ def register_action(
     )
 
 
+def register_panel(
+    place: str, template: str, *, context: Callable[..., dict | None], order: int = 50
+) -> None:
+    """A section at a named place on a page, rendered from `template` with `context(request,
+    obj)`; the owning app's template, so the page that shows it never names the app."""
+    _registry.panels.setdefault(place, []).append(Panel(template, context, order))
+
+
 def register_seeder(name: str, seed: Callable, *, order: int) -> None:
     """Demo data: `seed(stdout=..., password=...)`, run by `seed_demo` in `order`, safe twice."""
     _registry.seeders.append((order, name, seed))
@@ -116,6 +135,12 @@ def home_for(role: str | None) -> str | None:
 def actions_for(place: str, user, obj) -> list[Action]:
     actions = sorted(_registry.actions.get(place, []), key=lambda action: action.order)
     return [action for action in actions if action.when(user, obj)]
+
+
+def panels_for(place: str, request, obj) -> list[tuple[str, dict]]:
+    panels = sorted(_registry.panels.get(place, []), key=lambda panel: panel.order)
+    rendered = [(panel.template, panel.context(request, obj)) for panel in panels]
+    return [(template, context) for template, context in rendered if context is not None]
 
 
 def seeders() -> list[tuple[str, Callable]]:

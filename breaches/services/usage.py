@@ -95,7 +95,18 @@ def usage_report_create(
             "figures": report.figures, "replaced": report.replaced, "entitlements": ids,
         },
     )  # fmt: skip
+    _warn_on_commit(ids, on)
     return report
+
+
+def _warn_on_commit(entitlement_ids: list[int], on: date) -> None:
+    from ..tasks import raise_usage_warnings
+
+    # robust: a broker that is down must not turn a stored report into an error; the nightly
+    # detection job raises any warning missed.
+    transaction.on_commit(
+        lambda: raise_usage_warnings.delay(entitlement_ids, on.isoformat()), robust=True
+    )
 
 
 def _current_figures(figures: dict) -> dict:

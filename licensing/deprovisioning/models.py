@@ -155,6 +155,8 @@ class Delivery(models.Model):
         "licensing.PolicyVersion", on_delete=models.PROTECT, related_name="+"
     )
     last_error = models.TextField(blank=True)
+    # When its first attempt was handed to Celery: claimed so a delivery is queued once.
+    queued_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)

@@ -14,9 +14,13 @@ entitlements through the licensing services and sends a ``restore`` delivery to 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from datetime import date
+from itertools import islice
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .. import services as licensing
@@ -25,14 +29,7 @@ from ..models import Assignment, ConnectedSystem, Entitlement
 from ..services._common import _require_reason, _stamp
 from .connectors import ConnectorError
 from .models import Delivery, DeprovisioningRun, Reconciliation, ReconciliationFinding
-from .services import (
-    _audit,
-    _connector,
-    _locked,
-    _save_run,
-    delivery_attempt,
-    revocation_policy,
-)
+from .services import _audit, _connector, _locked, _save_run, revocation_policy
 
 Finding = ReconciliationFinding
 Situation, Kind = Finding.Situation, Finding.Kind
@@ -42,120 +39,216 @@ R = DeprovisioningRun.State
 UNDOABLE = (R.EXECUTING, R.VERIFYING, R.COMPLETED, R.FAILED)
 
 
-def _reported(system: ConnectedSystem, assignments: list[Assignment]) -> dict:
-    """What the system says of each assignment: ``True``, ``False``, ``None`` (missing), or
-    the ConnectorError that stopped us from asking."""
+# What a system reports, one row per holder: (group_id, external_id, active, error). A holder
+# the system does not know is absent. An ``error`` row says the system could not be asked.
+ReportRow = tuple[str, str, bool | None, str | None]
+
+
+def system_report(system: ConnectedSystem) -> Iterator[ReportRow]:
+    """Stream what ``system`` says of its holders: a SCIM listing group by group, or (where the
+    system lists nothing) each assignment read back in turn. Nothing is held in memory."""
     connector = _connector(system)
-    reported: dict = {}
     try:
+        mine = Assignment.objects.filter(system=system)
         if connector.lists_holders:
-            by_group: dict[str, dict[str, bool]] = {}
-            for group in {a.group_id or "" for a in assignments}:
-                holders = connector.list_holders(group_id=group or None)
-                by_group[group] = {h.external_id: h.active for h in holders}
-            for a in assignments:
-                reported[a.pk] = by_group[a.group_id or ""].get(a.external_id)
-            return reported | {"_groups": by_group}
-        for a in assignments:
+            groups = mine.order_by("group_id").values_list("group_id", flat=True).distinct()
+            for group in list(groups):
+                for holder in connector.list_holders(group_id=group or None):
+                    yield group, holder.external_id, holder.active, None
+            return
+        pairs = mine.order_by("pk").values_list("group_id", "external_id")
+        for group, external_id in pairs.iterator(chunk_size=CHUNK):
             try:
-                reported[a.pk] = connector.read_back(a.external_id, group_id=a.group_id or None)
+                state = connector.read_back(external_id, group_id=group or None)
             except ConnectorError as error:
-                reported[a.pk] = error
-        return reported
+                yield group, external_id, None, str(error)
+                continue
+            if state is not None:
+                yield group, external_id, state, None
     finally:
         connector.close()
 
 
-def _classify(assignment: Assignment, state, expected_by_holder: dict) -> tuple[str, str] | None:
-    """(situation, kind) of an assignment whose system disagrees; ``None`` when it agrees."""
-    revoked = assignment.entitlement.state in GONE
-    key = (assignment.group_id or "", assignment.external_id)
-    disputed = len(expected_by_holder.get(key, set())) > 1
-    if isinstance(state, ConnectorError):
+# Our assignments beside the report (a temporary table), only where they disagree. Plain SQL:
+# the ORM cannot join a temporary table, and the anti-join is the whole cost at a million rows.
+# An assignment is expected inactive once its entitlement is revoked or expired.
+_DISAGREEING = """
+SELECT a.id, a.external_id, e.state IN ('revoked', 'expired') AS revoked, r.active, r.error,
+       r.external_id IS NULL AS missing,
+       EXISTS (SELECT 1 FROM licensing_assignment a2
+               JOIN licensing_entitlement e2 ON e2.id = a2.entitlement_id
+               WHERE a2.system_id = a.system_id AND a2.external_id = a.external_id
+                 AND a2.group_id = a.group_id AND a2.id <> a.id
+                 AND (e2.state IN ('revoked', 'expired')) <> (e.state IN ('revoked', 'expired'))
+       ) AS disputed,
+       e.contract_id, a.entitlement_id
+FROM licensing_assignment a
+JOIN licensing_entitlement e ON e.id = a.entitlement_id
+LEFT JOIN recon_report r ON r.group_id = a.group_id AND r.external_id = a.external_id
+WHERE a.system_id = %s AND (
+    r.error IS NOT NULL
+    OR (r.external_id IS NULL AND e.state NOT IN ('revoked', 'expired'))
+    OR (r.active AND e.state IN ('revoked', 'expired'))
+    OR (r.active IS FALSE AND e.state NOT IN ('revoked', 'expired'))
+)
+ORDER BY a.id
+"""
+# Group members we never assigned hold a role we did not grant.
+_UNMATCHED = """
+SELECT r.group_id, r.external_id FROM recon_report r
+WHERE r.group_id <> '' AND r.active AND NOT EXISTS (
+    SELECT 1 FROM licensing_assignment a
+    WHERE a.system_id = %s AND a.group_id = r.group_id AND a.external_id = r.external_id)
+ORDER BY r.group_id, r.external_id
+"""
+CHUNK = 5000
+
+
+def _load_report(cursor, report: Iterable[ReportRow]) -> None:
+    """The report into a temporary table, a chunk at a time (the report may query as it goes,
+    which a connection cannot do in the middle of a COPY)."""
+    rows = iter(report)
+    postgres = connection.vendor == "postgresql"
+    while chunk := list(islice(rows, CHUNK)):
+        if postgres:
+            with cursor.cursor.copy(
+                "COPY recon_report (group_id, external_id, active, error) FROM STDIN"
+            ) as copy:
+                for row in chunk:
+                    copy.write_row(row)
+        else:
+            cursor.executemany("INSERT INTO recon_report VALUES (%s, %s, %s, %s)", chunk)
+    cursor.execute("ANALYZE recon_report")
+
+
+def _classify(revoked: bool, active, error, missing: bool, disputed: bool) -> tuple[str, str]:
+    """(situation, kind) of an assignment the system disagrees about."""
+    if error is not None:
         return Situation.UNLINKED, Kind.MISMATCH
-    if state is None:
-        return None if revoked else (Situation.DELETED, Kind.MISSING)
-    if revoked and state:
+    if missing:
+        return Situation.DELETED, Kind.MISSING
+    if revoked and active:
         if disputed:  # another entitlement still grants the same holder: a person decides
             return Situation.DISPUTED, Kind.MISMATCH
         return Situation.LINKED, Kind.ACTIVE_AFTER_REVOCATION
-    if not revoked and not state:
-        return (Situation.DISPUTED if disputed else Situation.LINKED), Kind.MISMATCH
-    return None
+    return (Situation.DISPUTED if disputed else Situation.LINKED), Kind.MISMATCH
 
 
-def _repair(assignment: Assignment, reconciliation: Reconciliation, policy) -> bool:
-    """Revoke again through the delivery machinery; ``True`` once read-back confirms it."""
-    run = (
-        DeprovisioningRun.objects.filter(contract_id=assignment.entitlement.contract_id)
-        .order_by("-created_at", "-pk").first()
+def _latest_runs(contract_ids: set[int]) -> dict[int, int]:
+    runs = (
+        DeprovisioningRun.objects.filter(contract_id__in=contract_ids)
+        .order_by("contract_id", "-created_at", "-pk").values_list("contract_id", "pk")
     )  # fmt: skip
-    if run is None:
-        return False
-    delivery = Delivery.objects.create(
-        run=run, assignment=assignment, entitlement=assignment.entitlement,
-        system=assignment.system, external_id=assignment.external_id,
-        action=Delivery.Action.REVOKE, scheduled_for=timezone.localdate(),
-        idempotency_key=f"msg_{uuid.uuid4().hex}", policy=policy, reconciliation=reconciliation,
-    )  # fmt: skip
-    state = delivery_attempt(delivery_id=delivery.pk)
-    while state == Delivery.State.FAILED:  # retried in-process up to the policy's ceiling
-        state = delivery_attempt(delivery_id=delivery.pk)
-    return state == Delivery.State.CONFIRMED
+    latest: dict[int, int] = {}
+    for contract_id, run_id in runs:
+        latest.setdefault(contract_id, run_id)
+    return latest
 
 
-def reconcile_system(*, actor, system_id: int, on: date) -> Reconciliation:
-    """Compare, classify, repair what is safe to repair, queue the rest; stored with its count."""
+def reconcile_system(
+    *, actor, system_id: int, on: date, report: Iterable[ReportRow] | None = None
+) -> Reconciliation:
+    """Compare every assignment at one system with what it reports; classify what disagrees.
+
+    The report (``system_report`` unless given, e.g. a system's export) is streamed into a
+    temporary table and anti-joined there, so memory stays flat however many holders there
+    are. A holder active after revocation gets a re-revocation delivery, sent after commit and
+    confirmed by read-back like any other (the finding turns repaired then); the rest open
+    findings in the review queue. Stored with its counts and one audit event.
+    """
     if not actor.has_perm(PERM):
         raise ActionForbidden("Your role may not reconcile connected systems.")
     system = ConnectedSystem.objects.get(pk=system_id)
     policy = revocation_policy(on)
-    assignments = list(
-        Assignment.objects.filter(system=system).select_related("entitlement").order_by("pk")
-    )
-    expected_by_holder: dict[tuple[str, str], set[bool]] = {}
-    for a in assignments:
-        key = (a.group_id or "", a.external_id)
-        expected_by_holder.setdefault(key, set()).add(a.entitlement.state not in GONE)
-    reported = _reported(system, assignments) if system.protocol and assignments else {}
-    reconciliation = Reconciliation(system=system, started_by=actor, policy=policy)
-    reconciliation.checked = len(assignments)
-    reconciliation.save()
-    for a in assignments:
-        classified = _classify(a, reported.get(a.pk), expected_by_holder)
-        if classified is None:
-            continue
-        situation, kind = classified
-        repaired = kind == Kind.ACTIVE_AFTER_REVOCATION and _repair(a, reconciliation, policy)
-        state = reported.get(a.pk)
-        Finding.objects.create(
-            reconciliation=reconciliation, assignment=a, external_id=a.external_id,
-            situation=situation, kind=kind, repaired=repaired,
-            state=Finding.State.RESOLVED if repaired else Finding.State.OPEN,
-            resolved_at=timezone.now() if repaired else None,
-            detail=str(state) if isinstance(state, ConnectorError) else "",
-        )  # fmt: skip
-    # Group members we never assigned hold a role we did not grant: unmatched, for a person.
-    assigned = {(a.group_id or "", a.external_id) for a in assignments}
-    for group, holders in (reported.get("_groups") or {}).items():
-        if not group:
-            continue  # a directory holds people who hold nothing of ours
-        for external_id, active in holders.items():
-            if active and (group, external_id) not in assigned:
-                Finding.objects.create(
-                    reconciliation=reconciliation, external_id=external_id,
+    if report is None:
+        report = system_report(system) if system.protocol else iter(())
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS recon_report")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE recon_report (group_id text NOT NULL,"
+            " external_id text NOT NULL, active boolean, error text)"
+        )
+        try:
+            # Outside any transaction of ours: the report may come over HTTP.
+            _load_report(cursor, report)
+            done = _compare(cursor, actor=actor, system=system, policy=policy, on=on)
+        finally:
+            with suppress(DatabaseError):
+                cursor.execute("DROP TABLE IF EXISTS recon_report")
+    done.refresh_from_db()  # repairs confirmed meanwhile (tasks run eagerly) are counted
+    return done
+
+
+@transaction.atomic
+def _compare(cursor, *, actor, system: ConnectedSystem, policy, on: date) -> Reconciliation:
+    from .tasks import enqueue_deliveries
+
+    reconciliation = Reconciliation.objects.create(
+        system=system, started_by=actor, policy=policy,
+        checked=Assignment.objects.filter(system=system).count(),
+    )  # fmt: skip
+    cursor.execute(_DISAGREEING, [system.pk])
+    findings, repairs = [], []
+    while rows := cursor.fetchmany(CHUNK):
+        for pk, external_id, revoked, active, error, missing, disputed, contract, ent in rows:
+            situation, kind = _classify(revoked, active, error, missing, disputed)
+            findings.append(Finding(
+                reconciliation=reconciliation, assignment_id=pk, external_id=external_id,
+                situation=situation, kind=kind, detail=error or "",
+            ))  # fmt: skip
+            if kind == Kind.ACTIVE_AFTER_REVOCATION:
+                repairs.append((pk, external_id, contract, ent))
+    cursor.execute(_UNMATCHED, [system.pk])
+    while rows := cursor.fetchmany(CHUNK):
+        findings += [
+            Finding(reconciliation=reconciliation, external_id=external_id,
                     situation=Situation.UNMATCHED, kind=Kind.MISMATCH,
-                    detail=f"Member of group {group} without an assignment",
-                )  # fmt: skip
-    findings = list(reconciliation.findings.all())
+                    detail=f"Member of group {group} without an assignment")
+            for group, external_id in rows
+        ]  # fmt: skip
+    Finding.objects.bulk_create(findings, batch_size=CHUNK)
+    runs = _latest_runs({contract for _, _, contract, _ in repairs})
+    deliveries = Delivery.objects.bulk_create(
+        [
+            Delivery(
+                run_id=runs[contract],
+                assignment_id=pk,
+                entitlement_id=entitlement,
+                system=system,
+                external_id=external_id,
+                action=Delivery.Action.REVOKE,
+                scheduled_for=on,
+                idempotency_key=f"msg_{uuid.uuid4().hex}",
+                policy=policy,
+                reconciliation=reconciliation,
+            )  # fmt: skip
+            for pk, external_id, contract, entitlement in repairs
+            if contract in runs
+        ],
+        batch_size=CHUNK,
+    )
     reconciliation.drift = len(findings)
-    reconciliation.repaired = sum(f.repaired for f in findings)
-    reconciliation.save(update_fields=["drift", "repaired"])
+    reconciliation.save(update_fields=["drift"])
     _audit(actor, "reconciliation.run", reconciliation, reason=f"Reconciled {system}",
            policy=policy, data={"system": system.pk, "checked": reconciliation.checked,
                                 "drift": reconciliation.drift,
-                                "repaired": reconciliation.repaired})  # fmt: skip
+                                "repairs_sent": len(deliveries)})  # fmt: skip
+    ids = [d.pk for d in deliveries]
+    if ids:
+        transaction.on_commit(lambda: enqueue_deliveries(ids), robust=True)
     return reconciliation
+
+
+def repair_confirmed(delivery: Delivery) -> None:
+    """A re-revocation was confirmed: its finding is repaired (called in the delivery's lock)."""
+    repaired = Finding.objects.filter(
+        reconciliation_id=delivery.reconciliation_id, assignment_id=delivery.assignment_id,
+        kind=Kind.ACTIVE_AFTER_REVOCATION, repaired=False,
+    ).update(repaired=True, state=Finding.State.RESOLVED, resolved_at=timezone.now())  # fmt: skip
+    if repaired:
+        Reconciliation.objects.filter(pk=delivery.reconciliation_id).update(
+            repaired=F("repaired") + repaired
+        )
 
 
 def reconcile_all(*, on: date) -> dict[str, int]:
@@ -176,18 +269,28 @@ def reconcile_all(*, on: date) -> dict[str, int]:
 # Rollback -------------------------------------------------------------------------------------
 
 
+def rollback_request_refusal(actor, run: DeprovisioningRun) -> str | None:
+    """Why ``actor`` may not ask for ``run`` to be rolled back now, or ``None``."""
+    if not actor.has_perm(PERM):
+        return "Your role may not ask for rollbacks."
+    if run.state == DeprovisioningRun.State.ROLLED_BACK:
+        return f"Run {run.pk} is already rolled back."
+    if run.state not in UNDOABLE:
+        return f"Run {run.pk} took nothing yet; there is nothing to roll back."
+    if run.rollback_requested_at and not run.rollback_approved_at:
+        return f"A rollback of run {run.pk} already waits for approval."
+    return None
+
+
 @transaction.atomic
 def rollback_request(*, actor, run_id: int, reason: str) -> DeprovisioningRun:
     if not actor.has_perm(PERM):
         raise ActionForbidden("Your role may not ask for rollbacks.")
     reason = _require_reason(reason)
     run = _locked(run_id)
-    if run.state == DeprovisioningRun.State.ROLLED_BACK:
-        raise TransitionNotAllowed(f"Run {run.pk} is already rolled back.")
-    if run.state not in UNDOABLE:
-        raise TransitionNotAllowed(f"Run {run.pk} took nothing yet; there is nothing to roll back.")
-    if run.rollback_requested_at and not run.rollback_approved_at:
-        raise TransitionNotAllowed(f"A rollback of run {run.pk} already waits for approval.")
+    refusal = rollback_request_refusal(actor, run)
+    if refusal:
+        raise TransitionNotAllowed(refusal)
     run.rollback_reason, run.rollback_requested_by = reason, actor
     run.rollback_requested_at = timezone.now()
     _save_run(run, actor=actor, reason=reason, action="rollback_request")
@@ -200,6 +303,11 @@ def rollback_approve_refusal(actor, run: DeprovisioningRun) -> str | None:
     if run.rollback_requested_by_id == actor.pk:
         return "Somebody other than the person who asked for a rollback must approve it."
     return None
+
+
+def rollback_pending(run: DeprovisioningRun) -> bool:
+    """A rollback was asked for and waits for a second person."""
+    return bool(run.rollback_requested_at and not run.rollback_approved_at)
 
 
 def _renewal_before(entitlement: Entitlement, run: DeprovisioningRun) -> str | None:

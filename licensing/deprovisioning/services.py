@@ -23,7 +23,14 @@ from outbox.services import mail_enqueue
 
 from .. import services as licensing
 from ..errors import ActionForbidden, DomainError, TransitionNotAllowed
-from ..models import Assignment, ConnectedSystem, Contract, Entitlement, PolicyVersion
+from ..models import (
+    Assignment,
+    ConnectedSystem,
+    Contract,
+    Entitlement,
+    Invoice,
+    PolicyVersion,
+)
 from ..selectors import policy_in_force
 from ..services._common import _require_reason, _stamp
 from .connectors import Change, ConnectorError, connector_for
@@ -57,6 +64,53 @@ def _audit(actor, action: str, obj, *, reason: str = "", policy=None, data=None)
 
 # Policy versions ------------------------------------------------------------------------------
 
+# Whole-number rules of a revocation policy and the range each may take.
+REVOCATION_BOUNDS = {
+    "nonpayment_days_after_due": (0, 365),
+    "notice_lead_days": (0, 90),
+    "max_grace_days": (0, 365),
+    "max_attempts": (1, 20),
+}
+REVOCATION_FLAGS = ("delete_at_identity_providers", "suppress_renewal")
+
+
+def revocation_rules_errors(rules) -> dict[str, str]:
+    """What is wrong with a revocation policy's rules, by rule; empty when nothing is."""
+    if not isinstance(rules, dict):
+        return {"rules": "Rules are a JSON object."}
+    errors = {}
+    known = {*REVOCATION_BOUNDS, *REVOCATION_FLAGS, "triggers", "revoke_order"}
+    for name in sorted(set(rules) - known):
+        errors[name] = f"'{name}' is not a rule of revocation policies."
+    for name, (low, high) in REVOCATION_BOUNDS.items():
+        value = rules.get(name, low)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            errors[name] = f"A whole number from {low} to {high}."
+    for name in REVOCATION_FLAGS:
+        if name in rules and not isinstance(rules[name], bool):
+            errors[name] = "true or false."
+    triggers = rules.get("triggers", [])
+    if not isinstance(triggers, list) or set(triggers) - set(Run.Trigger.values):
+        errors["triggers"] = f"A list drawn from {', '.join(Run.Trigger.values)}."
+    order = rules.get("revoke_order", [])
+    if (
+        not isinstance(order, list) or len(set(order)) != len(order)
+        or set(order) - set(Entitlement.Kind.values)
+    ):  # fmt: skip
+        errors["revoke_order"] = (
+            f"Each kind at most once, from {', '.join(Entitlement.Kind.values)}."
+        )
+    return errors
+
+
+def _check_rules(kind: str, rules) -> None:
+    if kind != PolicyVersion.Kind.REVOCATION:
+        return
+    errors = revocation_rules_errors(rules)
+    if errors:
+        name, message = next(iter(errors.items()))
+        raise DomainError(f"{name}: {message}", field="rules")
+
 
 @transaction.atomic
 def policy_draft(
@@ -68,6 +122,7 @@ def policy_draft(
     reason = _require_reason(reason)
     if not (summary or "").strip():
         raise DomainError("Say what changes: the summary is the changelog entry.", field="summary")
+    _check_rules(kind, rules)
     number = (
         PolicyVersion.objects.filter(kind=kind).order_by("-number")
         .values_list("number", flat=True).first() or 0
@@ -82,6 +137,17 @@ def policy_draft(
     return policy
 
 
+def policy_publish_refusal(actor, policy: PolicyVersion) -> str | None:
+    """Why ``actor`` may not publish ``policy`` now, or ``None``: asked by pages, enforced below."""
+    if not actor.has_perm("licensing.change_policyversion"):
+        return "Your role may not publish policies."
+    if policy.status != PolicyVersion.Status.DRAFT:
+        return f"{policy.label} is {policy.status}; only a draft publishes."
+    if policy.drafted_by_id == actor.pk:
+        return "Somebody other than its drafter must publish a policy."
+    return None
+
+
 @transaction.atomic
 def policy_publish(*, actor, policy_id: int, reason: str, on: date) -> PolicyVersion:
     """Publish a draft; a second person must do it, and it is immutable from then on."""
@@ -89,12 +155,13 @@ def policy_publish(*, actor, policy_id: int, reason: str, on: date) -> PolicyVer
         raise ActionForbidden("Your role may not publish policies.")
     reason = _require_reason(reason)
     policy = PolicyVersion.objects.select_for_update().get(pk=policy_id)
-    if policy.status != PolicyVersion.Status.DRAFT:
-        raise TransitionNotAllowed(f"{policy.label} is {policy.status}; only a draft publishes.")
-    if policy.drafted_by_id == actor.pk:
-        raise ActionForbidden("Somebody other than its drafter must publish a policy.")
+    refusal = policy_publish_refusal(actor, policy)
+    if refusal:
+        drafter = policy.status == PolicyVersion.Status.DRAFT
+        raise (ActionForbidden if drafter else TransitionNotAllowed)(refusal)
     if policy.effective_from < on:
         raise DomainError("A policy cannot take effect in the past.", field="effective_from")
+    _check_rules(policy.kind, policy.rules)
     policy.status = PolicyVersion.Status.PUBLISHED
     policy.published_at, policy.published_by = timezone.now(), actor
     _stamp(policy, actor=actor, reason=reason)
@@ -109,6 +176,7 @@ def policy_update_draft(*, actor, policy_id: int, rules: dict) -> PolicyVersion:
         policy = PolicyVersion.objects.select_for_update().get(pk=policy_id)
         if policy.status != PolicyVersion.Status.DRAFT:
             raise TransitionNotAllowed(f"{policy.label} is published and cannot change.")
+        _check_rules(policy.kind, rules)
         policy.rules = rules
         _stamp(policy, actor=actor, reason="Draft edited")
         policy.save(update_fields=["rules"])
@@ -247,12 +315,24 @@ def _plan_deliveries(run: Run, policy: PolicyVersion) -> list[Delivery]:
     return Delivery.objects.bulk_create(deliveries)
 
 
+def trigger_refusal(trigger: str, policy: PolicyVersion) -> str | None:
+    """Why ``trigger`` may not start a run under ``policy``, or ``None`` if it may."""
+    if trigger not in Run.Trigger.values:
+        return f"'{trigger}' is not a deprovisioning trigger."
+    if trigger not in policy.rules.get("triggers", Run.Trigger.values):
+        return f"{policy.label} does not deprovision on {Run.Trigger(trigger).label.lower()}."
+    return None
+
+
 @transaction.atomic
 def run_start(
     *, actor, contract: Contract, trigger: str, reason: str, effective_date: date, on: date
 ) -> Run:
     """The contract's open run, joined, or a new one planned; renewal stops at once."""
     reason = _require_reason(reason)
+    refusal = trigger_refusal(trigger, revocation_policy(on))
+    if refusal:
+        raise DomainError(refusal, field="trigger")
     open_run = (
         Run.objects.select_for_update()
         .filter(contract=contract, state__in=Run.OPEN_STATES[:-1]).first()
@@ -393,26 +473,37 @@ def _reschedule(run: Run) -> None:
 def _transition_entitlements(run: Run, *, actor, on: date) -> None:
     """Kind by kind in the policy's order: grace where the contract grants it, else revoke."""
     transition = "start_grace" if run.grace_days else "revoke"
-    order = list(run.policy.rules.get("revoke_order", []))
-    order += [k for k in Entitlement.Kind.values if k not in order]
     reason = f"Deprovisioning run {run.pk}: {run.reason}"
-    for kind in order:
+    # The run's policy decides, so ledger and audit name it; grace is the run's (capped) days.
+    for kind in revoke_order(run.policy):
         licensing.entitlements_bulk_transition(
             actor=actor, contract_id=run.contract_id, transition=transition, reason=reason,
-            effective_date=on, kinds=[kind],
+            effective_date=on, kinds=[kind], policy=run.policy, grace_days=run.grace_days,
         )  # fmt: skip
 
 
-def _send_due(run_id: int, *, on: date) -> None:
-    from .tasks import send_delivery
+def revoke_order(policy: PolicyVersion) -> list[str]:
+    """Entitlement kinds in the order the policy revokes them; kinds it omits come last."""
+    order = list(policy.rules.get("revoke_order", []))
+    return order + [k for k in Entitlement.Kind.values if k not in order]
 
-    due = Delivery.objects.filter(
-        run_id=run_id, run__state=Run.State.EXECUTING, scheduled_for__lte=on,
-        state__in=[Delivery.State.PENDING, Delivery.State.FAILED],
-        entitlement__state=Entitlement.State.REVOKED,
-    ).order_by("scheduled_for", "pk").values_list("pk", flat=True)  # fmt: skip
-    for delivery_id in list(due):
-        send_delivery.delay(delivery_id)
+
+def _send_due(run_id: int, *, on: date) -> None:
+    from .tasks import enqueue_deliveries
+
+    # Only first attempts not queued yet: a failed delivery's retry is already queued with its
+    # backoff, and every batch sent calls this again. Claimed under lock, so queued once.
+    with transaction.atomic():
+        due = list(
+            Delivery.objects.select_for_update(skip_locked=True).filter(
+                run_id=run_id, run__state=Run.State.EXECUTING, scheduled_for__lte=on,
+                state=Delivery.State.PENDING, queued_at__isnull=True,
+                entitlement__state=Entitlement.State.REVOKED,
+            ).order_by("scheduled_for", "pk").values_list("pk", flat=True)
+        )  # fmt: skip
+        if due:
+            Delivery.objects.filter(pk__in=due).update(queued_at=timezone.now())
+            transaction.on_commit(lambda: enqueue_deliveries(due), robust=True)
 
 
 def _run_try_finish(run: Run) -> None:
@@ -455,6 +546,20 @@ def _run_verify(run_id: int) -> None:
             _save_run(run, actor=actor, reason="Every system confirmed", action="complete")
 
 
+def run_execute_refusal(actor, run: Run, *, held: bool | None = None) -> str | None:
+    """Why ``actor`` may not execute ``run`` now, or ``None``. ``held``: whether the contract
+    has an active hold, when the caller already knows (a page that lists the holds)."""
+    if not actor.has_perm("licensing.change_deprovisioningrun"):
+        return "Your role may not execute deprovisioning runs."
+    if held is None:
+        held = _active_holds(run.contract_id).exists()
+    if run.state == Run.State.ON_HOLD or held:
+        return f"Run {run.pk} waits on a hold; lift the hold first."
+    if run.state not in (Run.State.PLANNED, Run.State.NOTIFIED, Run.State.FAILED):
+        return f"Run {run.pk} is {run.get_state_display().lower()}."
+    return None
+
+
 @transaction.atomic
 def run_execute(*, actor, run_id: int, reason: str, on: date) -> Run:
     """Execute now, whatever its date; refused while the contract is under hold."""
@@ -462,17 +567,16 @@ def run_execute(*, actor, run_id: int, reason: str, on: date) -> Run:
         raise ActionForbidden("Your role may not execute deprovisioning runs.")
     reason = _require_reason(reason)
     run = _locked(run_id)
-    if run.state == Run.State.ON_HOLD or _active_holds(run.contract_id).exists():
-        raise TransitionNotAllowed(f"Run {run.pk} waits on a hold; lift the hold first.")
-    if run.state not in (Run.State.PLANNED, Run.State.NOTIFIED, Run.State.FAILED):
-        raise TransitionNotAllowed(f"Run {run.pk} is {run.get_state_display().lower()}.")
+    refusal = run_execute_refusal(actor, run)
+    if refusal:
+        raise TransitionNotAllowed(refusal)
     if run.execute_on > on:
         run.execute_on = on
         _reschedule(run)
     if run.state == Run.State.FAILED:
         # A person acts: escalated deliveries get a fresh ceiling.
         run.deliveries.filter(state=Delivery.State.ESCALATED).update(
-            state=Delivery.State.FAILED, attempts=0, escalated_at=None
+            state=Delivery.State.PENDING, attempts=0, escalated_at=None, queued_at=None
         )
         run.execute()
     _save_run(run, actor=actor, reason=reason, action="execute_requested")
@@ -494,9 +598,10 @@ def hold_place(*, actor, contract: Contract, kind: str, reason: str) -> Deprovis
     _stamp(hold, actor=actor, reason=reason)
     hold.save()
     _audit(actor, "deprovisioning_hold.place", hold, reason=reason, data={"kind": kind})
+    # A run told to the customer but not yet due waits too, so its page says so at once.
     run = (
-        Run.objects.select_for_update().filter(contract=contract, state=Run.State.EXECUTING)
-        .first()
+        Run.objects.select_for_update()
+        .filter(contract=contract, state__in=[Run.State.NOTIFIED, Run.State.EXECUTING]).first()
     )  # fmt: skip
     if run is not None and can_proceed(run.hold):
         run.hold()
@@ -626,6 +731,10 @@ def _record_attempt(delivery_id: int, *, error: str, retryable: bool) -> str:
             Delivery.State.CONFIRMED, timezone.now(), ""
         )  # fmt: skip
         action = "delivery.confirm"
+        if delivery.reconciliation_id:
+            from .reconciliation import repair_confirmed
+
+            repair_confirmed(delivery)
     elif not retryable or delivery.attempts >= max_attempts(delivery.policy):
         delivery.state, delivery.escalated_at = Delivery.State.ESCALATED, timezone.now()
         delivery.last_error = error[:2000]
@@ -645,9 +754,10 @@ def _record_attempt(delivery_id: int, *, error: str, retryable: bool) -> str:
 
 
 def nightly(*, on: date) -> dict[str, int]:
-    """Expire and deprovision contracts past their term; revoke ended grace; start due runs."""
+    """Expire and deprovision contracts past their term; revoke ended grace; deprovision
+    contracts whose invoices stay unpaid past the policy's days; start due runs."""
     actor = licensing.system_actor()
-    counts = {"expired": 0, "grace_revoked": 0, "runs": 0}
+    counts = {"expired": 0, "grace_revoked": 0, "nonpayment": 0, "runs": 0}
     for contract_id in Contract.objects.filter(
         term_end__lte=on, status__in=[Contract.Status.ACTIVE, Contract.Status.SUSPENDED]
     ).values_list("pk", flat=True):
@@ -661,16 +771,8 @@ def nightly(*, on: date) -> dict[str, int]:
                 reason="The contract's term ended.", effective_date=contract.term_end, on=on,
             )  # fmt: skip
         counts["expired"] += 1
-    ended = Entitlement.objects.filter(state=Entitlement.State.GRACE, grace_ends_on__lte=on)
-    for pk in list(ended.values_list("pk", flat=True)):
-        try:
-            licensing.entitlement_transition(
-                actor=actor, entitlement_id=pk, transition="revoke",
-                reason="Grace ended.", effective_date=on,
-            )  # fmt: skip
-        except DomainError:
-            continue
-        counts["grace_revoked"] += 1
+    counts["grace_revoked"] = revoke_ended_grace(actor=actor, on=on)
+    counts["nonpayment"] = nonpayment_runs(actor=actor, on=on)
     due = Run.objects.filter(
         Q(state=Run.State.NOTIFIED, execute_on__lte=on) | Q(state=Run.State.EXECUTING)
         | Q(state=Run.State.PLANNED)
@@ -679,3 +781,87 @@ def nightly(*, on: date) -> dict[str, int]:
         run_advance(run_id=run_id, on=on)
         counts["runs"] += 1
     return counts
+
+
+def revoke_ended_grace(*, actor, on: date) -> int:
+    """Revoke every entitlement whose grace has ended, contract by contract in bulk.
+
+    Under an open run the run's policy decides (its order of kinds, its label on every ledger
+    entry and event); grace started by hand outside a run ends under the lifecycle policy.
+    """
+    ended = Entitlement.objects.filter(state=Entitlement.State.GRACE, grace_ends_on__lte=on)
+    by_contract: dict[int, list[int]] = {}
+    for pk, contract_id in ended.order_by("contract_id", "pk").values_list("pk", "contract_id"):
+        by_contract.setdefault(contract_id, []).append(pk)
+    revoked = 0
+    for contract_id, ids in by_contract.items():
+        run = Run.objects.filter(contract_id=contract_id, state=Run.State.EXECUTING).first()
+        policy = run.policy if run else None
+        kinds = revoke_order(run.policy) if run else [None]
+        with transaction.atomic():
+            for kind in kinds:
+                revoked += licensing.entitlements_bulk_transition(
+                    actor=actor, contract_id=contract_id, transition="revoke",
+                    reason=f"Grace ended (deprovisioning run {run.pk})" if run else "Grace ended.",
+                    effective_date=on, entitlement_ids=ids, policy=policy,
+                    kinds=None if kind is None else [kind],
+                )  # fmt: skip
+    return revoked
+
+
+def nonpayment_runs(*, actor, on: date) -> int:
+    """Deprovision active contracts with an invoice unpaid N days (policy) past its due date.
+
+    The contract is suspended for nonpayment and its run started, or the open run joined (a
+    breach may have opened one). Only active contracts are looked at, so the suspension is what
+    makes a second night find nothing new; paying and resuming is a person's decision.
+    """
+    policy = revocation_policy(on)
+    if trigger_refusal(Run.Trigger.NONPAYMENT, policy):
+        return 0
+    days = int(policy.rules.get("nonpayment_days_after_due", 30))
+    overdue = (
+        Invoice.objects.filter(
+            paid_on__isnull=True, due_on__lte=on - timedelta(days=days),
+            contract__status=Contract.Status.ACTIVE,
+        ).order_by("contract_id", "due_on", "pk").values_list("contract_id", "number", "due_on")
+    )  # fmt: skip
+    first: dict[int, tuple[str, date]] = {}
+    for contract_id, number, due_on in overdue:
+        first.setdefault(contract_id, (number, due_on))
+    started = 0
+    for contract_id, (number, due_on) in first.items():
+        reason = f"Invoice {number} is unpaid {days} days after it fell due on {due_on:%Y-%m-%d}."
+        with transaction.atomic():
+            try:
+                contract = licensing.contract_transition(
+                    actor=actor, contract_id=contract_id, transition="suspend", reason=reason,
+                    on=on,
+                )  # fmt: skip
+            except DomainError:
+                continue  # somebody changed the contract meanwhile
+            run_start(actor=actor, contract=contract, trigger=Run.Trigger.NONPAYMENT,
+                      reason=reason, effective_date=on, on=on)  # fmt: skip
+        started += 1
+    return started
+
+
+# One entitlement ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def entitlement_deprovision(*, actor, entitlement_id: int, reason: str, on: date) -> Entitlement:
+    """Take back one entitlement rather than a whole contract (an escalated breach case).
+
+    Grace first where the contract grants it (capped by the revocation policy), else revoked
+    at once, through the lifecycle service (ledger, history, audit). The nightly job revokes
+    it when the grace ends. No run is opened: runs take back whole contracts.
+    """
+    reason = _require_reason(reason)
+    entitlement = Entitlement.objects.select_related("contract").get(pk=entitlement_id)
+    grace = _grace_days(entitlement.contract, revocation_policy(on))
+    transition = "start_grace" if grace else "revoke"
+    return licensing.entitlement_transition(
+        actor=actor, entitlement_id=entitlement.pk, transition=transition, reason=reason,
+        effective_date=on,
+    )  # fmt: skip

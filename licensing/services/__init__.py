@@ -10,6 +10,12 @@ from ._common import (
     TRANSITION_LABELS,
     system_actor,
 )
+from .api_tokens import (
+    api_token_issue,
+    api_token_refusal,
+    api_token_renewal_refusal,
+    api_tokens_renew_due,
+)
 from .billing import invoice_record, register_invoice_hook
 from .catalogue import (
     LineSpec,
@@ -45,6 +51,10 @@ __all__ = [
     "SYSTEM_USERNAME",
     "TRANSITION_LABELS",
     "LineSpec",
+    "api_token_issue",
+    "api_token_refusal",
+    "api_token_renewal_refusal",
+    "api_tokens_renew_due",
     "apply_due_changes",
     "change_schedule",
     "scheduled_change_apply",

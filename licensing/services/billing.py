@@ -1,7 +1,7 @@
 """Invoices as billing recorded them: the base of every credit."""
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -42,15 +42,22 @@ def invoice_record(
     lines: list[tuple[ContractLine, int, Decimal]],
     issued_on: date,
     paid_on: date | None = None,
+    due_on: date | None = None,
     reason: str = "Invoice recorded from billing",
 ) -> Invoice:
-    """Record what billing invoiced (and whether it was paid), the base of every credit."""
+    """Record what billing invoiced (and whether it was paid), the base of every credit.
+
+    ``due_on`` defaults to the issue date plus the contract's payment terms.
+    """
     _require_perm(actor, "licensing.add_invoice", "record invoices")
     if period_end <= period_start:
         raise DomainError("An invoice period must end after it starts.")
+    due_on = due_on or issued_on + timedelta(days=contract.payment_terms_days)
+    if due_on < issued_on:
+        raise DomainError("An invoice cannot fall due before it is issued.", field="due_on")
     invoice = Invoice(
         contract=contract, number=number, currency=contract.currency, period_start=period_start,
-        period_end=period_end, issued_on=issued_on, paid_on=paid_on,
+        period_end=period_end, issued_on=issued_on, due_on=due_on, paid_on=paid_on,
     )  # fmt: skip
     _stamp(invoice, actor=actor, reason=reason)
     invoice.save()
@@ -69,7 +76,8 @@ def invoice_record(
         object_id=invoice.pk,
         reason=reason,
         data={"number": number, "period_start": period_start, "period_end": period_end,
-              "paid_on": paid_on, "total": sum((a for _, _, a in lines), Decimal(0))},
+              "due_on": due_on, "paid_on": paid_on,
+              "total": sum((a for _, _, a in lines), Decimal(0))},
     )  # fmt: skip
     for hook in _invoice_hooks:
         hook(actor=actor, invoice=invoice)

@@ -73,6 +73,7 @@ def contract_create(
     prepaid: bool = False,
     commitment_years: int = 1,
     grace_days: int = 0,
+    payment_terms_days: int = 30,
     currency: str | None = None,
     reason: str = "New contract",
 ) -> Contract:
@@ -88,6 +89,8 @@ def contract_create(
         raise DomainError(f"Every plan on the contract must be priced in {currency}.")
     if Contract.objects.filter(number=number).exists():
         raise DomainError(f"Contract number {number} is already taken.")
+    if not 0 <= payment_terms_days <= 365:
+        raise DomainError("Payment terms run 0 to 365 days.", field="payment_terms_days")
     if account_manager is not None and is_customer_user(account_manager):
         raise DomainError(
             f"{account_manager.get_username()} is not on our staff: a customer's user cannot "
@@ -105,6 +108,7 @@ def contract_create(
         prepaid=prepaid,
         commitment_years=commitment_years,
         grace_days=grace_days,
+        payment_terms_days=payment_terms_days,
     )
     _stamp(contract, actor=actor, reason=reason)
     contract.save()

@@ -63,6 +63,10 @@ def entitlement_create(
             "an entitlement cannot run past it.",
             field="ends_on",
         )
+    if contract_line is not None and contract_line.contract_id != contract.pk:
+        raise DomainError(
+            f"That line belongs to another contract, not {contract.number}.", field="contract_line"
+        )
     effective = effective_date or timezone.localdate()
     policy = _lifecycle_policy(effective)
     entitlement = Entitlement(

@@ -1,7 +1,7 @@
 """Lifecycle transitions of contracts and entitlements, one at a time or in bulk."""
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import F
@@ -17,6 +17,7 @@ from ..models import (
     Contract,
     Entitlement,
     LedgerEntry,
+    PolicyVersion,
 )
 from ._common import (
     CONTRACT_TRANSITIONS,
@@ -32,6 +33,10 @@ from ._common import (
     _stamp,
     system_actor,
 )
+from .api_tokens import api_tokens_revoke_for
+
+# An entitlement that ends takes its API tokens with it, in the same transaction.
+TOKEN_ENDING = frozenset({"revoke", "expire"})
 
 
 @transaction.atomic
@@ -76,6 +81,10 @@ def entitlement_transition(
     except ConcurrentTransition:
         raise ConflictError(f"Entitlement {entitlement.pk} changed while you worked.") from None
 
+    if transition in TOKEN_ENDING:
+        api_tokens_revoke_for(
+            actor=actor, entitlement_ids=[entitlement.pk], reason=reason, policy=policy
+        )
     _record_change(
         entitlement,
         actor=actor,
@@ -105,10 +114,17 @@ def entitlements_bulk_transition(
     reason: str,
     effective_date: date | None = None,
     kinds: list[str] | None = None,
+    entitlement_ids: list[int] | None = None,
+    policy: PolicyVersion | None = None,
+    grace_days: int | None = None,
 ) -> int:
     """Apply one transition to every entitlement of a contract that allows it; returns the count.
 
-    ``kinds`` narrows it to entitlements of those kinds (deprovisioning revokes kind by kind).
+    ``kinds`` narrows it to entitlements of those kinds (deprovisioning revokes kind by kind),
+    ``entitlement_ids`` to those rows. ``policy`` is the policy that decided the change (a
+    deprovisioning run passes its revocation policy, so ledger and audit name it; otherwise the
+    lifecycle policy in force), and ``grace_days`` the grace it grants (the contract's days
+    capped by that policy; otherwise the contract's days).
 
     Built for volume (a termination touching 10,000 entitlements): rows are locked in primary-key
     order, changed with one UPDATE per resulting state, and history, ledger and audit rows are
@@ -119,13 +135,14 @@ def entitlements_bulk_transition(
     if transition not in ENTITLEMENT_TRANSITIONS:
         raise DomainError(f"'{transition}' is not an entitlement transition.")
     effective = effective_date or timezone.localdate()
-    policy = _lifecycle_policy(effective)
+    policy = policy or _lifecycle_policy(effective)
     sources = list(getattr(Entitlement, transition)._django_fsm.transitions)
     contract = Contract.objects.get(pk=contract_id)
     entitlements = list(
         Entitlement.objects.select_for_update(of=("self",))
         .filter(contract_id=contract_id, state__in=sources)
         .filter(**({"kind__in": kinds} if kinds is not None else {}))
+        .filter(**({"pk__in": entitlement_ids} if entitlement_ids is not None else {}))
         .order_by("pk")
     )
     groups: dict[tuple, list[int]] = defaultdict(list)
@@ -139,7 +156,10 @@ def entitlements_bulk_transition(
         before, was_holding = entitlement.state, entitlement.holds_quantity
         method()
         if entitlement.state == Entitlement.State.GRACE:
-            entitlement.grace_ends_on = _grace_end(entitlement, policy, effective)
+            entitlement.grace_ends_on = (
+                effective + timedelta(days=grace_days) if grace_days is not None
+                else _grace_end(entitlement, policy, effective)
+            )  # fmt: skip
         elif entitlement.state != Entitlement.State.HELD:
             entitlement.grace_ends_on = None
         entitlement.version += 1
@@ -188,6 +208,10 @@ def entitlements_bulk_transition(
     )
     LedgerEntry.objects.bulk_create(ledger, batch_size=2000)
     audit_record_many(actor=actor, specs=specs)
+    if transition in TOKEN_ENDING and changed:
+        api_tokens_revoke_for(
+            actor=actor, entitlement_ids=[e.pk for e in changed], reason=reason, policy=policy
+        )
     return len(changed)
 
 

@@ -201,9 +201,11 @@ def test_the_jsonl_export_streams_the_exact_hashed_content(api, auditor):
 
     assert response.streaming and response["Content-Type"] == "application/x-ndjson"
     contents = _contents(api(auditor))
-    assert sorted(contents) == [1, 2, 3]
+    # Each export is itself an event, recorded before its lines stream: #4 and #5 here.
+    assert sorted(contents) == [1, 2, 3, 4, 5]
+    assert {contents[4]["action"], contents[5]["action"]} == {"audit.export"}
     assert contents[2]["data"] == {"n": 1, "amount": "1.50", "note": "Grüße"}
-    leaves = tree.read_nodes([(0, i) for i in range(3)])
+    leaves = tree.read_nodes([(0, i) for i in range(len(contents))])
     for seq, content in contents.items():
         assert readme_verifier()["leaf_hash"](content) == leaves[(0, seq - 1)]
 
@@ -216,7 +218,8 @@ def test_the_csv_export_has_one_column_per_content_field(api, auditor):
 
     assert response.streaming and response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert [row["seq"] for row in rows] == ["1", "2"]
+    assert [row["seq"] for row in rows] == ["1", "2", "3"]
+    assert rows[2]["action"] == "audit.export"  # the export itself, recorded first
     assert set(rows[0]) == set(_contents(api(auditor))[1])
     assert json.loads(rows[1]["data"]) == {"n": 1, "amount": "1.50", "note": "Grüße"}
 

@@ -26,7 +26,7 @@ def _append(n: int) -> list[AuditEvent]:
     ]
 
 
-def test_the_audit_log_page_reads_the_stored_result_and_walks_no_chain(
+def test_the_chain_page_reads_the_stored_result_and_walks_no_chain(
     client, auditor, django_assert_max_num_queries
 ):
     _append(3)
@@ -34,7 +34,7 @@ def test_the_audit_log_page_reads_the_stored_result_and_walks_no_chain(
 
     # Three events or three thousand: the page reads a handful of rows, not the chain.
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("audit:events"), {"verify": "1"})
+        response = client.get(reverse("audit:chain"), {"verify": "1"})
 
     assert response.status_code == 200
     assert "has not been verified yet" in response.text
@@ -56,8 +56,9 @@ def test_asking_for_a_verification_queues_it_on_commit_and_the_page_shows_the_re
     assert verification.requested_by == auditor
     assert verification.ok is True and verification.verified_up_to == 4
     assert verification.started_at and verification.finished_at
-    page = client.get(reverse("audit:events")).text
-    assert "Chain intact." in page and "All 4 events verified" in page
+    assert response.url == reverse("audit:chain")
+    page = client.get(reverse("audit:chain")).text
+    assert "Chain intact." in page and "Verified up to event #4" in page
 
 
 def test_a_broken_chain_is_stored_with_its_place(
@@ -76,8 +77,9 @@ def test_a_broken_chain_is_stored_with_its_place(
     assert (verification.verified_up_to, verification.first_bad_id) == (1, events[1].pk)
     assert verification.problem == "content does not match its hash"
     client.force_login(auditor)
-    page = client.get(reverse("audit:events")).text
-    assert f"Chain broken at event id {events[1].pk}" in page
+    page = client.get(reverse("audit:chain")).text
+    assert "Chain broken at event #2:" in page
+    assert f'href="{reverse("audit:event", args=[2])}"' in page
 
 
 def test_a_request_while_one_waits_queues_no_second_and_a_duplicate_run_does_nothing():

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.breaches.cases import opened_case
 from tests.support import (
     add_rate,
     bundle_of,
@@ -9,20 +10,56 @@ from tests.support import (
     issued_credit,
     open_dispute,
     paid_contract,
-    placed_hold,
     requested_credit,
-    terminated_run,
 )
+
+
+def _deprovisioning_ids(customer, manager) -> dict:
+    """A run planned (not yet told) on another contract of the customer, and a hold on it."""
+    from django.utils import timezone
+
+    from licensing.deprovisioning import services as deprovisioning
+    from licensing.models import PolicyVersion
+    from tests.factories import ContractFactory
+
+    today = timezone.localdate()
+    contract = ContractFactory(customer=customer)
+    run = deprovisioning.run_start(
+        actor=manager, contract=contract, trigger="termination", reason="Matrix",
+        effective_date=today, on=today,
+    )  # fmt: skip
+    hold = deprovisioning.hold_place(actor=manager, contract=contract, kind="legal_hold",
+                                     reason="Matrix")  # fmt: skip
+    revocation = PolicyVersion.objects.get(kind="revocation", number=1)
+    return {"run": run.pk, "hold": hold.pk, "revocation_policy": revocation.pk}
+
+
+def _admins_export():
+    from audit.services import export_request, export_run
+    from tests.factories import admin_actor
+
+    job = export_request(actor=admin_actor(), fmt="csv", filter={}, stream=False)
+    return export_run(job_id=job.pk)
 
 
 @pytest.fixture
 def world(settings, tmp_path, customer_a, customer_b, manager, analyst, customer_user,
           other_customer_user):  # fmt: skip
     """Each customer with a contract, an entitlement, a change request and its credit, an issued
-    credit under dispute, a hold and a deprovisioning run: a real row of their own and of the
-    other customer's behind every id. The catalogue, systems and rates are everyone's."""
+    credit under dispute, a breach case, and a deprovisioning run with a hold on another of its
+    contracts: a real row of their own and of the other customer's behind every id. The
+    catalogue, systems, rates, policies and the administrator's finished audit export of the
+    whole timeline (other auditors: 404) are everyone's."""
+    from licensing.models import ConnectedSystem
+
     settings.MEDIA_ROOT = tmp_path
-    shared = {"system": connected_system().pk, "rate": add_rate("EUR", "1.10").pk}
+    labelled = ConnectedSystem.objects.create(name="Matrix label", kind="asset_inventory")
+    shared = {
+        "system": labelled.pk,
+        "rate": add_rate("EUR", "1.10").pk,
+        "webhook_system": connected_system().pk,
+        "export": _admins_export().pk,
+    }
     ids = {}
     for customer, user in ((customer_a, customer_user), (customer_b, other_customer_user)):
         contract = paid_contract(customer)
@@ -35,8 +72,10 @@ def world(settings, tmp_path, customer_a, customer_b, manager, analyst, customer
             "change": credit.change_id, "policy": 1, "plan": contract.lines.get().plan_id,
             "product": contract.lines.get().plan.product_id,
             "invoice": contract.invoices.get().pk, "issued": issued.pk,
-            "dispute": open_dispute(user, issued).pk, "hold": placed_hold(manager, contract).pk,
-            "run": terminated_run(manager, customer).pk,
+            "dispute": open_dispute(user, issued).pk,
             "bundle": bundle_of(contract.lines.get().plan.product, code=customer.code).pk,
+            "case": opened_case(contract.entitlements.first()).pk,
+            "contract_history": contract.history.earliest("history_id").history_id,
+            **_deprovisioning_ids(customer, manager),
         }  # fmt: skip
     return ids

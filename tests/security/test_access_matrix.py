@@ -122,6 +122,18 @@ ROUTES = {
     ),
     "audit:events": ("/audit/", "302 403 403 403 403 200 200 403 403"),
     "audit:verify": ("/audit/verify/", "302 405 405 405 405 405 405 405 405"),
+    "audit:event": ("/audit/events/1/", "302 403 403 403 403 200 200 403 403"),
+    "audit:history": (
+        "/audit/history/licensing.contract/{contract_history}/",
+        "302 403 403 403 403 200 200 403 403",
+    ),
+    "audit:chain": ("/audit/chain/", "302 403 403 403 403 200 200 403 403"),
+    "audit:exports": ("/audit/exports/", "302 403 403 403 403 200 200 403 403"),
+    "audit:export": ("/audit/exports/{export}/", "302 403 403 403 403 404 200 403 403"),
+    "audit:export-download": (
+        "/audit/exports/{export}/download/",
+        "302 403 403 403 403 404 200 403 403",
+    ),
     "credit-calculator": ("/api/v1/credits/calculator/", "403 405 405 405 405 405 405 405 405"),
     "credit-policy-list": ("/api/v1/credits/policies/", "403 200 200 200 200 200 200 200 200"),
     "credit-policy-current": (
@@ -182,11 +194,50 @@ ROUTES = {
     "api-schema": ("/api/schema/", "403 200 200 200 200 200 200 200 200"),
     "api-docs": ("/api/docs/", "302 406 406 406 406 406 406 406 406"),
     "breaches:usage-upload": ("/breaches/usage/upload/", "302 200 403 403 403 403 200 403 403"),
+    "breaches_portal:usage": ("/portal/breaches/usage/", "302 403 403 403 403 403 403 200 200"),
+    "breaches:cases": ("/breaches/cases/", "302 200 200 200 200 200 200 403 403"),
+    "breaches:case": ("/breaches/cases/{case}/", "302 200 200 200 200 200 200 403 403"),
+    "breaches:notice-pdf": (
+        "/breaches/cases/{case}/notices/1.pdf",
+        "302 404 404 404 404 404 404 403 403",
+    ),
+    "breaches:case-move": (
+        "/breaches/cases/{case}/move/review/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches:case-classify": (
+        "/breaches/cases/{case}/classify/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches:case-log": ("/breaches/cases/{case}/log/", "302 405 405 405 405 405 405 405 405"),
+    "breaches:case-email": (
+        "/breaches/cases/{case}/email/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches:case-notice": (
+        "/breaches/cases/{case}/notices/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches_portal:cases": ("/portal/breaches/cases/", "302 403 403 403 403 403 403 200 200"),
+    # The world's cases are just detected: under our review, not shown to customers yet.
+    "breaches_portal:case": (
+        "/portal/breaches/cases/{case}/",
+        "302 403 403 403 403 403 403 404 404",
+    ),
+    "breaches_portal:agree": (
+        "/portal/breaches/cases/{case}/agree/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "breaches_portal:notice-pdf": (
+        "/portal/breaches/cases/{case}/notices/1.pdf",
+        "302 403 403 403 403 403 403 404 404",
+    ),
     "usage-report-create": ("/api/v1/usage-reports/", "403 405 405 405 405 405 405 405 405"),
     "breach-true-up-calculator": (
         "/api/v1/breaches/true-up/calculator/",
         "403 405 405 405 405 405 405 405 405",
     ),
+    "breach-detect": ("/api/v1/breaches/detect/", "403 405 405 405 405 405 405 405 405"),
     "entitlement-assignments": (
         "/api/v1/entitlements/{entitlement}/assignments/",
         "403 200 200 200 200 200 200 404 404",
@@ -290,6 +341,80 @@ ROUTES = {
     "deprovisioning-run-rollback-approve": (
         "/api/v1/deprovisioning-runs/{run}/rollback/approve/",
         "403 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:dashboard": ("/deprovisioning/", "302 200 200 200 200 200 200 404 404"),
+    "deprovisioning:terminate": (
+        "/deprovisioning/terminate/?contract={contract}",
+        "302 200 200 200 200 200 200 404 404",
+    ),
+    "deprovisioning:contract": (
+        "/deprovisioning/contracts/{contract}/",
+        "302 200 200 200 200 200 200 404 404",
+    ),
+    "deprovisioning:hold-place": (
+        "/deprovisioning/contracts/{contract}/holds/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:blackout-add": (
+        "/deprovisioning/contracts/{contract}/blackouts/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:hold-lift": (
+        "/deprovisioning/holds/{hold}/lift/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:run": ("/deprovisioning/runs/{run}/", "302 200 200 200 200 200 200 404 404"),
+    "deprovisioning:run-execute": (
+        "/deprovisioning/runs/{run}/execute/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:run-rollback": (
+        "/deprovisioning/runs/{run}/rollback/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:run-rollback-approve": (
+        "/deprovisioning/runs/{run}/rollback/approve/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    # The run has not told the customer yet, so it has no notice: 404 for everyone.
+    "deprovisioning:run-notice": (
+        "/deprovisioning/runs/{run}/notice.pdf",
+        "302 404 404 404 404 404 404 404 404",
+    ),
+    "deprovisioning:review": ("/deprovisioning/review/", "302 200 200 200 200 200 200 404 404"),
+    "deprovisioning:systems": ("/deprovisioning/systems/", "302 200 200 200 200 200 200 404 404"),
+    "deprovisioning:system": (
+        "/deprovisioning/systems/{system}/",
+        "302 200 200 200 200 200 200 404 404",
+    ),
+    "deprovisioning:system-reconcile": (
+        "/deprovisioning/systems/{system}/reconcile/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:policies": (
+        "/deprovisioning/policies/",
+        "302 200 200 200 200 200 200 404 404",
+    ),
+    "deprovisioning:policy-draft": (
+        "/deprovisioning/policies/draft/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    "deprovisioning:policy": (
+        "/deprovisioning/policies/{revocation_policy}/",
+        "302 200 200 200 200 200 200 404 404",
+    ),
+    "deprovisioning:policy-publish": (
+        "/deprovisioning/policies/{revocation_policy}/publish/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
+    # The demo's connected systems exist in debug only: tests run without it.
+    "deprovisioning:demo-scim": (
+        "/deprovisioning/demo/scim/v2/Users",
+        "404 404 404 404 404 404 404 404 404",
+    ),
+    "deprovisioning:demo-webhooks": (
+        "/deprovisioning/demo/webhooks/acct-1",
+        "404 404 404 404 404 404 404 404 404",
     ),
 }
 

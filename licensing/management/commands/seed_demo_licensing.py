@@ -120,7 +120,7 @@ class Command(BaseCommand):
                 self._customers_and_contracts(users)
             self._portal_users(password)
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password: {password}):"))
-        for name in ["manager", "analyst", "approver", "controller", "auditor", "admin",
+        for name in ["manager", "manager2", "analyst", "approver", "controller", "auditor", "admin",
                      "customer1", "customer2"]:  # fmt: skip
             self.stdout.write(f"  {name}")
 

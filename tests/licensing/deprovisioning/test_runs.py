@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from licensing.deprovisioning import services
 from licensing.deprovisioning.models import Delivery, DeprovisioningRun
+from licensing.deprovisioning.tasks import deprovisioning_nightly
 from licensing.models import Entitlement, LedgerEntry
 from outbox.models import Mail
 from tests.factories import ContractFactory, EntitlementFactory
@@ -103,7 +104,9 @@ def test_a_hold_blocks_execution_until_somebody_else_lifts_it(
     assert directory.user(estate["user"]).active is False
 
 
-def test_grace_is_respected_then_the_nightly_job_revokes(api, manager, estate, directory):
+def test_grace_is_respected_then_the_nightly_job_revokes(
+    api, manager, estate, directory, pinned_clock
+):
     contract = estate["contract"]
     contract.grace_days = 10
     contract.save(update_fields=["grace_days"])
@@ -115,13 +118,19 @@ def test_grace_is_respected_then_the_nightly_job_revokes(api, manager, estate, d
         ("grace", today + timedelta(days=10))
     }
     assert directory.user(estate["user"]).active is True
-    services.nightly(on=today + timedelta(days=9))
+    # The clock moves on; the beat's nightly task reads today itself.
+    pinned_clock.shift(timedelta(days=9))
+    deprovisioning_nightly.delay()
     assert directory.user(estate["user"]).active is True
 
-    services.nightly(on=today + timedelta(days=10))
+    pinned_clock.shift(timedelta(days=1))
+    deprovisioning_nightly.delay()
 
     assert DeprovisioningRun.objects.get(pk=run_id).state == "completed"
     assert set(Entitlement.objects.values_list("state", flat=True)) == {"revoked"}
+    assert set(
+        LedgerEntry.objects.filter(action="revoke").values_list("effective_date", "policy_version")
+    ) == {(today + timedelta(days=10), "revocation/v1")}
     assert directory.user(estate["user"]).active is False
 
 

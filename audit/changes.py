@@ -1,0 +1,177 @@
+"""Before and after: what one history row changed, with field labels and readable values."""
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Field, Q
+from django.utils import formats, timezone
+
+from .history import Source, source_for
+from .models import AuditEvent
+from .timeline import HISTORY_ACTION_NAMES
+
+# The history rows a service writes beside its event share its transaction: seconds apart.
+SAME_CHANGE = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class HistoryChange:
+    source: Source
+    row: object  # the historical row
+    previous: object | None
+    changes: list[Change]
+
+    @property
+    def action(self) -> str:
+        return HISTORY_ACTION_NAMES.get(self.row.history_type, self.row.history_type)
+
+    @property
+    def ref(self) -> str:
+        return f"h-{self.source.label}-{self.row.history_id}"
+
+
+def readable_date(day: date) -> str:
+    return formats.date_format(day, "j M Y")
+
+
+def readable(field: Field, value, names: dict) -> str:
+    """A field's value as a person reads it: names for foreign keys, labels for choices."""
+    if value is None or value == "":
+        return "—"
+    if field.is_relation:
+        return names.get((field.name, value), f"#{value}")
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, datetime):
+        return formats.date_format(timezone.localtime(value), "j M Y, H:i:s")
+    if isinstance(value, date):
+        return formats.date_format(value, "j M Y")
+    if isinstance(value, Decimal):
+        return f"{value:,}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def _previous(source: Source, row):
+    key = source.live._meta.pk.attname
+    earlier = Q(history_date__lt=row.history_date) | Q(
+        history_date=row.history_date, history_id__lt=row.history_id
+    )
+    return (
+        source.model.objects.filter(earlier, **{key: getattr(row, key)})
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
+
+
+def _related_names(fields: list[Field], rows: list) -> dict:
+    """Names of every row the foreign keys point to: one query per foreign key field."""
+    names = {}
+    for field in fields:
+        if not field.is_relation:
+            continue
+        ids = {getattr(row, field.attname) for row in rows if row is not None} - {None}
+        for obj in field.related_model._base_manager.filter(pk__in=ids):
+            names[(field.name, obj.pk)] = str(obj)
+    return names
+
+
+def history_change(source: Source, row) -> HistoryChange:
+    previous = _previous(source, row) if row.history_type != "+" else None
+    fields = source.tracked_fields()
+    if row.history_type == "-":
+        changed = fields
+    else:
+        changed = [
+            f for f in fields
+            if previous is None or getattr(previous, f.attname) != getattr(row, f.attname)
+        ]  # fmt: skip
+    names = _related_names(changed, [row, previous])
+    changes = []
+    for f in changed:
+        value = readable(f, getattr(row, f.attname), names)
+        if row.history_type == "-":
+            before, after = value, ""
+        elif previous is None:
+            before, after = "", value
+        else:
+            before, after = readable(f, getattr(previous, f.attname), names), value
+        changes.append(Change(str(f.verbose_name).capitalize(), before, after))
+    return HistoryChange(source, row, previous, changes)
+
+
+def history_entry(label: str, history_id: int) -> HistoryChange | None:
+    source = source_for(label)
+    if source is None:
+        return None
+    row = source.model.objects.select_related("history_user").filter(history_id=history_id).first()
+    return None if row is None else history_change(source, row)
+
+
+def _object_events(label: str, key: str):
+    return AuditEvent.objects.filter(object_type=label, object_id=key)
+
+
+def event_changes(event: AuditEvent) -> list[HistoryChange]:
+    """The history rows its service wrote with this event: the same record, in the moments
+    before the event (a service saves, then records) and after the record's previous event."""
+    source = source_for(event.object_type)
+    if source is None:
+        return []
+    pk = source.live._meta.pk
+    try:
+        key = pk.to_python(event.object_id)
+    except Exception:  # noqa: BLE001 - an event about something that is not a row
+        return []
+    since = event.occurred_at - SAME_CHANGE
+    earlier = (
+        _object_events(event.object_type, event.object_id)
+        .filter(seq__lt=event.seq, occurred_at__gt=since)
+        .order_by("-seq")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    rows = source.model.objects.select_related("history_user").filter(
+        **{pk.attname: key}, history_date__lte=event.occurred_at
+    )
+    rows = rows.filter(history_date__gt=earlier or since)
+    return [history_change(source, row) for row in rows.order_by("history_date", "history_id")]
+
+
+def event_data(event: AuditEvent) -> list[Change]:
+    """The event's own data; a `from`/`to` pair reads as one before/after line."""
+    data = dict(event.data or {})
+    lines = []
+    if "from" in data or "to" in data:
+        lines.append(Change("Change", str(data.pop("from", "—")), str(data.pop("to", "—"))))
+    for key, value in sorted(data.items()):
+        text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+        lines.append(Change(key.replace("_", " ").capitalize(), "", str(text)))
+    return lines
+
+
+def history_event(change: HistoryChange) -> AuditEvent | None:
+    """The event its service recorded after writing this history row: the record's next event
+    within the same few seconds."""
+    row = change.row
+    key = str(getattr(row, change.source.live._meta.pk.attname))
+    return (
+        _object_events(change.source.label, key)
+        .filter(occurred_at__gte=row.history_date, occurred_at__lte=row.history_date + SAME_CHANGE)
+        .order_by("seq")
+        .first()
+    )

@@ -1,0 +1,97 @@
+"""What breaches tells people by e-mail, plain text and HTML, through the outbox.
+
+Called inside the service's transaction: the mail row is written with the change and sent
+after commit by the outbox's retried task. Plain language and exact numbers; one pair of
+templates renders every message, so both versions always say the same thing.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from outbox.services import mail_enqueue
+
+from .models import BreachCase, UsageWarning
+
+
+def site_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def send(*, kind: str, to, subject: str, paragraphs: list[str], facts=(), link=None,
+         attachments=()):  # fmt: skip
+    context = {"subject": subject, "paragraphs": paragraphs, "facts": list(facts), "link": link}
+    return mail_enqueue(
+        kind=kind, to=to, subject=subject,
+        body=render_to_string("breaches/mail/message.txt", context),
+        html=render_to_string("breaches/mail/message.html", context),
+        attachments=attachments,
+    )  # fmt: skip
+
+
+def customer_contacts(customer) -> list[str]:
+    """The customer's billing address and its portal users' addresses."""
+    members = customer.members.select_related("user").filter(user__is_active=True)
+    return [customer.billing_email, *(m.user.email for m in members)]
+
+
+def manager_contacts(entitlement) -> list[str]:
+    manager = entitlement.contract.account_manager
+    return [manager.email] if manager is not None else []
+
+
+def metric_words(metric: str) -> str:
+    return {"seats_in_use": "seats in use", "api_calls": "API calls",
+            "installations": "installations"}.get(metric, metric)  # fmt: skip
+
+
+def tell_usage_warning(warning: UsageWarning):
+    entitlement = warning.entitlement
+    contract = entitlement.contract
+    subject = (
+        f"{entitlement.name}: usage reached {warning.threshold}% of the entitlement "
+        f"on {warning.day:%-d %B %Y}"
+    )
+    paragraphs = [
+        f"On {warning.day:%-d %B %Y}, {warning.figure:,} {metric_words(warning.metric)} were "
+        f"reported for {entitlement.name} on contract {contract.number}, which entitles "
+        f"{contract.customer.name} to {warning.quantity:,} {entitlement.unit}.",
+        f"That is {warning.threshold}% of the entitlement or more. Nothing changes yet: this "
+        "is a friendly heads-up so there is time to adjust usage or talk to us about a bigger "
+        "plan. We tell you once for each threshold.",
+    ]
+    return send(
+        kind=f"breach.warning.{warning.threshold}",
+        to=customer_contacts(contract.customer) + manager_contacts(entitlement),
+        subject=subject,
+        paragraphs=paragraphs,
+        facts=[
+            ("Contract", contract.number),
+            ("Entitlement", entitlement.name),
+            ("Entitled", f"{warning.quantity:,} {entitlement.unit}"),
+            ("Reported", f"{warning.figure:,} on {warning.day:%-d %B %Y}"),
+        ],  # fmt: skip
+    )
+
+
+def case_facts(case: BreachCase) -> list[tuple[str, str]]:
+    entitlement = case.entitlement
+    evidence = case.evidence
+    facts = [
+        ("Contract", entitlement.contract.number),
+        ("Entitlement", entitlement.name),
+        ("Entitled", f"{evidence.get('quantity', entitlement.quantity):,} {entitlement.unit}"),
+    ]
+    if evidence.get("first_day_over"):
+        facts += [
+            ("Peak", f"{evidence['peak']:,} {metric_words(evidence.get('metric', ''))}"),
+            ("First day over", evidence["first_day_over"]),
+            ("Days over", str(evidence["days_over"])),
+        ]
+    return facts
+
+
+def tell_case(case: BreachCase, *, kind: str, to, subject: str, paragraphs: list[str]):
+    return send(kind=f"breach.{kind}", to=to, subject=subject, paragraphs=paragraphs,
+                facts=case_facts(case))  # fmt: skip

@@ -1,0 +1,40 @@
+from django import template
+
+from ..models import BreachCase
+
+register = template.Library()
+
+
+@register.filter
+def case_state(value: str) -> str:
+    """A case state as people read it: `remediation_offered` reads "Remediation offered"."""
+    try:
+        return BreachCase.State(value).label
+    except ValueError:
+        return value.replace("_", " ").capitalize()
+
+
+# The states in the customer's words: what it means for them, not our workflow.
+CUSTOMER_STATES = {
+    "confirmed": ("Being prepared", "We have checked the figures below with our records and are "
+                  "preparing ways back to compliance for you to choose from."),
+    "remediation_offered": ("Your choice", "These are the ways back to compliance we can offer. "
+                            "Choose the one that suits you best, or talk to your contact."),
+    "remediation_agreed": ("Agreed", "Thank you for choosing. We will confirm the next steps "
+                           "with you."),
+    "in_remediation": ("Under way", "The agreed option is being carried out. The case closes "
+                       "once usage reported after the agreement is within the entitlement."),
+    "resolved": ("Resolved", "Resolved: usage is back within the entitlement. Thank you."),
+    "escalated": ("With account management", "Our account management team is looking at this "
+                  "case; your contact will be in touch."),
+}  # fmt: skip
+
+
+@register.filter
+def customer_state(value: str) -> str:
+    return CUSTOMER_STATES.get(value, (case_state(value), ""))[0]
+
+
+@register.filter
+def customer_state_text(value: str) -> str:
+    return CUSTOMER_STATES.get(value, ("", ""))[1]

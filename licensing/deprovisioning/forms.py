@@ -1,0 +1,111 @@
+"""Deprovisioning's page forms: they parse; the services decide."""
+
+from django import forms
+
+from audit.limits import REASON_MAX_LENGTH
+
+from ..models import Entitlement
+from ..validation import DateFormField
+from .models import DeprovisioningHold
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _reason(placeholder: str, label: str = "Why?") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=REASON_MAX_LENGTH,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": placeholder}),
+        error_messages={"required": "Give a reason: every change records why it was made."},
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = _reason("e.g. Confirmed with the customer's IT team")
+
+
+class TerminateForm(forms.Form):
+    reason = _reason("e.g. Customer terminated for convenience, letter of 2 March")
+    effective_date = DateFormField(
+        widget=DATE, help_text="Today, or a later date: nothing stops before it."
+    )
+    # The date whose plan the person was shown: confirming any other date shows its plan first.
+    planned_for = forms.DateField(widget=forms.HiddenInput, required=False)
+
+
+class HoldForm(forms.Form):
+    kind = forms.ChoiceField(choices=DeprovisioningHold.Kind.choices)
+    reason = _reason("e.g. Litigation hold requested by legal, matter 2026-114")
+
+
+class BlackoutForm(forms.Form):
+    starts_on = DateFormField(widget=DATE, label="First day")
+    ends_on = DateFormField(
+        widget=DATE, label="Work may resume on", help_text="The first day work may happen again."
+    )
+    reason = _reason("e.g. Customer's year-end freeze")
+
+
+REVOKE_ORDER_HELP = "The order in which kinds are revoked, first to last."
+
+
+class PolicyDraftForm(forms.Form):
+    """A new revocation policy version: its rules, its effective date and its changelog entry."""
+
+    summary = forms.CharField(
+        label="What changes (changelog)",
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say what changes: the summary is the changelog entry."},
+    )
+    effective_from = DateFormField(widget=DATE, label="Takes effect on")
+    notice_lead_days = forms.IntegerField(
+        min_value=0, max_value=90, label="Notice lead days",
+        help_text="Days between the notice and execution.",
+    )  # fmt: skip
+    max_grace_days = forms.IntegerField(
+        min_value=0, max_value=365, label="Longest grace",
+        help_text="Grace applies only where a contract grants it, never longer than this.",
+    )  # fmt: skip
+    max_attempts = forms.IntegerField(
+        min_value=1, max_value=20, label="Attempts per delivery",
+        help_text="Tries before a delivery escalates to a person.",
+    )  # fmt: skip
+    nonpayment_days_after_due = forms.IntegerField(
+        min_value=1, max_value=365, label="Nonpayment trigger (days after due)"
+    )
+    delete_at_identity_providers = forms.BooleanField(
+        required=False, label="Delete users at identity providers (rather than deactivate)"
+    )
+    suppress_renewal = forms.BooleanField(required=False, label="Stop renewal at once")
+    revoke_order = forms.CharField(
+        label="Revocation order", help_text=REVOKE_ORDER_HELP, max_length=200
+    )
+    reason = _reason("e.g. Legal asks for 14 days' notice", label="Why this draft?")
+
+    RULES = ("notice_lead_days", "max_grace_days", "max_attempts", "nonpayment_days_after_due",
+             "delete_at_identity_providers", "suppress_renewal")  # fmt: skip
+
+    @classmethod
+    def initial_from(cls, policy) -> dict:
+        rules = policy.rules
+        initial = {name: rules.get(name) for name in cls.RULES}
+        initial["revoke_order"] = ", ".join(rules.get("revoke_order", []))
+        return initial
+
+    def clean_revoke_order(self) -> list[str]:
+        kinds = [k.strip() for k in self.cleaned_data["revoke_order"].split(",") if k.strip()]
+        unknown = [k for k in kinds if k not in Entitlement.Kind.values]
+        if unknown:
+            known = ", ".join(Entitlement.Kind.values)
+            raise forms.ValidationError(f"Unknown kind {unknown[0]}: use {known}.")
+        if len(set(kinds)) != len(kinds):
+            raise forms.ValidationError("Name each kind once.")
+        return kinds
+
+    def rules(self, base: dict) -> dict:
+        """The draft's rules: the version it starts from, with what the form changed."""
+        data = self.cleaned_data
+        return {**base, **{name: data[name] for name in self.RULES},
+                "revoke_order": data["revoke_order"]}  # fmt: skip

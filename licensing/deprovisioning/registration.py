@@ -1,0 +1,43 @@
+"""Where deprovisioning plugs into the shell: navigation, the contract page, demo data."""
+
+from shell import registry
+
+from ..roles import Role
+
+# Who works here: managers and admins act, auditors read. Other staff reach the pages by link.
+PEOPLE = {Role.ACCOUNT_MANAGER, Role.AUDITOR, registry.ADMIN}
+
+
+def register() -> None:
+    registry.register_nav("Deprovisioning", "deprovisioning:dashboard", roles=PEOPLE, order=25)
+    registry.register_action(
+        "licensing:contract", "Terminate and deprovision…", "deprovisioning:terminate",
+        when=_may_terminate, query=_for_contract, order=90,
+    )  # fmt: skip
+    registry.register_panel(
+        "licensing:contract", "licensing/deprovisioning/partials/contract_panel.html",
+        context=_panel, order=50,
+    )  # fmt: skip
+    registry.register_seeder("deprovisioning", _seed, order=15)
+
+
+def _may_terminate(user, contract) -> bool:
+    from .views import may_terminate
+
+    return may_terminate(user, contract)
+
+
+def _for_contract(contract) -> dict:
+    return {"contract": contract.pk}
+
+
+def _panel(request, contract):
+    from .views import contract_panel
+
+    return contract_panel(request, contract)
+
+
+def _seed(*, stdout, password: str) -> None:
+    from .seed import seed
+
+    seed(stdout=stdout, password=password)

@@ -1,0 +1,123 @@
+"""Deprovisioning's demo data: connected systems served by the app itself, and every holder.
+
+Registered as a `seed_demo` part after licensing's. In debug only (outside it, loopback base
+URLs are refused, rightly). It connects three systems at ``SITE_URL`` (the address runserver
+answers at): a SCIM directory for seats, its groups for roles, and a webhook license server
+for product keys, feature flags and API quotas; then it creates, at those systems, the holders
+of every entitlement of the demo contracts and assigns them, so terminating any active demo
+contract sends deliveries that are confirmed by read-back.
+"""
+
+from __future__ import annotations
+
+import httpx2
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from scim2_client.engines.httpx2 import SyncSCIMClient
+from scim2_models import Group, GroupMember, ScimProvider, User
+
+from ..models import ConnectedSystem, Contract, Entitlement
+from . import demo, services
+
+DIRECTORY = "Demo directory (SCIM)"
+ROLES = "Demo workspace roles (SCIM groups)"
+LICENSES = "Demo license server (webhooks)"
+SEATS_PER_POOL = 3
+GONE = [Entitlement.State.REVOKED, Entitlement.State.EXPIRED]
+WEBHOOK_KINDS = (Entitlement.Kind.PRODUCT_KEY, Entitlement.Kind.FEATURE_FLAG,
+                 Entitlement.Kind.API_QUOTA)  # fmt: skip
+
+
+def seed(*, stdout, password: str) -> None:
+    if not settings.DEBUG:
+        stdout.write("Demo connected systems skipped: they are served by the app in debug only.")
+        return
+    if ConnectedSystem.objects.filter(name=DIRECTORY).exists():
+        stdout.write("Demo connected systems already present.")
+        return
+    admin = get_user_model().objects.get(username="admin")
+    root = settings.SITE_URL
+    folder = demo.state_dir()
+    for name in ("scim.json", "webhooks.json"):  # a new database starts a new directory
+        (folder / name).unlink(missing_ok=True)
+    app, _storage = demo.scim_application()
+    # The seed is the directory's own admin: it speaks SCIM to the application in-process.
+    http = httpx2.Client(
+        transport=httpx2.WSGITransport(app=app), base_url="http://demo-directory/v2",
+        headers={"Authorization": f"Bearer {demo.scim_token()}"},
+    )  # fmt: skip
+    scim = SyncSCIMClient(http, provider=ScimProvider(models=[User, Group]))
+    receiver = demo.receiver()
+    receiver.load()
+    with transaction.atomic():
+        systems = _systems(admin, root)
+        count = _holders(admin, systems, scim, receiver)
+    receiver.save()
+    http.close()
+    stdout.write(f"Demo connected systems at {root}{demo.SCIM_PATH} and {root}"
+                 f"{demo.WEBHOOK_PATH}: {count} holders assigned.")  # fmt: skip
+
+
+def _systems(admin, root: str) -> dict[str, ConnectedSystem]:
+    reason = "Demo system served by the app itself"
+    scim_url, token = f"{root}{demo.SCIM_PATH}/v2", demo.scim_token()
+    specs = [
+        (DIRECTORY, ConnectedSystem.Kind.IDENTITY_PROVIDER, "scim2", scim_url, token),
+        (ROLES, ConnectedSystem.Kind.IDENTITY_PROVIDER, "scim2", scim_url, token),
+        (LICENSES, ConnectedSystem.Kind.LICENSE_SERVER, "webhook", f"{root}{demo.WEBHOOK_PATH}",
+         demo.webhook_secret()),
+    ]  # fmt: skip
+    return {
+        name: services.connected_system_create(
+            actor=admin,
+            name=name,
+            kind=kind,
+            protocol=protocol,
+            base_url=url,
+            secret=secret,
+            timeout=10,
+            reason=reason,
+        )  # fmt: skip
+        for name, kind, protocol, url, secret in specs
+    }
+
+
+def _holders(admin, systems, scim, receiver) -> int:
+    count = 0
+    contracts = Contract.objects.exclude(status=Contract.Status.DRAFT).select_related("customer")
+    for contract in contracts.order_by("pk"):
+        code = contract.customer.code
+        entitlements = contract.entitlements.order_by("pk")
+        people: list[str] = []
+        for entitlement in entitlements:
+            active = entitlement.state not in GONE
+            if entitlement.kind == Entitlement.Kind.SEAT_POOL:
+                for n in range(1, min(entitlement.quantity, SEATS_PER_POOL) + 1):
+                    user = f"{code}.user{n}.{contract.number.lower()}@{code}.example"
+                    user_id = scim.create(User(user_name=user, active=active)).id
+                    people.append(user_id)
+                    _assign(admin, entitlement, systems[DIRECTORY], user_id)
+                    count += 1
+            elif entitlement.kind == Entitlement.Kind.ROLE_PERMISSION:
+                admin_user = f"{code}.admin.{contract.number.lower()}@{code}.example"
+                member = scim.create(User(user_name=admin_user, active=True)).id
+                members = [GroupMember(value=member)] if active else []
+                group = scim.create(
+                    Group(display_name=f"{contract.number} workspace admins", members=members)
+                ).id
+                _assign(admin, entitlement, systems[ROLES], member, group_id=group)
+                count += 1
+            elif entitlement.kind in WEBHOOK_KINDS:
+                account = entitlement.key or f"{code}-{entitlement.kind}-{entitlement.pk}"
+                receiver.holders[account] = active
+                _assign(admin, entitlement, systems[LICENSES], account)
+                count += 1
+    return count
+
+
+def _assign(admin, entitlement, system, external_id: str, group_id: str = "") -> None:
+    services.assignment_create(
+        actor=admin, entitlement=entitlement, system=system, external_id=external_id,
+        group_id=group_id, reason="Demo holder",
+    )  # fmt: skip
