@@ -29,6 +29,8 @@ from .serializers import (
     CreditSerializer,
     CustomerChangeRequestSerializer,
     CustomerCreditSerializer,
+    CustomerDisputeSerializer,
+    CustomerStatementSerializer,
     DecisionInput,
     DisputeRejectInput,
     DisputeSerializer,
@@ -211,6 +213,9 @@ class DisputeViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DisputeSerializer
     filterset_class = DisputeApiFilter
 
+    def get_serializer_class(self):
+        return _for_audience(self, DisputeSerializer, CustomerDisputeSerializer)
+
     def get_queryset(self) -> QuerySet:
         return (
             access.disputes_for_user(self.request.user)
@@ -279,6 +284,5 @@ class CustomerStatementApi(APIView):
             licensing_access.customers_for_user(request.user), pk, "customer"
         )
         statement = customer_statement(customer=customer, on=timezone.localdate())
-        portal = licensing_access.customer_of(request.user) is not None
-        context = {"request": request, "portal": portal}
-        return Response(StatementSerializer(statement, context=context).data)
+        serializer = _for_audience(self, StatementSerializer, CustomerStatementSerializer)
+        return Response(serializer(statement, context={"request": request}).data)

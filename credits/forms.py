@@ -145,7 +145,7 @@ class ExchangeRateForm(forms.Form):
         max_digits=20, decimal_places=10, help_text="What one unit of the currency is worth.",
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )  # fmt: skip
-    valid_from = forms.DateField(
+    valid_from = DateFormField(
         label="Valid from", widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Until a later rate for the pair takes over.",
     )  # fmt: skip
@@ -208,11 +208,13 @@ class PolicyDraftForm(forms.Form):
         help_text="After today: customers are told before a version takes effect.",
     )
     introduction = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="The plain-language summary customers read above the rules.",
     )
     change_summary = forms.CharField(
         label="What changes",
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Shown in the changelog and in the e-mail to customers.",
     )

@@ -310,6 +310,7 @@ def _customer_only(user):
 
 
 @login_required
+@require_safe
 def portal_home(request):
     customer = _customer_only(request.user)
     contracts = selectors.contract_list(base=access.contracts_for_user(request.user)).order_by(
@@ -335,6 +336,7 @@ def portal_home(request):
 
 
 @login_required
+@require_safe
 def portal_entitlements(request):
     _customer_only(request.user)
     base = selectors.entitlement_list(base=access.entitlements_for_user(request.user))
@@ -349,6 +351,7 @@ def portal_entitlements(request):
 
 
 @login_required
+@require_safe
 def portal_contract(request, pk: int):
     _customer_only(request.user)
     base = access.contracts_for_user(request.user)

@@ -287,6 +287,7 @@ def credit_withdraw(request, pk: int):
 
 
 @login_required
+@require_safe
 def credit_note(request, pk: int):
     _viewer_only(request.user)
     credit = _credit(pk)
@@ -357,6 +358,7 @@ def dispute_resolve(request, pk: int):
 
 
 @login_required
+@require_safe
 def dispute_attachment(request, pk: int):
     """Attachments never sit behind a public media URL: staff fetch them through this check."""
     _viewer_only(request.user)

@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from licensing.errors import ActionForbidden, ConflictError, DomainError, TransitionNotAllowed
 from licensing.pricing.wording import money_text
@@ -33,6 +33,7 @@ from ._common import (
 
 
 @login_required
+@require_safe
 def credit_list(request):
     _customer_only(request.user)
     base = selectors.portal_credit_list(base=credit_access.credits_for_user(request.user))
@@ -128,6 +129,7 @@ def _detail_context(request, credit: Credit, **forms) -> dict:
 
 
 @login_required
+@require_safe
 def credit_detail(request, pk: int):
     _customer_only(request.user)
     credit = _own_credit(request.user, pk)
@@ -135,6 +137,7 @@ def credit_detail(request, pk: int):
 
 
 @login_required
+@require_safe
 def credit_note_pdf(request, pk: int):
     _customer_only(request.user)
     credit = _own_credit(request.user, pk)
@@ -175,6 +178,7 @@ def dispute_open(request, pk: int):
 
 
 @login_required
+@require_safe
 def dispute_attachment(request, pk: int, dispute_pk: int):
     _customer_only(request.user)
     credit = credit_access.credit_for_user(user=request.user, pk=pk)
