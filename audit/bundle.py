@@ -248,3 +248,9 @@ def write_bundle(
         archive.writestr("manifest.sig", tree.sign_b64(body) + "\n")
     progress(pending[0])
     return manifest
+
+
+def bundle_manifest(path: Path) -> dict:
+    """The manifest of a bundle we wrote (read from the zip's directory, not the whole file)."""
+    with zipfile.ZipFile(path) as archive:
+        return json.loads(archive.read("manifest.json"))

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Field, Q
 from django.utils import formats, timezone
 
-from .history import Source, source_for
+from .history import Source, model_label, object_types, source_for
 from .models import AuditEvent
 from .timeline import HISTORY_ACTION_NAMES
 
@@ -123,7 +123,8 @@ def history_entry(label: str, history_id: int) -> HistoryChange | None:
 
 
 def _object_events(label: str, key: str):
-    return AuditEvent.objects.filter(object_type=label, object_id=key)
+    types = object_types(model_label(label))
+    return AuditEvent.objects.filter(object_type__in=types, object_id=key)
 
 
 def event_changes(event: AuditEvent) -> list[HistoryChange]:
@@ -175,3 +176,17 @@ def history_event(change: HistoryChange) -> AuditEvent | None:
         .order_by("seq")
         .first()
     )
+
+
+def record_name(object_type: str, object_id: str) -> str:
+    """The record's name as it reads today ("" when it has none, or is gone)."""
+    source = source_for(object_type)
+    if source is None or source.name_field is None:
+        return ""
+    pk = source.live._meta.pk
+    try:
+        key = pk.to_python(object_id)
+    except Exception:  # noqa: BLE001 - an event about something that is not a row
+        return ""
+    found = source.live._base_manager.filter(pk=key).values_list(source.name_field, flat=True)
+    return str(found.first() or "")

@@ -23,15 +23,20 @@ class _Named(forms.ModelChoiceField):
 class TimelineFilterForm(forms.Form):
     """The timeline's filters; the same fields ride along on the export buttons."""
 
+    label_suffix = ""
+
     period_start = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     period_end = forms.DateField(
         label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    actor = _Named(label="Who", queryset=get_user_model().objects.none(), required=False)
-    customer = forms.ModelChoiceField(label="Customer", queryset=None, required=False)
-    contract = forms.ModelChoiceField(label="Contract", queryset=None, required=False)
+    actor = _Named(label="Who", queryset=get_user_model().objects.none(), required=False,
+                   empty_label="Anyone")  # fmt: skip
+    customer = forms.ModelChoiceField(label="Customer", queryset=None, required=False,
+                                      empty_label="Any customer")  # fmt: skip
+    contract = forms.ModelChoiceField(label="Contract", queryset=None, required=False,
+                                      empty_label="Any contract")  # fmt: skip
     object_type = forms.ChoiceField(label="Kind of record", required=False)
     object_id = forms.CharField(label="Record id", required=False, max_length=64)
     policy_version = forms.ChoiceField(label="Policy version", required=False)

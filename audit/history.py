@@ -107,13 +107,36 @@ def history_sources() -> tuple[Source, ...]:
     return tuple(sorted(found, key=lambda s: s.label))
 
 
+def _aliases() -> dict[str, str]:
+    return getattr(settings, "AUDIT_OBJECT_TYPE_ALIASES", {})
+
+
+def model_label(object_type: str) -> str:
+    """The model label an event's object_type stands for (most are the label itself)."""
+    return _aliases().get(object_type, object_type)
+
+
+def object_types(label: str) -> list[str]:
+    """Every object_type events use for this model: its label and its aliases."""
+    return [label, *(alias for alias, target in _aliases().items() if target == label)]
+
+
+def is_alias(object_type: str) -> bool:
+    return object_type in _aliases()
+
+
+@functools.cache
+def _by_label() -> dict[str, Source]:
+    return {source.label: source for source in history_sources()}
+
+
 def source_for(label: str) -> Source | None:
-    return next((s for s in history_sources() if s.label == label), None)
+    return _by_label().get(model_label(label))
 
 
 def live_model(label: str) -> type[models.Model] | None:
     """The model an event's object_type names, when it names one."""
     try:
-        return apps.get_model(label)
+        return apps.get_model(model_label(label))
     except (LookupError, ValueError):
         return None

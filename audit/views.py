@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from . import bundle
 from .access import export_for_user, exports_for_user, require_audit_reader
-from .changes import event_changes, event_data, history_entry, history_event
+from .changes import event_changes, event_data, history_entry, history_event, record_name
 from .forms import ExportForm, TimelineFilterForm
 from .governance import PERIODS, governance_csv, governance_report, period_days
 from .models import AuditEvent, ExportJob
@@ -74,6 +74,7 @@ def event_entry(request, seq: int):
         "actor": _actor(event.actor) if event.actor_id else event.actor_username or "the system",
         "action": action_label(event.action),
         "object": object_label(event.object_type),
+        "name": record_name(event.object_type, event.object_id),
         "data": event_data(event),
         "changes": event_changes(event),
         "back": request.GET.get("back", ""),
@@ -151,6 +152,15 @@ def exports(request):
     return response
 
 
+def _file(job: ExportJob) -> Path:
+    return Path(settings.MEDIA_ROOT) / job.file.name
+
+
+def _is_bundle(job: ExportJob) -> bool:
+    done = job.state == ExportJob.State.DONE and job.file
+    return bool(done and job.format == ExportJob.Format.BUNDLE and _file(job).is_file())
+
+
 @login_required
 @require_safe
 def export(request, pk: int):
@@ -158,6 +168,7 @@ def export(request, pk: int):
     template = "audit/partials/export_status.html" if request.htmx else "audit/export.html"
     context = {
         "job": job,
+        "counts": bundle.bundle_manifest(_file(job))["counts"] if _is_bundle(job) else None,
         "status_url": reverse("audit:export", args=[pk]),
         "filter": describe_filter(job.filter),
     }
@@ -170,7 +181,7 @@ def export_download(request, pk: int):
     job = export_for_user(user=request.user, pk=pk)
     if job.state != ExportJob.State.DONE or not job.file:
         raise Http404("This export has no file (yet).")
-    path = Path(settings.MEDIA_ROOT) / job.file.name
+    path = _file(job)
     if not path.is_file():
         raise Http404("The export's file is gone.")
     return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name)

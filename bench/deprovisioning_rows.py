@@ -13,9 +13,7 @@ from datetime import date
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from psycopg.types.json import Jsonb
 
-from audit.chain import event_content, link_hash
 from audit.models import AuditEvent
 from audit.selectors import audit_verify_chain
 from licensing import services as licensing
@@ -26,6 +24,7 @@ from licensing.deprovisioning.reconciliation import reconcile_system
 from licensing.models import Contract, Entitlement, LedgerEntry
 
 from .fixtures import active_contract, plan_for_bench
+from .raw_audit import raw_audit
 from .registry import Context, Samples, alternate, benchmark
 
 ENTITLEMENTS = 10_000
@@ -154,8 +153,18 @@ def terminate_contract(ctx: Context) -> Samples:
                 ).values_list("pk", flat=True)
             ),  # fmt: skip
             "audit chain verifies": audit_verify_chain().ok,
+            "audit log's Merkle tree is whole": _tree_whole(),
         },
     )
+
+
+def _tree_whole() -> bool:
+    from audit.tree import TreeError, tree_root, tree_size
+
+    try:
+        return len(tree_root(tree_size())) == 32
+    except TreeError:
+        return False
 
 
 def _revoked_with_trail(contract_id: int, n: int, *, audited: bool) -> bool:
@@ -260,33 +269,8 @@ def _raw_terminate(conn, *, actor, key: bytes, contract, system_id: int, on: dat
                 "from": "active", "to": "revoked", "quantity_delta": -1,
                 "effective_date": on.isoformat(), "contract": contract.pk, "bulk": True,
             }))  # fmt: skip
-        _raw_audit(cur, key=key, actor=actor, reason=REASON, policy=policy, events=events, now=now)
+        raw_audit(cur, key=key, actor=actor, reason=REASON, policy=policy, events=events, now=now)
     return len(ids)
-
-
-def _raw_audit(cur, *, key: bytes, actor, reason: str, policy: str, events, now) -> None:
-    seq, prev = cur.execute(
-        "SELECT seq, hash FROM audit_chainhead WHERE id = 1 FOR UPDATE"
-    ).fetchone()
-    rows = []
-    for action, object_type, object_id, data in events:
-        seq += 1
-        content = event_content(
-            seq=seq, occurred_at=now, actor_id=actor.pk, actor_username=actor.username,
-            action=action, object_type=object_type, object_id=str(object_id), reason=reason,
-            policy_version=policy, data=data,
-        )  # fmt: skip
-        digest = link_hash(key, prev, content)
-        rows.append((seq, now, actor.pk, actor.username, action, object_type, str(object_id),
-                     reason, policy, Jsonb(data), prev, digest))  # fmt: skip
-        prev = digest
-    cur.executemany(
-        "INSERT INTO audit_auditevent (seq, occurred_at, actor_id, actor_username, action,"
-        " object_type, object_id, reason, policy_version, data, prev_hash, hash)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        rows,
-    )
-    cur.execute("UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1", [seq, prev])
 
 
 # Reconciling a system -------------------------------------------------------------------------

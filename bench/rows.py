@@ -19,6 +19,7 @@ from licensing.models import Entitlement, LedgerEntry
 from licensing.services import entitlements_bulk_transition
 
 from .fixtures import active_contract, audit_events, plan_for_bench
+from .raw_audit import raw_tree_append
 from .registry import Context, Samples, alternate, benchmark
 
 ENTITLEMENTS = 10_000
@@ -140,7 +141,7 @@ def _raw_bulk_suspend(
             "SELECT seq, hash FROM audit_chainhead WHERE id = 1 FOR UPDATE"
         ).fetchone()
         fixed = (now, actor.pk, actor.username, "entitlement.suspend", "licensing.entitlement")
-        events = []
+        events, contents, size = [], [], seq
         for pk, before in locked:
             seq += 1
             data = {
@@ -164,6 +165,7 @@ def _raw_bulk_suspend(
                 data=data,
             )
             digest = link_hash(key, prev, content)
+            contents.append(content)
             events.append((seq, *fixed, str(pk), reason, policy, Jsonb(data), prev, digest))
             prev = digest
         cur.executemany(
@@ -172,6 +174,7 @@ def _raw_bulk_suspend(
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             events,
         )
+        raw_tree_append(cur, size=size, contents=contents)
         cur.execute("UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1", [seq, prev])
     return len(ids)
 
@@ -280,4 +283,4 @@ def _raw_verify(conn, key: bytes) -> tuple[bool, int]:
 
 
 # Later issues add their rows after these, in their own modules.
-from . import audit_rows, credit_rows, deprovisioning_rows  # noqa: E402, F401
+from . import audit_rows, breach_rows, credit_rows, deprovisioning_rows  # noqa: E402, F401

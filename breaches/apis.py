@@ -6,12 +6,13 @@ config/exceptions.py maps to 403, and a refused file to 400 with its errors.
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from . import services
+from .case_serializers import DetectOutput
 from .serializers import (
     TRUE_UP_EXAMPLE,
     TrueUpInput,
@@ -73,13 +74,6 @@ class TrueUpCalculatorApi(APIView):
         body = TrueUpInput(data=request.data)
         body.is_valid(raise_exception=True)
         return Response(TrueUpOutput(services.true_up_calculator(body.validated_data)).data)
-
-
-class DetectOutput(serializers.Serializer):
-    opened = serializers.ListField(child=serializers.IntegerField(), help_text="New cases")
-    updated = serializers.ListField(
-        child=serializers.IntegerField(), help_text="Open cases that took new evidence"
-    )
 
 
 class BreachDetectApi(APIView):

@@ -164,6 +164,9 @@ def _case_context(request, case: BreachCase, **bound) -> dict:
         "events": list(case.events.all()),
         "earlier": list(case.earlier_overuse.all()),
         "manages": manages,
+        # Options and earlier periods are settled before the offer.
+        "editable": manages and case.state == BreachCase.State.CONFIRMED,
+        "decisions": [("included", "Include"), ("waived", "Waive")],
         "moves": _moves(request, case, bound) if manages else [],
         "classify_form": bound.get("classify")
         or ClassifyForm(
@@ -343,3 +346,44 @@ def notice_response(case: BreachCase, notice) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-SHA256"] = notice.sha256
     return response
+
+
+@login_required
+@require_POST
+def option_change(request, pk: int, option_pk: int, action: str):
+    """Drop an option from the offer, or put it back, before the offer is made."""
+    from .services import remediation_option_drop, remediation_option_restore
+
+    _staff_only(request.user)
+    case = _case(request, pk)
+    option = next((o for o in case.options.all() if o.pk == option_pk), None)
+    service = {"drop": remediation_option_drop, "restore": remediation_option_restore}.get(action)
+    if option is None or service is None:
+        raise Http404("No such option on this case.")
+    reason = (request.POST.get("reason") or "").strip() or f"Option {action}ped on the case page"
+    try:
+        service(actor=request.user, option_id=option.pk, reason=reason)
+    except DomainError as error:
+        return _refused(request, case.pk, error)
+    verb = "dropped from the offer" if action == "drop" else "back in the offer"
+    return _done(request, case.pk, f"{option.get_kind_display()} {verb}.")
+
+
+@login_required
+@require_POST
+def earlier_decide(request, pk: int, item_pk: int, decision: str):
+    """Include an earlier period's over-use in the true-up, or waive it."""
+    from .services import earlier_overuse_decide
+
+    _staff_only(request.user)
+    case = _case(request, pk)
+    item = next((x for x in case.earlier_overuse.all() if x.pk == item_pk), None)
+    if item is None or decision not in ("included", "waived"):
+        raise Http404("No such period on this case.")
+    reason = (request.POST.get("reason") or "").strip() or f"Earlier over-use {decision}"
+    try:
+        earlier_overuse_decide(actor=request.user, item_id=item.pk, decision=decision,
+                               reason=reason)  # fmt: skip
+    except DomainError as error:
+        return _refused(request, case.pk, error)
+    return _done(request, case.pk, f"Over-use from {item.period_start:%-d %b %Y} {decision}.")

@@ -20,11 +20,13 @@ from . import page_selectors, usage_selectors
 from .case_views import evidence_chart, notice_response
 from .charts import usage_chart
 from .models import BreachCase, BreachNotice
-from .services import allowed_transitions, breach_case_transition
+from .selectors import usage_warning_banners
+from .services import allowed_transitions, breach_case_transition, usage_warning_dismiss
 
 WINDOWS = {30: "Last 30 days", 90: "Last 90 days", 365: "Last 12 months"}
 DEFAULT_WINDOW = 90
 CHARTS_PER_PAGE = 10
+BANNERS = 5
 
 
 def _customer_only(user):
@@ -76,6 +78,7 @@ def usage(request):
         })  # fmt: skip
     context = {
         "customer": customer,
+        "banners": usage_warning_banners(customer=customer, on=today)[:BANNERS],
         "page": page,
         "cards": cards,
         "days": days,
@@ -106,6 +109,7 @@ def cases(request):
     )
     context = {
         "customer": customer,
+        "banners": usage_warning_banners(customer=customer, on=timezone.localdate())[:BANNERS],
         "open_cases": [c for c in rows if c.is_open],
         "closed_cases": [c for c in rows if not c.is_open],
     }
@@ -178,3 +182,27 @@ def notice_pdf(request, pk: int, notice_pk: int):
         raise Http404("No such notice on this case.")
     notice = BreachNotice.objects.get(pk=notice.pk)  # the list defers the bytes
     return notice_response(case, notice)
+
+
+@login_required
+@require_POST
+def warning_dismiss(request, pk: int):
+    """Put a usage banner away; the warning itself stays on record."""
+    _customer_only(request.user)
+    try:
+        usage_warning_dismiss(actor=request.user, warning_id=pk, reason="Banner dismissed")
+    except DomainError:
+        raise Http404("No such warning.") from None
+    messages.success(request, "The warning is put away. It stays on record with your usage.")
+    return redirect(_back(request))
+
+
+def _back(request) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
+        return target
+    return "breaches_portal:usage"

@@ -13,5 +13,15 @@ urlpatterns = [
     path("cases/<int:pk>/log/", case_views.case_log, name="case-log"),
     path("cases/<int:pk>/email/", case_views.case_email, name="case-email"),
     path("cases/<int:pk>/notices/", case_views.case_notice, name="case-notice"),
+    path(
+        "cases/<int:pk>/options/<int:option_pk>/<str:action>/",
+        case_views.option_change,
+        name="option-change",
+    ),
+    path(
+        "cases/<int:pk>/earlier/<int:item_pk>/<str:decision>/",
+        case_views.earlier_decide,
+        name="earlier-decide",
+    ),
     path("cases/<int:pk>/notices/<int:notice_pk>.pdf", case_views.notice_pdf, name="notice-pdf"),
 ]

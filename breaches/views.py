@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
 from licensing.errors import DomainError
 
@@ -15,6 +16,7 @@ from .usage_input import MAX_BYTES
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def usage_upload(request):
     refusal = services.usage_report_refusal(request.user)
     if refusal:

@@ -11,6 +11,7 @@ from rest_framework.parsers import JSONParser
 
 JSON_MAX_DEPTH = 32
 NUL_MESSAGE = "NUL characters are not allowed."
+SURROGATE_MESSAGE = "Text must be valid Unicode: a lone surrogate (\\ud800-\\udfff) is not."
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(r"[\[\]{}]")
 _ESCAPED_NUL = re.compile(r"\\u0000", re.IGNORECASE)
@@ -49,17 +50,47 @@ class SafeJSONParser(JSONParser):
         if "\x00" in text or _ESCAPED_NUL.search(text):
             raise ParseError(NUL_MESSAGE)
         try:
-            return json.loads(text, parse_constant=_refuse_constant)
+            data = json.loads(text, parse_constant=_refuse_constant)
         except (ValueError, RecursionError) as exc:
             raise ParseError(f"JSON parse error: {exc}") from exc
+        if not all(_is_unicode(s) for s in _strings(data)):
+            raise ParseError(SURROGATE_MESSAGE)
+        return data
+
+
+def _strings(data):
+    """Every string in parsed JSON, keys too, without recursion."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+
+
+def _is_unicode(text: str) -> bool:
+    # JSON may escape half of a surrogate pair ("\ud800"); no database column can store it.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a number JSON allows.")
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 class RejectNulMiddleware:
-    """A NUL in the path or the query string answers 400 before any filter or query sees it."""
+    """A NUL in the path, the query string or a form field answers 400 before any filter,
+    form or query sees it (PostgreSQL cannot store one, and a lookup with one fails)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -67,5 +98,17 @@ class RejectNulMiddleware:
     def __call__(self, request):
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in request.path or "%00" in query.lower() or "\x00" in query:
-            return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")
+            return _refuse_nul()
+        if request.method == "POST" and request.content_type in FORM_TYPES:
+            # Form fields only: an uploaded file may hold NUL bytes. DRF reuses what Django
+            # parsed here, so the body is read once.
+            fields = request.POST
+            if any(
+                "\x00" in key or "\x00" in value for key in fields for value in fields.getlist(key)
+            ):
+                return _refuse_nul()
         return self.get_response(request)
+
+
+def _refuse_nul():
+    return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")

@@ -28,6 +28,11 @@ AUDIT_CHECKPOINT_DIR = env_str("AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / "a
 # The auditor's timeline files every history row and event under a customer and a contract by
 # walking foreign keys to these models (audit/ imports no other app, so it is told their labels).
 AUDIT_SCOPE_MODELS = {"customer": "licensing.Customer", "contract": "licensing.Contract"}
+# Events that name their object by a shorter type than its model's label.
+AUDIT_OBJECT_TYPE_ALIASES = {
+    "credits.change": "credits.changerequest",
+    "credits.policy": "credits.creditpolicyversion",
+}
 # Timeline exports up to this many rows stream in the request; larger ones and every verifiable
 # bundle run as a Celery task, with the file kept under MEDIA_ROOT and served to its requester.
 AUDIT_EXPORT_STREAM_MAX_ROWS = env_int("AUDIT_EXPORT_STREAM_MAX_ROWS", 10000)
@@ -366,6 +371,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # WeasyPrint reports every rendering step at INFO.
-    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    # WeasyPrint reports every rendering step at INFO, httpx every request a connector makes
+    # (deliveries record their own outcome).
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
+    },
 }

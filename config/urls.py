@@ -6,12 +6,19 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import IsAuthenticated
 
 from credits.apis import CustomerStatementApi
+from licensing.forms import SignInForm
 from shell import views as shell_views
 
 urlpatterns = [
     path("", shell_views.home, name="home"),
     path("no-role/", shell_views.no_role, name="no-role"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=SignInForm
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("licensing.urls")),
     path("deprovisioning/", include("licensing.deprovisioning.urls")),
@@ -38,7 +45,11 @@ urlpatterns = [
     ),
     path(
         "api/docs/",
-        login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        login_required(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="api-schema", template_name="api_docs.html"
+            )
+        ),
         name="api-docs",
     ),
     path("admin/", admin.site.urls),

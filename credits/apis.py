@@ -29,6 +29,8 @@ from .serializers import (
     CreditSerializer,
     CustomerChangeRequestSerializer,
     CustomerCreditSerializer,
+    CustomerDisputeSerializer,
+    CustomerStatementSerializer,
     DecisionInput,
     DisputeRejectInput,
     DisputeSerializer,
@@ -185,14 +187,16 @@ class CreditViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=ResubmitInput, responses={200: CreditSerializer})
     @action(detail=True, methods=["post"])
     def resubmit(self, request, pk=None):
-        """The requester resubmits a sent-back credit, its form corrected if need be."""
+        """The requester resubmits a sent-back credit, its form and inputs corrected if need be:
+        corrected inputs price the credit again."""
         credit = access.credit_for_user(user=request.user, pk=pk)
         body = ResubmitInput(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         services.credit_resubmit(
             actor=request.user, credit_id=credit.pk, reason=data["reason"],
-            form=data.get("form"), expected_version=data.get("version"),
+            form=data.get("form"), corrections=data.get("corrections"),
+            expected_version=data.get("version"),
         )  # fmt: skip
         return Response(self.get_serializer(self.get_queryset().get(pk=credit.pk)).data)
 
@@ -208,6 +212,9 @@ class DisputeViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = DisputeSerializer
     filterset_class = DisputeApiFilter
+
+    def get_serializer_class(self):
+        return _for_audience(self, DisputeSerializer, CustomerDisputeSerializer)
 
     def get_queryset(self) -> QuerySet:
         return (
@@ -231,6 +238,7 @@ class DisputeViewSet(viewsets.ReadOnlyModelViewSet):
         dispute = services.dispute_uphold(
             actor=request.user, dispute_id=dispute.pk, resolution=data["resolution"],
             outcome=data["outcome"], corrections=[dict(c) for c in data.get("corrections", [])],
+            on=timezone.localdate(),
         )  # fmt: skip
         return self._answer(dispute)
 
@@ -276,6 +284,5 @@ class CustomerStatementApi(APIView):
             licensing_access.customers_for_user(request.user), pk, "customer"
         )
         statement = customer_statement(customer=customer, on=timezone.localdate())
-        portal = licensing_access.customer_of(request.user) is not None
-        context = {"request": request, "portal": portal}
-        return Response(StatementSerializer(statement, context=context).data)
+        serializer = _for_audience(self, StatementSerializer, CustomerStatementSerializer)
+        return Response(serializer(statement, context={"request": request}).data)

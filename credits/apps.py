@@ -19,6 +19,10 @@ class CreditsConfig(AppConfig):
 
         # Discounts and deferrals come off the invoices billing records (see services/invoices).
         licensing_services.register_invoice_hook(invoice_adjustments_apply)
+        # A change a credit was issued for is called off with the credit, never alone.
+        from .services.scheduled import SOURCE_PREFIX, cancel_guard
+
+        licensing_services.register_cancel_guard(SOURCE_PREFIX, cancel_guard)
 
         finance_and_admin = FINANCE_ROLES | {registry.ADMIN}
         customer = {Role.CUSTOMER}

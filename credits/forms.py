@@ -10,7 +10,65 @@ from .models import CreditForm, Intent
 from .rules import DEFAULT_RULES, RulesError, parse_rules
 
 
-class DecisionForm(forms.Form):
+class FocusFirstError:
+    """A form sent back with errors puts the cursor (and the browser's view) on the first field
+    in error, so a form at the foot of a long page is not answered off screen."""
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["autofocus"] = True
+                break
+
+
+class CorrectedLines(FocusFirstError):
+    """Per contract line of a credit, the input its requester or finance may correct: seats
+    after a downgrade (and bundle units), or units used on a usage line. Blank keeps the
+    frozen value; `corrections()` hands the service what changed, as the API takes it."""
+
+    def add_line_fields(self, lines, *, intent: str | None = None, suffix: str = "") -> None:
+        self.lines = []
+        for line in lines:
+            usage = line.basis == "usage"
+            if not usage and (line.quantity_after is None or intent in ("pause", "terminate")):
+                continue  # a pause or an ending releases the whole line: nothing to correct
+            self.lines.append(line)
+            what = "units used so far" if usage else f"{line.contract_line.plan.unit_label}s after"
+            self.fields[self.line_field(line)] = forms.IntegerField(
+                label=f"{line.contract_line.plan.name}: {what}{suffix}",
+                min_value=0, required=False,
+                initial=line.units_used if usage else line.quantity_after,
+            )  # fmt: skip
+
+    @staticmethod
+    def line_field(line) -> str:
+        return f"line_{line.contract_line_id}"
+
+    def line_fields(self):
+        return [self[self.line_field(line)] for line in self.lines]
+
+    def place_error(self, error) -> None:
+        """A service's refusal of the corrected inputs beside the input when there is one,
+        above the form otherwise."""
+        about_inputs = error.field in ("corrections", "quantity_after", "units_used")
+        if about_inputs and len(self.lines) == 1:
+            self.add_error(self.line_field(self.lines[0]), str(error))
+        else:
+            self.add_error(error.field if error.field in self.fields else None, str(error))
+
+    def corrections(self) -> list[dict]:
+        result = []
+        for line in self.lines:
+            value = self.cleaned_data.get(self.line_field(line))
+            if value is None:
+                continue
+            key = "units_used" if line.basis == "usage" else "quantity_after"
+            result.append({"contract_line": line.contract_line_id, key: value})
+        return result
+
+
+class DecisionForm(FocusFirstError, forms.Form):
     """Approve: the reason is optional, and recorded when given."""
 
     reason = forms.CharField(
@@ -34,13 +92,15 @@ class ReasonedDecisionForm(DecisionForm):
         )
 
 
-class StaffResubmitForm(DecisionForm):
-    """A staff requester corrects a sent-back credit (its form) and resubmits it."""
+class StaffResubmitForm(CorrectedLines, DecisionForm):
+    """A staff requester corrects a sent-back credit (its inputs, its form) and resubmits it."""
 
     credit_form = forms.ChoiceField(label="Credit form", required=False)
 
-    def __init__(self, *args, allowed_forms=(), current: str = "", **kwargs):
+    def __init__(self, *args, allowed_forms=(), current: str = "", lines=(), intent=None,
+                 **kwargs):  # fmt: skip
         super().__init__(*args, **kwargs)
+        self.add_line_fields(lines, intent=intent)
         self.fields["reason"].required = True
         self.fields["reason"].label = "What was corrected"
         self.fields["reason"].error_messages["required"] = (
@@ -52,7 +112,7 @@ class StaffResubmitForm(DecisionForm):
         self.fields["credit_form"].initial = current
 
 
-class DisputeResolveForm(forms.Form):
+class DisputeResolveForm(CorrectedLines, forms.Form):
     OUTCOMES = [
         ("correction", "Uphold with a corrective credit, priced from the corrected inputs"),
         ("reversal", "Uphold by reversing the credit"),
@@ -73,32 +133,7 @@ class DisputeResolveForm(forms.Form):
     def __init__(self, *args, lines=(), **kwargs):
         """`lines`: the disputed credit's change lines, each offering its corrected input."""
         super().__init__(*args, **kwargs)
-        self.lines = list(lines)
-        for line in self.lines:
-            usage = line.basis == "usage"
-            self.fields[self.line_field(line)] = forms.IntegerField(
-                label=f"{line.contract_line.plan.name}: "
-                + ("units used, corrected" if usage else "seats after, corrected"),
-                min_value=0, required=False,
-                initial=line.units_used if usage else line.quantity_after,
-            )  # fmt: skip
-
-    @staticmethod
-    def line_field(line) -> str:
-        return f"line_{line.contract_line_id}"
-
-    def line_fields(self):
-        return [self[self.line_field(line)] for line in self.lines]
-
-    def corrections(self) -> list[dict]:
-        result = []
-        for line in self.lines:
-            value = self.cleaned_data.get(self.line_field(line))
-            if value is None:
-                continue
-            key = "units_used" if line.basis == "usage" else "quantity_after"
-            result.append({"contract_line": line.contract_line_id, key: value})
-        return result
+        self.add_line_fields(lines, suffix=", corrected")
 
 
 class ExchangeRateForm(forms.Form):
@@ -110,7 +145,7 @@ class ExchangeRateForm(forms.Form):
         max_digits=20, decimal_places=10, help_text="What one unit of the currency is worth.",
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )  # fmt: skip
-    valid_from = forms.DateField(
+    valid_from = DateFormField(
         label="Valid from", widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Until a later rate for the pair takes over.",
     )  # fmt: skip
@@ -173,11 +208,13 @@ class PolicyDraftForm(forms.Form):
         help_text="After today: customers are told before a version takes effect.",
     )
     introduction = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="The plain-language summary customers read above the rules.",
     )
     change_summary = forms.CharField(
         label="What changes",
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Shown in the changelog and in the e-mail to customers.",
     )

@@ -148,7 +148,12 @@ def tell_customer_dispute_resolved(dispute: Dispute) -> None:
     if dispute.status == Dispute.Status.DISMISSED:
         verdict = "We looked at your dispute and the credit stands."
     elif dispute.outcome == Dispute.Outcome.REVERSAL:
-        verdict = f"We upheld your dispute: {credit.number} is reversed."
+        change = credit.change
+        verdict = (
+            f"We upheld your dispute: {credit.number} is reversed, and the "
+            f"{change.get_intent_display().lower()} from {change.effective_date:%-d %B %Y} it was "
+            f"given for is called off, so what you hold stays as it is."
+        )
     else:
         corrective = dispute.corrective_credit
         verdict = (

@@ -88,7 +88,9 @@ class ChangeRequest(models.Model):
         ordering = ["-requested_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_intent_display()} of {self.contract} from {self.effective_date}"
+        return (
+            f"{self.get_intent_display()} of {self.contract} from {self.effective_date:%-d %b %Y}"
+        )
 
 
 class ChangeLine(models.Model):

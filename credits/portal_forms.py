@@ -11,6 +11,7 @@ from licensing.errors import DomainError
 from licensing.models import Contract
 from licensing.validation import DateFormField
 
+from .forms import CorrectedLines, FocusFirstError
 from .models import Credit, CreditForm, CreditPolicyVersion, Intent
 from .rules import CreditRules
 from .selectors import ChangeableLine, credit_policy_in_force, policy_rules
@@ -286,7 +287,7 @@ class ChangeRequestForm(forms.Form):
         return result
 
 
-class DisputeForm(forms.Form):
+class DisputeForm(FocusFirstError, forms.Form):
     reason = forms.CharField(
         label="Why do you dispute this credit?",
         max_length=REASON_MAX_LENGTH,
@@ -321,7 +322,7 @@ class DisputeForm(forms.Form):
         return upload
 
 
-class ResubmitForm(forms.Form):
+class ResubmitForm(CorrectedLines, forms.Form):
     reason = forms.CharField(
         label="What did you change, or why should we look again?",
         max_length=REASON_MAX_LENGTH,
@@ -330,15 +331,17 @@ class ResubmitForm(forms.Form):
     )
     credit_form = forms.ChoiceField(label="How would you like the credit?", required=False)
 
-    def __init__(self, *args, policy: CreditPolicyVersion, current: str, **kwargs):
+    def __init__(self, *args, policy: CreditPolicyVersion, current: str, lines=(), intent=None,
+                 **kwargs):  # fmt: skip
         super().__init__(*args, **kwargs)
+        self.add_line_fields(lines, intent=intent)
         allowed = policy_rules(policy).allowed_forms
         field = self.fields["credit_form"]
         field.choices = [(v, label) for v, label in CreditForm.choices if v in allowed]
         field.initial = current
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(FocusFirstError, forms.Form):
     reason = forms.CharField(
         label="Why do you withdraw it?",
         max_length=REASON_MAX_LENGTH,

@@ -204,7 +204,7 @@ def _line_inputs(
     else:
         items = list(plan.bundle.items.all())
         line = Line(**common, components=tuple(
-            Component(item.product.sku, item.standalone_price, item.quantity * before,
+            Component(item.product.name, item.standalone_price, item.quantity * before,
                       None if after is None else item.quantity * after,
                       quantity_paid=item.quantity * max(quantity_paid, before))
             for item in items

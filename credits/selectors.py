@@ -21,7 +21,14 @@ from licensing.roles import ADMIN, role_of
 from licensing.selectors import contract_holdings_on
 from licensing.selectors import scheduled_changes as licensing_scheduled_changes
 
-from .models import ApprovalStep, ChangeLine, Credit, CreditPolicyVersion, Dispute
+from .models import (
+    ApprovalStep,
+    ChangeLine,
+    Credit,
+    CreditNoteSequence,
+    CreditPolicyVersion,
+    Dispute,
+)
 from .rules import CreditRules, parse_rules
 
 
@@ -153,6 +160,7 @@ class CalculationLine:
     explanation: str
     invoice: str
     components: list[dict]
+    unit: str = "seats"
 
 
 def credit_calculation(*, credit: Credit) -> list[CalculationLine]:
@@ -175,6 +183,7 @@ def credit_calculation(*, credit: Credit) -> list[CalculationLine]:
                 components=[
                     {**c, "credit": Decimal(c["credit"])} for c in quoted.get("components", [])
                 ],
+                unit=f"{line.contract_line.plan.unit_label}s",
             )
         )
     return rows
@@ -307,8 +316,25 @@ def change_quote_preview(
     return ChangePreview(policy, currency, tuple(lines), total, notes, errors)
 
 
-def credit_scheduled_changes(*, credit: Credit) -> QuerySet[ScheduledChange]:
-    """What the credit's change will still do, and when (its lines and entitlements)."""
+def credit_scheduled_changes(
+    *, credit: Credit, pending_only: bool = True
+) -> QuerySet[ScheduledChange]:
+    """What the credit's change will still do, and when (its lines and entitlements); with
+    `pending_only=False` also what it did and what was called off."""
     return licensing_scheduled_changes(
-        base=ScheduledChange.objects.filter(source=f"credits.change:{credit.change_id}")
+        base=ScheduledChange.objects.filter(source=f"credits.change:{credit.change_id}"),
+        pending_only=pending_only,
     )
+
+
+def credit_note_number(year: int, sequence: int) -> str:
+    return f"CN-{year}-{sequence:06d}"
+
+
+def next_credit_note_number(*, year: int) -> str:
+    """The number the next credit note of `year` takes unless another is issued first: what an
+    approver is told before approving the last step."""
+    last = (
+        CreditNoteSequence.objects.filter(year=year).values_list("last_number", flat=True).first()
+    )
+    return credit_note_number(year, (last or 0) + 1)

@@ -476,6 +476,16 @@ class ResubmitInput(ReasonedDecisionInput):
     form = serializers.ChoiceField(
         choices=CreditForm.choices, required=False, help_text="Correct the credit form."
     )
+    corrections = serializers.ListField(
+        child=serializers.DictField(), required=False, write_only=True,
+        help_text="Corrected inputs per line (`contract_line`, `quantity_after`, `units_used`): "
+        "the credit is priced again from them.",
+    )  # fmt: skip
+
+    def validate_corrections(self, value):
+        lines = CorrectionInput(data=value, many=True)
+        lines.is_valid(raise_exception=True)
+        return [dict(line) for line in lines.validated_data]
 
 
 class DisputeSerializer(MaskPersonalData, serializers.ModelSerializer):
@@ -491,6 +501,24 @@ class DisputeSerializer(MaskPersonalData, serializers.ModelSerializer):
             "corrective_credit",
         ]  # fmt: skip
         personal_fields = ["reason", "resolution"]
+        # An answer, never an input: read-only, so a customer's may leave staff fields out.
+        read_only_fields = fields
+
+
+class CustomerDisputeSerializer(serializers.ModelSerializer):
+    """The customer's dispute: finance's answer (written for them), never who in finance gave
+    it. Only the customer's own users raise disputes, so `raised_by` is one of theirs."""
+
+    raised_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    credit_number = serializers.CharField(source="credit.number", read_only=True)
+
+    class Meta:
+        model = Dispute
+        fields = [
+            "id", "credit", "credit_number", "status", "outcome", "reason", "raised_by",
+            "raised_at", "due_on", "resolution", "resolved_at", "corrective_credit",
+        ]  # fmt: skip
+        read_only_fields = fields
 
 
 class CorrectionInput(serializers.Serializer):
@@ -513,6 +541,7 @@ class DisputeRejectInput(serializers.Serializer):
 
 class ExchangeRateSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    valid_from = DateField()
 
     class Meta:
         model = ExchangeRate
@@ -542,20 +571,21 @@ CALCULATOR_EXAMPLE = {
 }  # fmt: skip
 
 
-# The customer statement: every amount a decimal string with its currency beside it. One audience
-# each: links lead customers to the portal's PDFs and staff to the finance pages'.
+# The customer statement: every amount a decimal string with its currency beside it. One audience,
+# one serializer: a customer's links lead to the portal's PDFs, staff's to the finance pages'.
 
 
-def _pdf_link(serializer, portal_name: str, finance_name: str, pk: int) -> str:
+def _pdf_link(serializer, route: str, pk: int) -> str:
     from django.urls import reverse
 
-    name = portal_name if serializer.context.get("portal") else finance_name
-    path = reverse(name, args=[pk])
+    path = reverse(route, args=[pk])
     request = serializer.context.get("request")
     return request.build_absolute_uri(path) if request else path
 
 
 class StatementInvoiceSerializer(serializers.Serializer):
+    pdf_route = "credits:invoice-pdf"
+
     id = serializers.IntegerField(source="invoice.pk")
     number = serializers.CharField(source="invoice.number")
     contract = serializers.CharField(source="invoice.contract.number")
@@ -570,10 +600,12 @@ class StatementInvoiceSerializer(serializers.Serializer):
     pdf = serializers.SerializerMethodField()
 
     def get_pdf(self, row) -> str:
-        return _pdf_link(self, "credits_portal:invoice-pdf", "credits:invoice-pdf", row.invoice.pk)
+        return _pdf_link(self, self.pdf_route, row.invoice.pk)
 
 
 class StatementEntrySerializer(serializers.Serializer):
+    pdf_route = "credits:credit-note"
+
     credit = serializers.IntegerField(source="credit.pk")
     number = serializers.CharField(source="credit.number")
     contract = serializers.CharField(source="credit.contract.number")
@@ -587,7 +619,7 @@ class StatementEntrySerializer(serializers.Serializer):
     pdf = serializers.SerializerMethodField()
 
     def get_pdf(self, row) -> str:
-        return _pdf_link(self, "credits_portal:credit-note", "credits:credit-note", row.credit.pk)
+        return _pdf_link(self, self.pdf_route, row.credit.pk)
 
 
 class StatementTotalsSerializer(serializers.Serializer):
@@ -601,6 +633,8 @@ class StatementTotalsSerializer(serializers.Serializer):
 
 
 class StatementSerializer(serializers.Serializer):
+    """A customer's statement as staff read it: links to the finance pages' PDFs."""
+
     customer = serializers.IntegerField(source="customer.pk")
     customer_name = serializers.CharField(source="customer.name")
     on = serializers.DateField()
@@ -609,3 +643,21 @@ class StatementSerializer(serializers.Serializer):
     credit_notes = StatementEntrySerializer(many=True)
     discounts = StatementEntrySerializer(many=True)
     deferrals = StatementEntrySerializer(many=True)
+
+
+class CustomerStatementInvoiceSerializer(StatementInvoiceSerializer):
+    pdf_route = "credits_portal:invoice-pdf"
+
+
+class CustomerStatementEntrySerializer(StatementEntrySerializer):
+    pdf_route = "credits_portal:credit-note"
+
+
+class CustomerStatementSerializer(StatementSerializer):
+    """The statement as the customer's users read it: the same figures, links to the portal's
+    PDFs, and nothing a customer's serializer would not carry (no staff name, no note)."""
+
+    invoices = CustomerStatementInvoiceSerializer(many=True)
+    credit_notes = CustomerStatementEntrySerializer(many=True)
+    discounts = CustomerStatementEntrySerializer(many=True)
+    deferrals = CustomerStatementEntrySerializer(many=True)

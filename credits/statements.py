@@ -31,6 +31,8 @@ class StatementInvoice:
     taken_off: Decimal
     total: Decimal
     currency: str
+    # Paid by the statement's date: a payment recorded for a later day is not paid yet.
+    paid: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,9 @@ class Statement:
     totals: list[CurrencyTotals] = field(default_factory=list)
 
 
-def customer_invoices(*, customer: Customer) -> list[StatementInvoice]:
-    """The customer's invoices, newest first, each with its total in its currency."""
+def customer_invoices(*, customer: Customer, on: date) -> list[StatementInvoice]:
+    """The customer's invoices, newest first, each with its total in its currency and whether
+    it is paid on `on`."""
     invoices = (
         Invoice.objects.filter(contract__customer=customer)
         .select_related("contract")
@@ -91,14 +94,16 @@ def customer_invoices(*, customer: Customer) -> list[StatementInvoice]:
     for invoice in invoices:
         subtotal = round_money(invoice.lines_total or Decimal(0), invoice.currency)
         off = round_money(taken.get(invoice.pk, Decimal(0)), invoice.currency)
+        paid = invoice.paid_on is not None and invoice.paid_on <= on
         rows.append(StatementInvoice(invoice=invoice, subtotal=subtotal, taken_off=off,
-                                     total=subtotal - off, currency=invoice.currency))  # fmt: skip
+                                     total=subtotal - off, currency=invoice.currency,
+                                     paid=paid))  # fmt: skip
     return rows
 
 
 def customer_statement(*, customer: Customer, on: date) -> Statement:
     statement = Statement(customer=customer, on=on)
-    statement.invoices = customer_invoices(customer=customer)
+    statement.invoices = customer_invoices(customer=customer, on=on)
     totals: dict[str, CurrencyTotals] = {}
 
     def of(currency: str) -> CurrencyTotals:
@@ -106,7 +111,7 @@ def customer_statement(*, customer: Customer, on: date) -> Statement:
 
     for row in statement.invoices:
         of(row.currency).invoiced += row.total
-        if row.invoice.paid_on is not None and row.invoice.paid_on <= on:
+        if row.paid:
             of(row.currency).paid += row.total
     used = _used_by_credit(customer)
     entries = (

@@ -3,12 +3,20 @@
 Every licensing model changes through its service (with history and an audit event) on the app's
 own pages or API, so here they are read-only: a membership moved by hand once silently gave a
 customer's user another customer's data. Users and their roles stay editable for the
-administrator, and each such change is recorded in the audit chain.
+administrator, and each such change, a password set here included, is recorded in the audit
+chain. The roles themselves (groups and their permissions) come from code and are read-only;
+API tokens are credentials, neither shown nor made here; sign-in records are read-only, and
+clearing a lockout is an audit event.
 """
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
+from django.db import transaction
+from rest_framework.authtoken.models import TokenProxy
 from simple_history.admin import SimpleHistoryAdmin
 
 from audit.services import audit_record
@@ -157,3 +165,73 @@ class AuditedUserAdmin(UserAdmin):
     def delete_queryset(self, request, queryset):
         for user in queryset:
             self.delete_model(request, user)
+
+    def user_change_password(self, request, id, form_url=""):
+        # The password and its audit event are one unit: no event, no new password.
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user = self.get_object(request, id)
+                audit_record(
+                    actor=request.user, action="user.admin_password_change",
+                    object_type="auth.user", object_id=user.pk,
+                    reason="Password set in the admin", data={"username": user.get_username()},
+                )  # fmt: skip
+        return response
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(ReadOnlyAdmin):
+    """Roles and their permissions are installed from licensing/roles.py; who holds one is
+    changed on the user (audited above)."""
+
+    list_display = ("name",)
+
+
+# A token is a credential: listing keys would show them, and a token made here would act as
+# its user unaudited. Tokens come from the token endpoint and die with sign-out or a new password.
+admin.site.unregister(TokenProxy)
+
+for model in (AccessAttempt, AccessLog, AccessFailureLog):
+    admin.site.unregister(model)
+
+
+@admin.register(AccessLog)
+class SignInLogAdmin(AccessLogAdmin):
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessFailureLog)
+class SignInFailureLogAdmin(AccessFailureLogAdmin):
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessAttempt)
+class LockoutAdmin(AccessAttemptAdmin):
+    """Deleting a failed-attempt row lifts a lockout: allowed, and recorded."""
+
+    actions = ["delete_selected"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        audit_record(actor=request.user, action="sign_in.lockout_clear", object_type="axes.attempt",
+                     object_id=obj.pk, reason="Lockout cleared in the admin",
+                     data={"username": obj.username, "ip_address": obj.ip_address})  # fmt: skip
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for attempt in queryset:
+            self.delete_model(request, attempt)

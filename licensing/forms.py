@@ -1,4 +1,6 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 
 from audit.limits import REASON_MAX_LENGTH
 
@@ -27,3 +29,23 @@ def contract_transition_form(*args, **kwargs) -> TransitionForm:
 
 def entitlement_transition_form(*args, **kwargs) -> TransitionForm:
     return TransitionForm(*args, names=ENTITLEMENT_TRANSITIONS, **kwargs)
+
+
+# No password is longer; the API's token endpoint has the same bound (licensing/tokens.py).
+PASSWORD_MAX_LENGTH = 4096
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, its lengths enforced before anything is looked up or counted.
+
+    Django sets the user name's max_length only on the widget, so a longer name reached
+    django-axes, which stores it in a column of 255: a 500 instead of a form error.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
+        password = self.fields["password"]
+        password.max_length = PASSWORD_MAX_LENGTH
+        password.validators.append(MaxLengthValidator(PASSWORD_MAX_LENGTH))

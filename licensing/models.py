@@ -462,7 +462,7 @@ class Entitlement(ConcurrentTransitionMixin, models.Model):
     @transition(
         field=state,
         permission=ENTITLEMENT_PERM,
-        source=[S.ACTIVE, S.SUSPENDED, S.GRACE],
+        source=[S.ACTIVE, S.SUSPENDED, S.GRACE, S.RESTORED],
         target=S.REVOKED,
     )
     def revoke(self):
@@ -592,6 +592,7 @@ class ScheduledChange(models.Model):
         SUSPEND = "suspend", "Pause"
         RESUME = "resume", "Resume"
         START_GRACE = "start_grace", "End, with the grace period"
+        PLAN = "plan", "Move to another plan"
 
     class State(models.TextChoices):
         PENDING = "pending", "Scheduled"
@@ -609,6 +610,13 @@ class ScheduledChange(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     quantity_before = models.PositiveBigIntegerField(null=True, blank=True)
     quantity_after = models.PositiveBigIntegerField(null=True, blank=True)
+    # A plan move names the plan the line leaves and the one it moves to.
+    plan_before = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    plan_after = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     effective_date = models.DateField()
     # Who decided it, for people ("Credit CN-2026-0001") and for code ("credits.credit:12").
     source = models.CharField(max_length=100, blank=True)
@@ -655,6 +663,8 @@ class ScheduledChange(models.Model):
         on = f"{self.effective_date:%-d %b %Y}"
         if self.kind == self.Kind.QUANTITY:
             return f"{self.quantity_before:,} → {self.quantity_after:,} {self.unit} on {on}"
+        if self.kind == self.Kind.PLAN:
+            return f"{self.plan_before.name} → {self.plan_after.name} on {on}"
         if self.kind == self.Kind.SUSPEND:
             return f"Paused from {on}"
         if self.kind == self.Kind.RESUME:

@@ -121,9 +121,9 @@ def scheduled_changes(
     base = ScheduledChange.objects.all() if base is None else base
     if pending_only:
         base = base.filter(state=ScheduledChange.State.PENDING)
-    return base.select_related("entitlement", "contract_line__plan").order_by(
-        "effective_date", "pk"
-    )
+    return base.select_related(
+        "entitlement", "contract_line__plan", "plan_before", "plan_after"
+    ).order_by("effective_date", "pk")
 
 
 def contract_holdings_on(*, contract_id: int, on: date) -> dict[int, Holding]:

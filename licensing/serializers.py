@@ -37,6 +37,8 @@ class ProductSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = ["id", "sku", "name", "description"]
+        # A note, bounded like every reason and note (audit.limits).
+        extra_kwargs = {"description": {"max_length": REASON_MAX_LENGTH}}
 
 
 class BundleItemSerializer(serializers.ModelSerializer):

@@ -10,6 +10,11 @@ urlpatterns = [
     path("contracts/<int:pk>/transition/", views.contract_transition, name="contract-transition"),
     path("entitlements/<int:pk>/", views.entitlement_detail, name="entitlement"),
     path(
+        "scheduled-changes/<int:pk>/cancel/",
+        views.scheduled_change_cancel,
+        name="scheduled-change-cancel",
+    ),
+    path(
         "entitlements/<int:pk>/transition/",
         views.entitlement_transition,
         name="entitlement-transition",

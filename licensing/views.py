@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
@@ -14,7 +14,7 @@ from django_fsm import has_transition_perm
 from . import access, selectors, services
 from .filters import ContractFilter, EntitlementFilter
 from .forms import contract_transition_form, entitlement_transition_form
-from .models import Contract, Entitlement
+from .models import Contract, Entitlement, ScheduledChange
 from .roles import FINANCE_ROLES, Role, is_staff_role, role_of
 
 PAGE_SIZE = 20
@@ -157,8 +157,26 @@ def _contract_context(request, contract: Contract) -> dict:
         "activity": activity,
         "activity_truncated": len(activity) >= ACTIVITY_ROWS,
         "totals": selectors.contract_line_totals(contract=contract),
-        "scheduled": selectors.scheduled_changes(base=contract.schedule.all()),
+        "scheduled": _cancellable(
+            request, selectors.scheduled_changes(base=contract.schedule.all())
+        ),
+        "cancel_column": request.user.has_perm("licensing.change_entitlement"),
     }
+
+
+def _cancellable(request, scheduled) -> list:
+    """The pending changes; for a user who may call changes off, each is told whether this
+    one may be called off now, and why not."""
+    changes = list(scheduled)
+    if not request.user.has_perm("licensing.change_entitlement"):
+        return changes
+    today = timezone.localdate()
+    for change in changes:
+        change.cancel_refusal = services.scheduled_change_cancel_refusal(
+            actor=request.user, change=change, on=today
+        )
+        change.may_cancel = change.cancel_refusal is None
+    return changes
 
 
 @login_required
@@ -181,7 +199,10 @@ def entitlement_detail(request, pk: int):
         "actions": _allowed(entitlement, services.ENTITLEMENT_TRANSITIONS, request.user),
         "history": selectors.entitlement_history(entitlement=entitlement),
         "ledger": selectors.ledger_for_entitlement(entitlement=entitlement),
-        "scheduled": selectors.scheduled_changes(base=entitlement.schedule.all()),
+        "scheduled": _cancellable(
+            request, selectors.scheduled_changes(base=entitlement.schedule.all())
+        ),
+        "cancel_column": request.user.has_perm("licensing.change_entitlement"),
     }
     return render(request, "licensing/entitlement_detail.html", context)
 
@@ -259,6 +280,25 @@ def entitlement_transition(request, pk: int):
     )
 
 
+@login_required
+@require_POST
+def scheduled_change_cancel(request, pk: int):
+    """Call off a change that has not taken effect; refusals come back as a page message."""
+    _staff_only(request.user)
+    change = get_object_or_404(ScheduledChange, pk=pk)
+    contract = access.contract_for_user(user=request.user, pk=change.contract_id, write=True)
+    target = _safe_next(request, contract.get_absolute_url())
+    services.scheduled_change_cancel(
+        actor=request.user, change_id=change.pk, reason=request.POST.get("reason", ""),
+        on=timezone.localdate(),
+    )  # fmt: skip
+    messages.success(
+        request,
+        f"Called off: {change.target_name}, {change.description}. Nothing changes on that date.",
+    )
+    return redirect(target)
+
+
 # The customer portal: the same selectors, scoped to the signed-in customer by access.py.
 
 
@@ -270,6 +310,7 @@ def _customer_only(user):
 
 
 @login_required
+@require_safe
 def portal_home(request):
     customer = _customer_only(request.user)
     contracts = selectors.contract_list(base=access.contracts_for_user(request.user)).order_by(
@@ -295,6 +336,7 @@ def portal_home(request):
 
 
 @login_required
+@require_safe
 def portal_entitlements(request):
     _customer_only(request.user)
     base = selectors.entitlement_list(base=access.entitlements_for_user(request.user))
@@ -309,6 +351,7 @@ def portal_entitlements(request):
 
 
 @login_required
+@require_safe
 def portal_contract(request, pk: int):
     _customer_only(request.user)
     base = access.contracts_for_user(request.user)

@@ -191,3 +191,61 @@ def add_rate(currency: str, rate: str, *, base: str = "USD", valid_from: date | 
         actor=admin_actor(), currency=currency, base=base, rate=Decimal(rate),
         valid_from=valid_from or timezone.localdate() - timedelta(days=365),
     )  # fmt: skip
+
+
+def issued_credit(requester, approver, contract: Contract, **changes):
+    """A downgrade's credit, approved in its one step and so issued (to dispute, say)."""
+    from credits.services import credit_approve
+
+    credit = requested_credit(requester, contract, **changes)
+    return credit_approve(actor=approver, credit_id=credit.pk)
+
+
+def open_dispute(customer_user, credit, *, reason: str = "We released more seats than that."):
+    """A dispute of an issued credit by one of its customer's users, with a small attachment
+    (stored under MEDIA_ROOT: point it at a temporary folder)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from credits.services import dispute_open
+
+    return dispute_open(
+        actor=customer_user, credit_id=credit.pk, reason=reason, on=timezone.localdate(),
+        attachment=SimpleUploadedFile("usage.csv", b"date,seats\n2026-11-10,4\n"),
+    )  # fmt: skip
+
+
+def terminated_run(actor, customer):
+    """A contract of `customer` terminated today, and the deprovisioning run it started."""
+    from licensing.deprovisioning.services import contract_terminate
+
+    contract = ContractFactory(customer=customer)
+    _, run = contract_terminate(
+        actor=actor, contract_id=contract.pk, reason="Ended early", on=timezone.localdate()
+    )
+    return run
+
+
+def placed_hold(actor, contract: Contract):
+    """A legal hold on the contract's deprovisioning, placed by `actor`."""
+    from licensing.deprovisioning.services import hold_place
+
+    return hold_place(actor=actor, contract=contract, kind="legal_hold", reason="Litigation")
+
+
+def connected_system(*, name: str = "License server"):
+    """A webhook system at a public HTTPS address (never called by what uses it here)."""
+    from licensing.deprovisioning.connectors.webhook import new_webhook_secret
+    from licensing.deprovisioning.services import connected_system_create
+
+    return connected_system_create(
+        actor=admin_actor(), name=name, kind="license_server", protocol="webhook",
+        base_url="https://hooks.example.com/licensedesk", secret=new_webhook_secret(),
+    )  # fmt: skip
+
+
+def bundle_of(*products, code: str = "SUITE"):
+    """A bundle of one of each product at USD 10.00 standalone."""
+    from licensing.services import bundle_create
+
+    items = [(product, 1, Decimal("10.00")) for product in products]
+    return bundle_create(actor=admin_actor(), code=code, name=f"{code.title()} bundle", items=items)

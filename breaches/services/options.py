@@ -21,6 +21,7 @@ from ..models import BreachCase, CaseEvent, EarlierOveruse, RemediationOption
 from ..policy import breach_rules
 from ._common import audit, event, locked_case, require_manager, require_reason, stamp
 
+INCLUDED_TEXT = "Earlier periods included:"
 TIER_ORDER = [tier for tier, _ in Plan.Tier.choices]
 K = RemediationOption.Kind
 
@@ -324,6 +325,11 @@ def earlier_overuse_decide(*, actor, item_id: int, decision: str, reason: str) -
     adjustment = Decimal(true_up.details.get("adjustment", "0"))
     true_up.amount = _true_up_base(case, true_up) + adjustment
     true_up.details = {**true_up.details, "included": str(included)}
+    # What the customer reads says what the amount holds: the earlier periods included.
+    base_text = true_up.explanation.split(INCLUDED_TEXT)[0].rstrip()
+    true_up.explanation = base_text + (
+        f" {INCLUDED_TEXT} {money_text(included, true_up.currency)}." if included else ""
+    )
     true_up.fees, true_up.fees_explanation = (
         (true_up.fees, true_up.fees_explanation) if true_up.adjusted_by_id
         else _fees(case, true_up.amount, true_up.currency)

@@ -36,6 +36,7 @@ from .disputes import (
 from .exchange import convert, exchange_rate_add, exchange_rate_add_refusal
 from .invoices import credit_remaining, invoice_adjustments_apply
 from .policies import policy_create_draft, policy_publish
+from .scheduled import reversal_refusal
 
 __all__ = [
     "CHANGEABLE_STATUSES",
@@ -69,4 +70,5 @@ __all__ = [
     "policy_publish",
     "process_approval_deadlines",
     "process_dispute_deadlines",
+    "reversal_refusal",
 ]

@@ -37,3 +37,10 @@ def _mail_role(role: str, *, kind: str, subject: str, body: str) -> None:
         .values_list("email", flat=True)
     )
     mail_enqueue(kind=kind, to=emails, subject=subject, body=body)
+
+
+def role_label(role: str) -> str:
+    """ "finance approver" for people, from the role's code."""
+    from licensing.roles import Role
+
+    return Role(role).label.lower() if role in Role.values else role

@@ -12,6 +12,7 @@ from licensing.errors import ActionForbidden, ConflictError, DomainError, Transi
 from licensing.roles import ADMIN, FINANCE_ROLES, Role, role_of
 
 from .. import mail, quoting
+from ..engine import declining_schedule
 from ..models import (
     AccountEntry,
     ApprovalStep,
@@ -19,9 +20,11 @@ from ..models import (
     CreditForm,
     CreditNoteSequence,
 )
-from ..selectors import policy_rules
-from ._common import _mail_role, _reason, _refusal, _stamp
+from ..selectors import credit_note_number, policy_rules
+from ._common import _mail_role, _reason, _refusal, _stamp, role_label
+from .calculator import _quote_dict
 from .changes import _carry_out_change
+from .exchange import convert
 
 
 def _lock_credit(credit_id: int, expected_version: int | None) -> Credit:
@@ -153,7 +156,7 @@ def _next_number(year: int) -> str:
     sequence = CreditNoteSequence.objects.select_for_update().get(pk=sequence.pk)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
-    return f"CN-{year}-{sequence.last_number:06d}"
+    return credit_note_number(year, sequence.last_number)
 
 
 def _issue(*, actor, credit: Credit) -> Credit:
@@ -176,7 +179,10 @@ def _issue(*, actor, credit: Credit) -> Credit:
 
 def _apply_form(*, actor, credit: Credit) -> None:
     change = credit.change
-    reason = f"{credit.number}: {change.get_intent_display().lower()} from {change.effective_date}"
+    reason = (
+        f"{credit.number}: {change.get_intent_display().lower()} from "
+        f"{change.effective_date:%-d %b %Y}"
+    )
     kinds = {
         CreditForm.CREDIT_NOTE: AccountEntry.Kind.CREDIT_NOTE,
         CreditForm.FUTURE_DISCOUNT: AccountEntry.Kind.DISCOUNT,
@@ -262,30 +268,35 @@ def credit_send_back(*, actor, credit_id: int, reason: str, expected_version=Non
 
 @transaction.atomic
 def credit_resubmit(
-    *, actor, credit_id: int, reason: str, form: str | None = None, expected_version=None
-) -> Credit:
-    """The requester answers a send-back; approval starts again from the first step."""
+    *, actor, credit_id: int, reason: str, form: str | None = None,
+    corrections: list[dict] | None = None, expected_version=None,
+) -> Credit:  # fmt: skip
+    """The requester answers a send-back; approval starts again from the first step.
+
+    `corrections` (per contract line: `quantity_after`, `units_used`) are the inputs the
+    requester corrected: the engine prices the credit again from them under its frozen policy,
+    and the approval chain is the one the new amount needs."""
     reason = _reason(reason, "resubmit a credit")
     credit = _lock_credit(credit_id, expected_version)
     _check_resubmitter(actor, credit)
     rules = policy_rules(credit.policy)
     if form:
         if form not in rules.allowed_forms:
-            raise DomainError(f"{credit.policy.name} does not offer that form.")
+            raise DomainError(f"{credit.policy.name} does not offer that form.", field="form")
         credit.form = form
+    repriced = _reprice(actor=actor, credit=credit, corrections=corrections or [], rules=rules,
+                        reason=reason)  # fmt: skip
     credit.resubmit()
     now = timezone.now()
-    for step in credit.steps.order_by("order"):
+    for step in _steps_for_amount(credit, rules):
         first = step.order == 1
         step.status = ApprovalStep.Status.PENDING if first else ApprovalStep.Status.WAITING
         step.due_at = now + timedelta(hours=rules.step_deadline_hours) if first else None
         # A new round: earlier decisions stay in the history, not in the way of deciding again.
         step.reminded_at = step.escalated_at = step.decided_by = step.decided_at = None
         step.reason = step.escalated_to = ""
-        step.save(
-            update_fields=["status", "due_at", "reminded_at", "escalated_at", "escalated_to",
-                           "decided_by", "decided_at", "reason"]
-        )  # fmt: skip
+        _stamp(step, actor=actor, reason=reason)
+        step.save()
     _bump(credit, actor=actor, reason=reason)
     audit_record(
         actor=actor,
@@ -294,9 +305,70 @@ def credit_resubmit(
         object_id=credit.pk,
         reason=reason,
         policy_version=credit.policy.label,
-    )
+        data={"form": credit.form, "amount": credit.amount, "currency": credit.currency,
+              "repriced": repriced},
+    )  # fmt: skip
     mail.tell_approvers(credit.steps.get(order=1))
     return credit
+
+
+def _reprice(*, actor, credit: Credit, corrections: list[dict], rules, reason: str) -> bool:
+    """Price the credit again from the corrected inputs; False when nothing was corrected."""
+    change = credit.change
+    lines = list(change.lines.order_by("pk"))
+    frozen = {line.contract_line_id: line for line in lines}
+    changed = [
+        c for c in corrections
+        if c.get("contract_line") not in frozen
+        or any(c.get(key) is not None and c[key] != getattr(frozen[c["contract_line"]], key)
+               for key in ("quantity_after", "units_used"))
+    ]  # fmt: skip
+    if not changed:
+        return False
+    inputs = quoting.corrected_quote_inputs(credit=credit, corrections=corrections)
+    priced = [quoting.price_line(spec, rules.engine) for spec in inputs.lines]
+    result = quoting.total_quote(priced, rules.engine, credit.currency, change.intent)
+    if result.total <= 0:
+        raise DomainError(
+            "With these inputs no credit is due: withdraw the request instead.",
+            field="corrections",
+        )
+    for spec, line_quote in zip(inputs.lines, result.lines, strict=True):
+        line = frozen[spec.contract_line.pk]
+        line.invoice_line, line.amount_paid = spec.invoice_line, spec.line.amount_paid
+        line.quantity_after, line.units_used = spec.quantity_after, spec.line.units_used
+        line.credit, line.explanation = line_quote.credit, line_quote.explanation
+        line.save()
+    change.quote, change.total = _quote_dict(result, credit.policy), result.total
+    _stamp(change, actor=actor, reason=reason)
+    change.save(update_fields=["quote", "total"])
+    conversion = convert(
+        amount=result.total, currency=credit.currency, base=rules.base_currency,
+        on=timezone.localdate(change.requested_at),
+    )  # fmt: skip
+    credit.amount, credit.base_amount = result.total, conversion.amount
+    if credit.form == CreditForm.FUTURE_DISCOUNT:
+        periods = rules.payout_periods if rules.payout_mode == "declining" else 1
+        credit.schedule = [str(a) for a in declining_schedule(result.total, periods,
+                                                               credit.currency)]  # fmt: skip
+    return True
+
+
+def _steps_for_amount(credit: Credit, rules) -> list[ApprovalStep]:
+    """The credit's steps, as many and for the roles its (possibly new) amount needs in the
+    policy's currency: extra ones go, missing ones are added."""
+    wanted = rules.steps_for(credit.base_amount if credit.base_currency else credit.amount)
+    steps = list(credit.steps.order_by("order"))
+    for extra in steps[len(wanted) :]:
+        _stamp(extra, actor=None, reason="Not needed for the corrected amount")
+        extra.delete()
+    steps = steps[: len(wanted)]
+    for step, rule in zip(steps, wanted, strict=False):
+        step.role, step.threshold = rule.role, rule.threshold
+    for order, rule in enumerate(wanted[len(steps) :], start=len(steps) + 1):
+        steps.append(ApprovalStep(credit=credit, order=order, role=rule.role,
+                                  threshold=rule.threshold))  # fmt: skip
+    return steps
 
 
 # Deadlines
@@ -346,9 +418,10 @@ def _remind(step: ApprovalStep, now, *, actor) -> bool:
     step.reminded_at = now
     _stamp(step, actor=actor, reason="Approvers reminded")
     step.save(update_fields=["reminded_at"])
+    due = timezone.localtime(step.due_at)
     _mail_role(step.role, kind="credit.remind",
                subject=f"Reminder: {step.credit} awaits your approval",
-               body=f"Step {step.order} is due {step.due_at:%Y-%m-%d %H:%M}.")  # fmt: skip
+               body=f"Step {step.order} is due {due:%-d %b %Y, %H:%M}.")  # fmt: skip
     return True
 
 
@@ -358,13 +431,13 @@ def _escalate(step: ApprovalStep, now, *, actor, escalate_to: str) -> bool:
     if step is None:
         return False
     step.escalated_at, step.escalated_to = now, escalate_to
-    _stamp(step, actor=actor, reason=f"Overdue: escalated to {escalate_to}")
+    _stamp(step, actor=actor, reason=f"Overdue: escalated to the {role_label(escalate_to)}")
     step.save(update_fields=["escalated_at", "escalated_to"])
     audit_record(actor=actor, action="credit.escalate", object_type="credits.credit",
                  object_id=step.credit_id, policy_version=step.credit.policy.label,
                  data={"step": step.order, "to": escalate_to})  # fmt: skip
     _mail_role(escalate_to, kind="credit.escalate",
                subject=f"Escalated: {step.credit} is overdue",
-               body=f"Step {step.order} ({step.role}) passed its deadline; you may "
+               body=f"Step {step.order} ({role_label(step.role)}) passed its deadline; you may "
                f"decide it.")  # fmt: skip
     return True

@@ -70,12 +70,10 @@ def calculator_quote(data: dict, *, policy: CreditPolicyVersion) -> dict:
     )
     rules = policy_rules(policy)
     if request.intent not in rules.eligible_intents:
-        raise DomainError(f"Policy {policy.label} gives no credit for a {request.intent}.")
+        raise DomainError(f"{policy.name} gives no credit for a {request.intent}.")
     ineligible = {line.basis for line in request.lines} - set(rules.eligible_bases)
     if ineligible:
-        raise DomainError(
-            f"Policy {policy.label} gives no credit on {', '.join(ineligible)} lines."
-        )
+        raise DomainError(f"{policy.name} gives no credit on {', '.join(ineligible)} lines.")
     try:
         result = quote(request, rules.engine)
     except ProrationError as error:

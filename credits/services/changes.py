@@ -21,12 +21,14 @@ from ..models import (
     ChangeRequest,
     Credit,
     CreditForm,
+    Intent,
 )
 from ..selectors import credit_policy_in_force, policy_rules
 from ._common import _refusal, _stamp
 from .calculator import _quote_dict
 from .exchange import convert
 from .forms import check_credit_form
+from .scheduled import change_source
 
 # Customers ask for themselves; account managers and analysts ask on a customer's behalf.
 REQUESTER_ROLES = frozenset({Role.CUSTOMER, Role.ACCOUNT_MANAGER, Role.FINANCE_ANALYST, ADMIN})
@@ -106,11 +108,12 @@ def change_request_create(
     policy = credit_policy_in_force(on=effective_date)
     rules = policy_rules(policy)
     if intent not in rules.eligible_intents:
-        raise DomainError(f"Policy {policy.label} gives no credit for a {intent}.")
+        what = Intent(intent).label.lower() if intent in Intent.values else f"'{intent}'"
+        raise DomainError(f"{policy.name} gives no credit for a {what}.", field="intent")
     if form not in CreditForm.values:
         raise DomainError(f"'{form}' is not a credit form.")
     if form not in rules.allowed_forms:
-        raise DomainError(f"Policy {policy.label} does not offer {CreditForm(form).label}.")
+        raise DomainError(f"{policy.name} does not offer {CreditForm(form).label}.")
     if not lines:
         raise DomainError("Choose at least one contract line.")
     if intent == "pause" and (resume_date is None or resume_date <= effective_date):
@@ -147,7 +150,7 @@ def change_request_create(
         policy=policy,
         currency=contract.currency, quote=quote_data, total=result.total,
     )  # fmt: skip
-    _stamp(change, actor=actor, reason=note or f"{intent} requested")
+    _stamp(change, actor=actor, reason=note or f"{Intent(intent).label} requested")
     change.save()
     plans_after = {line.get("contract_line"): line.get("plan_after") for line in lines}
     for spec, line_quote in zip(inputs.lines, result.lines, strict=True):
@@ -167,7 +170,8 @@ def change_request_create(
         _open_credit(actor=actor, change=change, form=form, rules=rules, deferred_to=target)
     else:
         # Nothing to approve: the change itself is carried out now.
-        _carry_out_change(change=change, form=None, reason=f"{intent} requested; no credit due")
+        _carry_out_change(change=change, form=None,
+                          reason=f"{Intent(intent).label} requested; no credit due")  # fmt: skip
     return change
 
 
@@ -256,7 +260,7 @@ def _carry_out_change(*, change: ChangeRequest, form: str | None, reason: str) -
     label = f"Credit {credit.number}" if credit and credit.number else f"{change}"
     schedule = partial(
         licensing_services.change_schedule, actor=system, reason=reason, on=today,
-        source=f"credits.change:{change.pk}", source_label=label,
+        source=change_source(change.pk), source_label=label,
     )  # fmt: skip
     for change_line in change.lines.select_related("contract_line__plan"):
         entitlements = list(
@@ -288,10 +292,10 @@ def _carry_out_change(*, change: ChangeRequest, form: str | None, reason: str) -
                 actor=system, entitlement_id=entitlement.pk, days=days, reason=reason
             )
         if form == CreditForm.PLAN_CHANGE and change_line.plan_after_id:
-            licensing_services.contract_line_change_plan(
-                actor=system, contract_line_id=change_line.contract_line_id,
-                plan_id=change_line.plan_after_id, reason=reason,
-            )  # fmt: skip
+            # The line moves on the change's date, like its seats: billed at the old plan until.
+            schedule(kind="plan", contract_line_id=change_line.contract_line_id,
+                     plan_id=change_line.plan_after_id,
+                     effective_date=change.effective_date)  # fmt: skip
 
 
 def _equivalent_days(change_line: ChangeLine) -> int:

@@ -20,9 +20,10 @@ from licensing.roles import ADMIN, FINANCE_ROLES, Role, role_of
 from .. import mail, quoting
 from ..models import AccountEntry, ChangeLine, ChangeRequest, Credit, Dispute
 from ..selectors import policy_rules
-from ._common import _mail_role, _reason, _refusal, _stamp
+from ._common import _mail_role, _reason, _refusal, _stamp, role_label
 from .calculator import _quote_dict
 from .changes import _open_credit, _refuse_overlapping
+from .scheduled import call_off_change, reversal_refusal
 
 # Finance answers disputes (each finance role holds credits.change_dispute for the admin).
 RESOLVER_ROLES = FINANCE_ROLES | {ADMIN}
@@ -68,6 +69,10 @@ def _check_upholder(actor, dispute: Dispute, outcome: str) -> None:
         raise TransitionNotAllowed(
             f"{dispute.credit} is {dispute.credit.get_status_display().lower()}."
         )
+    if outcome == Dispute.Outcome.REVERSAL:
+        refusal = reversal_refusal(dispute.credit)
+        if refusal:
+            raise DomainError(refusal, field="outcome")
 
 
 def dispute_uphold_refusal(*, actor, dispute: Dispute, outcome: str) -> str | None:
@@ -132,16 +137,25 @@ def _close(dispute: Dispute, *, actor, status: str, outcome: str, resolution: st
 
 @transaction.atomic
 def dispute_uphold(
-    *, actor, dispute_id: int, resolution: str, outcome: str, corrections: list[dict] | None = None
+    *,
+    actor,
+    dispute_id: int,
+    resolution: str,
+    outcome: str,
+    corrections: list[dict] | None = None,
+    on: date | None = None,
 ) -> Dispute:
     """The customer is right. `correction`: the engine prices the credit again from the
     corrected inputs (`corrections`, per contract line) and the difference opens a corrective
-    credit through the approval chain. `reversal`: the credit is taken back off the account."""
+    credit through the approval chain. `reversal`: the credit is taken back off the account and
+    its change is called off, which is possible only while none of it has taken effect on `on`
+    (today, read by the caller; see `scheduled.py`)."""
+    on = on or timezone.localdate()
     resolution = _reason(resolution, "uphold a dispute")
     dispute = _lock_dispute(dispute_id)
     _check_upholder(actor, dispute, outcome)
     if outcome == Dispute.Outcome.REVERSAL:
-        _reverse(actor=actor, credit=dispute.credit, reason=resolution)
+        _reverse(actor=actor, credit=dispute.credit, reason=resolution, on=on)
     else:
         dispute.corrective_credit = _correct(
             actor=actor, credit=dispute.credit, corrections=corrections or [], reason=resolution
@@ -161,7 +175,7 @@ def dispute_reject(*, actor, dispute_id: int, reason: str) -> Dispute:
     return dispute
 
 
-def _reverse(*, actor, credit: Credit, reason: str) -> None:
+def _reverse(*, actor, credit: Credit, reason: str, on: date) -> None:
     credit.reverse()
     credit.reversed_at = timezone.now()
     credit.version += 1
@@ -174,10 +188,12 @@ def _reverse(*, actor, credit: Credit, reason: str) -> None:
         amount=-credit.amount, currency=credit.currency,
         description=f"Reversal of {credit.number}: {reason}",
     )  # fmt: skip
+    called_off = call_off_change(credit=credit, reason=reason, on=on)
     audit_record(actor=actor, action="credit.reverse", object_type="credits.credit",
                  object_id=credit.pk, reason=reason, policy_version=credit.policy.label,
                  data={"number": credit.number, "amount": credit.amount,
-                       "currency": credit.currency})  # fmt: skip
+                       "currency": credit.currency,
+                       "called_off": [part.pk for part in called_off]})  # fmt: skip
 
 
 def _correct(*, actor, credit: Credit, corrections: list[dict], reason: str) -> Credit:
@@ -279,7 +295,7 @@ def _escalate_dispute(dispute_id: int, now, *, actor) -> bool:
         return False
     escalate_to = policy_rules(dispute.credit.policy).escalate_to
     dispute.escalated_at = now
-    _stamp(dispute, actor=actor, reason=f"Overdue: escalated to {escalate_to}")
+    _stamp(dispute, actor=actor, reason=f"Overdue: escalated to the {role_label(escalate_to)}")
     dispute.save(update_fields=["escalated_at"])
     audit_record(actor=actor, action="dispute.escalate", object_type="credits.dispute",
                  object_id=dispute.pk, policy_version=dispute.credit.policy.label,

@@ -53,7 +53,7 @@ def policy_publish(*, actor, policy_id: int, on: date) -> CreditPolicyVersion:
     if policy is None:
         raise DomainError(f"There is no credit policy version {policy_id}.")
     if policy.status != CreditPolicyVersion.Status.DRAFT:
-        raise TransitionNotAllowed(f"{policy.label} is {policy.status}; only a draft publishes.")
+        raise TransitionNotAllowed(f"{policy.name} is {policy.status}; only a draft publishes.")
     if policy.effective_from <= on:
         raise DomainError(
             "A new version must take effect after today, so customers are told first."

@@ -16,7 +16,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from licensing.errors import DomainError, add_to_form
+from licensing.errors import (
+    ActionForbidden,
+    ConflictError,
+    DomainError,
+    TransitionNotAllowed,
+    add_to_form,
+)
+from licensing.pricing.wording import money_text
 from licensing.roles import Role, is_staff_role
 
 from .. import selectors, services
@@ -97,9 +104,13 @@ def _credit_context(request, credit: Credit, **forms) -> dict:
     pending = next((s for s in steps if s.status == s.Status.PENDING), None)
     refusal = _decision_refusal(request.user, credit) if pending else ""
     disputes = list(credit.disputes.all())
+    # Every part of the credit's change, read once: the page lists the pending ones, and a
+    # reversal is possible only while none has taken effect.
+    parts = list(selectors.credit_scheduled_changes(credit=credit, pending_only=False))
     for dispute in disputes:
         if services.dispute_resolve_refusal(actor=request.user, dispute=dispute) is None:
             dispute.form = forms.get(f"resolve_{dispute.pk}") or _resolve_form(credit, dispute)
+            dispute.reversal_refusal = services.reversal_refusal(credit, parts=parts)
     history = selectors.credit_history(credit=credit)
     sent_back = credit.status == Credit.Status.SENT_BACK
     may_resubmit = sent_back and not services.credit_resubmit_refusal(
@@ -117,10 +128,15 @@ def _credit_context(request, credit: Credit, **forms) -> dict:
         "lines": selectors.credit_calculation(credit=credit),
         "quote": credit.change.quote or {},
         "schedule": [Decimal(amount) for amount in credit.schedule],
-        "scheduled": selectors.credit_scheduled_changes(credit=credit),
+        "scheduled": [part for part in parts if part.state == part.State.PENDING],
         "steps": steps,
         "pending_step": pending,
         "may_decide": pending is not None and not refusal,
+        "next_number": (
+            selectors.next_credit_note_number(year=timezone.localtime().year)
+            if pending is not None and not refusal and pending.order == len(steps)
+            else ""
+        ),
         "refusal": refusal,
         "approve_form": forms.get("approve") or DecisionForm(auto_id="id_approve_%s"),
         "reject_form": forms.get("reject") or _reject_form(),
@@ -131,7 +147,8 @@ def _credit_context(request, credit: Credit, **forms) -> dict:
         "may_resubmit": may_resubmit,
         "may_withdraw": may_withdraw,
         "may_reject_sent_back": may_reject_sent_back,
-        "resubmit_form": forms.get("resubmit") or _resubmit_form(credit),
+        "resubmit_form": forms.get("resubmit")
+        or (_resubmit_form(credit) if may_resubmit else None),
         "withdraw_form": forms.get("withdraw") or _withdraw_form(),
     }
 
@@ -139,8 +156,10 @@ def _credit_context(request, credit: Credit, **forms) -> dict:
 def _resubmit_form(credit: Credit, data=None):
     rules = selectors.policy_rules(credit.policy)
     return StaffResubmitForm(
-        data, auto_id="id_resubmit_%s", allowed_forms=rules.allowed_forms, current=credit.form
-    )
+        data, auto_id="id_resubmit_%s", allowed_forms=rules.allowed_forms, current=credit.form,
+        lines=list(credit.change.lines.select_related("contract_line__plan")),
+        intent=credit.change.intent,
+    )  # fmt: skip
 
 
 def _withdraw_form(data=None):
@@ -237,11 +256,22 @@ def credit_resubmit(request, pk: int):
         context = _credit_context(request, credit, resubmit=form)
         return render(request, "credits/credit_detail.html", context, status=400)
     data = form.cleaned_data
-    services.credit_resubmit(
-        actor=request.user, credit_id=credit.pk, reason=data["reason"],
-        form=data["credit_form"] or None, expected_version=data["version"],
+    try:
+        credit = services.credit_resubmit(
+            actor=request.user, credit_id=credit.pk, reason=data["reason"],
+            form=data["credit_form"] or None, corrections=form.corrections(),
+            expected_version=data["version"],
+        )  # fmt: skip
+    except DomainError as refusal:
+        if isinstance(refusal, (ActionForbidden, TransitionNotAllowed, ConflictError)):
+            raise  # not about this form's input: a message on the page it came from
+        form.place_error(refusal)
+        context = _credit_context(request, credit, resubmit=form)
+        return render(request, "credits/credit_detail.html", context, status=400)
+    messages.success(
+        request, f"You resubmitted {credit} for {money_text(credit.amount, credit.currency)}: "
+        f"approval starts again from step 1.",
     )  # fmt: skip
-    messages.success(request, f"You resubmitted {credit}: approval starts again from step 1.")
     return redirect(credit.get_absolute_url())
 
 
@@ -257,6 +287,7 @@ def credit_withdraw(request, pk: int):
 
 
 @login_required
+@require_safe
 def credit_note(request, pk: int):
     _viewer_only(request.user)
     credit = _credit(pk)
@@ -306,6 +337,7 @@ def dispute_resolve(request, pk: int):
             resolved = services.dispute_uphold(
                 actor=request.user, dispute_id=dispute.pk, resolution=data["resolution"],
                 outcome=data["outcome"], corrections=form.corrections(),
+                on=timezone.localdate(),
             )  # fmt: skip
     except DomainError as refusal:
         if refusal.field not in ("corrections", "outcome", "reason"):
@@ -326,6 +358,7 @@ def dispute_resolve(request, pk: int):
 
 
 @login_required
+@require_safe
 def dispute_attachment(request, pk: int):
     """Attachments never sit behind a public media URL: staff fetch them through this check."""
     _viewer_only(request.user)
@@ -398,7 +431,7 @@ def policy_draft(request):
         introduction=data["introduction"], effective_from=data["effective_from"],
         change_summary=data["change_summary"],
     )  # fmt: skip
-    messages.success(request, f"{policy.label} is saved as a draft. Publish it when it is ready.")
+    messages.success(request, f"{policy.name} is saved as a draft. Publish it when it is ready.")
     return redirect("credits:policies")
 
 
@@ -411,7 +444,7 @@ def policy_publish(request, pk: int):
     policy = services.policy_publish(actor=request.user, policy_id=pk, on=timezone.localdate())
     messages.success(
         request,
-        f"{policy.label} is published and takes effect on {policy.effective_from:%-d %B %Y}. "
+        f"{policy.name} is published and takes effect on {policy.effective_from:%-d %B %Y}. "
         f"Customers are being told by e-mail.",
     )
     return redirect("credits:policies")

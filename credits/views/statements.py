@@ -58,7 +58,7 @@ def portal_invoices(request):
     return render(
         request,
         "credits_portal/invoices.html",
-        {"invoices": customer_invoices(customer=customer), "portal": True},
+        {"invoices": customer_invoices(customer=customer, on=timezone.localdate()), "portal": True},
     )
 
 

@@ -35,7 +35,7 @@ class TerminateForm(forms.Form):
 
 
 class HoldForm(forms.Form):
-    kind = forms.ChoiceField(choices=DeprovisioningHold.Kind.choices)
+    kind = forms.ChoiceField(label="Kind of hold", choices=DeprovisioningHold.Kind.choices)
     reason = _reason("e.g. Litigation hold requested by legal, matter 2026-114")
 
 
@@ -47,7 +47,11 @@ class BlackoutForm(forms.Form):
     reason = _reason("e.g. Customer's year-end freeze")
 
 
-REVOKE_ORDER_HELP = "The order in which kinds are revoked, first to last."
+REVOKE_ORDER_HELP = (
+    "Kinds in the order they are revoked, first to last, by these names: "
+    + ", ".join(f"{code} ({label.lower()})" for code, label in Entitlement.Kind.choices)
+    + "."
+)
 
 
 class PolicyDraftForm(forms.Form):

@@ -221,6 +221,7 @@ def _compare(cursor, *, actor, system: ConnectedSystem, policy, on: date) -> Rec
                 idempotency_key=f"msg_{uuid.uuid4().hex}",
                 policy=policy,
                 reconciliation=reconciliation,
+                queued_at=timezone.now(),
             )  # fmt: skip
             for pk, external_id, contract, entitlement in repairs
             if contract in runs

@@ -11,7 +11,7 @@ PEOPLE = {Role.ACCOUNT_MANAGER, Role.AUDITOR, registry.ADMIN}
 def register() -> None:
     registry.register_nav("Deprovisioning", "deprovisioning:dashboard", roles=PEOPLE, order=25)
     registry.register_action(
-        "licensing:contract", "Terminate and deprovision…", "deprovisioning:terminate",
+        "licensing:contract", "Terminate…", "deprovisioning:terminate",
         when=_may_terminate, query=_for_contract, order=90,
     )  # fmt: skip
     registry.register_panel(

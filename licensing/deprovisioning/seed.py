@@ -52,11 +52,61 @@ def seed(*, stdout, password: str) -> None:
     receiver.load()
     with transaction.atomic():
         systems = _systems(admin, root)
+        _ready_contracts()
         count = _holders(admin, systems, scim, receiver)
     receiver.save()
     http.close()
     stdout.write(f"Demo connected systems at {root}{demo.SCIM_PATH} and {root}"
                  f"{demo.WEBHOOK_PATH}: {count} holders assigned.")  # fmt: skip
+
+
+# Contracts whose every entitlement is active, ready to terminate: (customer, grace days).
+READY = [("hooli", 0), ("massive", 0), ("wayne", 14)]
+READY_KINDS = [
+    (Entitlement.Kind.SEAT_POOL, "Named-user seats", "seats", 25),
+    (Entitlement.Kind.PRODUCT_KEY, "Server product key", "activations", 5),
+    (Entitlement.Kind.ROLE_PERMISSION, "Workspace admin role", "users", 2),
+    (Entitlement.Kind.FEATURE_FLAG, "Single sign-on", "flag", 1),
+]
+
+
+def _ready_contracts() -> None:
+    """A few contracts to try deprovisioning on: everything they grant is active, so a
+    termination revokes all of it (the licensing demo's contracts tell other stories)."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from .. import services as licensing
+    from ..models import Customer, Plan
+
+    today = timezone.localdate()
+    start = today.replace(day=1)
+    end = date(start.year + 1, start.month, 1)
+    plan = Plan.objects.filter(currency="USD", product__isnull=False).order_by("code").first()
+    for serial, (code, grace) in enumerate(READY, start=1):
+        customer = Customer.objects.get(code=code)
+        manager = get_user_model().objects.get(username="manager" if serial % 2 else "manager2")
+        contract = licensing.contract_create(
+            actor=manager, customer=customer, number=f"C-{start.year}-09{serial:02d}",
+            term_start=start, term_end=end, lines=[licensing.LineSpec(plan=plan, quantity=25)],
+            account_manager=manager, grace_days=grace,
+        )  # fmt: skip
+        licensing.contract_transition(actor=manager, contract_id=contract.pk, transition="activate",
+                                      reason="Contract signed by both parties.")  # fmt: skip
+        line = contract.lines.get()
+        for position, (kind, label, unit, quantity) in enumerate(READY_KINDS):
+            entitlement = licensing.entitlement_create(
+                actor=manager, contract=contract, contract_line=line, kind=kind,
+                name=f"{plan.product} — {label}", scope=f"{plan.product.sku.lower()}:{kind}",
+                key=f"{code[:4].upper()}-09{serial:02d}-{position:02d}"
+                if kind == Entitlement.Kind.PRODUCT_KEY else "",
+                quantity=quantity, unit=unit, starts_on=start, ends_on=end, effective_date=start,
+            )  # fmt: skip
+            licensing.entitlement_transition(
+                actor=manager, entitlement_id=entitlement.pk, transition="activate",
+                reason="Provisioned after signature.", effective_date=start,
+            )  # fmt: skip
 
 
 def _systems(admin, root: str) -> dict[str, ConnectedSystem]:

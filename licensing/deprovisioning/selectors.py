@@ -183,8 +183,7 @@ def termination_preview(
     grace = services._grace_days(contract, policy)
     stops_on = execute_on + timedelta(days=grace)
     delete = bool(rules.get("delete_at_identity_providers", False))
-    order = list(rules.get("revoke_order", []))
-    order += [k for k in Entitlement.Kind.values if k not in order]
+    order = services.revoke_order(policy)
     live = list(
         Entitlement.objects.filter(contract=contract)
         .exclude(state__in=[Entitlement.State.REVOKED, Entitlement.State.EXPIRED])
@@ -256,12 +255,28 @@ def run_steps(run: DeprovisioningRun) -> list[PlanStep]:
                           group_id=d.assignment.group_id),
             d.scheduled_for, d.get_state_display(),
         ))  # fmt: skip
+    # What the run takes: what was still held when it started, or what it moved since (its
+    # transitions' ledger entries name it); not what was revoked before it.
+    gone = [Entitlement.State.REVOKED, Entitlement.State.EXPIRED]
     entitlements = (
-        Entitlement.objects.filter(contract_id=run.contract_id).prefetch_related("enforced_by")
-        .order_by("pk")
+        Entitlement.objects.filter(contract_id=run.contract_id)
+        .filter(~Q(state__in=gone) | Q(ledger__reason__startswith=f"Deprovisioning run {run.pk}:"))
+        .distinct().prefetch_related("enforced_by").order_by("pk")
     )  # fmt: skip
     when = run.execute_on + timedelta(days=run.grace_days)
     return steps + _unassigned_steps(entitlements, covered, when)
+
+
+def run_waiting_on(run: DeprovisioningRun) -> list[Entitlement]:
+    """While a run executes: what of its contract is not revoked yet (in grace, or in a state
+    revocation does not leave, such as held), so the page says what the run waits for."""
+    if run.state != DeprovisioningRun.State.EXECUTING:
+        return []
+    gone = [Entitlement.State.REVOKED, Entitlement.State.EXPIRED]
+    return list(
+        Entitlement.objects.filter(contract_id=run.contract_id).exclude(state__in=gone)
+        .order_by("pk")
+    )  # fmt: skip
 
 
 def run_events(run: DeprovisioningRun, *, limit: int = 50):

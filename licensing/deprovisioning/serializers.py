@@ -10,7 +10,10 @@ from .models import Delivery, DeprovisioningHold, DeprovisioningRun
 class ConnectedSystemSerializer(serializers.ModelSerializer):
     """Staff read this; the secret is write-only and never answered."""
 
-    secret = serializers.CharField(write_only=True, required=False, allow_blank=True, default="")
+    # A bearer token or signing key: a few hundred characters, a JWT a few thousand.
+    secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, default="", max_length=8192
+    )
 
     class Meta:
         model = ConnectedSystem

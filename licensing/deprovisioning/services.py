@@ -40,6 +40,9 @@ from .systems import base_url_refusal, open_secret, seal_secret
 
 Run = DeprovisioningRun
 DEFAULT_MAX_ATTEMPTS = 5
+# Past this, a queued delivery nobody attempted (or a failed one never retried; backoff is at
+# most an hour) counts as lost and is queued again.
+LOST_AFTER = timedelta(hours=2)
 
 
 def revocation_policy(on: date) -> PolicyVersion:
@@ -288,31 +291,34 @@ def _suppress_renewal(*, actor, contract: Contract, reason: str, policy) -> int:
 
 
 def _plan_deliveries(run: Run, policy: PolicyVersion) -> list[Delivery]:
+    """One revoke delivery per holder at a system that is sent changes (ids only: a contract
+    may hold 10,000 entitlements, and loading each with its system costs more than the insert)."""
     delete = bool(policy.rules.get("delete_at_identity_providers", False))
     scheduled = run.execute_on + timedelta(days=run.grace_days)
-    assignments = (
+    holders = (
         Assignment.objects.filter(entitlement__contract_id=run.contract_id)
         .exclude(entitlement__state__in=[Entitlement.State.REVOKED, Entitlement.State.EXPIRED])
-        .select_related("system", "entitlement").order_by("pk")
+        .exclude(system__protocol="").exclude(deliveries__run=run)
+        .order_by("pk").values_list("pk", "entitlement_id", "system_id", "external_id",
+                                    "system__kind")
     )  # fmt: skip
-    existing = set(run.deliveries.values_list("assignment_id", flat=True))
+    idp = ConnectedSystem.Kind.IDENTITY_PROVIDER
     deliveries = [
         Delivery(
             run=run,
-            assignment=a,
-            entitlement=a.entitlement,
-            system=a.system,
-            external_id=a.external_id,
+            assignment_id=pk,
+            entitlement_id=entitlement_id,
+            system_id=system_id,
+            external_id=external_id,
             action=Delivery.Action.REVOKE,
-            delete=delete and a.system.kind == ConnectedSystem.Kind.IDENTITY_PROVIDER,
+            delete=delete and kind == idp,
             scheduled_for=scheduled,
             idempotency_key=f"msg_{uuid.uuid4().hex}",
             policy=policy,
         )  # fmt: skip
-        for a in assignments
-        if a.system.protocol and a.pk not in existing
+        for pk, entitlement_id, system_id, external_id, kind in holders
     ]
-    return Delivery.objects.bulk_create(deliveries)
+    return Delivery.objects.bulk_create(deliveries, batch_size=2000)
 
 
 def trigger_refusal(trigger: str, policy: PolicyVersion) -> str | None:
@@ -491,13 +497,19 @@ def revoke_order(policy: PolicyVersion) -> list[str]:
 def _send_due(run_id: int, *, on: date) -> None:
     from .tasks import enqueue_deliveries
 
-    # Only first attempts not queued yet: a failed delivery's retry is already queued with its
-    # backoff, and every batch sent calls this again. Claimed under lock, so queued once.
+    # First attempts not queued yet: a failed delivery's retry is already queued with its
+    # backoff, and every batch sent calls this again. Claimed under lock, so queued once. A
+    # message lost on its way (queued long ago, still pending; failed and never retried) is
+    # queued again, so nothing waits forever unseen; a duplicate changes nothing (the attempt
+    # claims its delivery).
+    stale = timezone.now() - LOST_AFTER
+    waiting = (
+        Q(state=Delivery.State.PENDING) & (Q(queued_at__isnull=True) | Q(queued_at__lt=stale))
+    ) | Q(state=Delivery.State.FAILED, sent_at__lt=stale)
     with transaction.atomic():
         due = list(
             Delivery.objects.select_for_update(skip_locked=True).filter(
-                run_id=run_id, run__state=Run.State.EXECUTING, scheduled_for__lte=on,
-                state=Delivery.State.PENDING, queued_at__isnull=True,
+                waiting, run_id=run_id, run__state=Run.State.EXECUTING, scheduled_for__lte=on,
                 entitlement__state=Entitlement.State.REVOKED,
             ).order_by("scheduled_for", "pk").values_list("pk", flat=True)
         )  # fmt: skip

@@ -77,7 +77,10 @@ def _contract_context(request, contract, *, hold_form=None, blackout_form=None, 
     holds = list(selectors.holds_of_contract(contract.pk))
     for hold in holds:
         hold.refusal = services.hold_lift_refusal(user, hold) if hold.is_active else None
-        hold.lift_form = lift[1] if lift and lift[0] == hold.pk else ReasonForm()
+        # Several forms on one page: ids of their own, so each label names its own field.
+        hold.lift_form = (
+            lift[1] if lift and lift[0] == hold.pk else ReasonForm(auto_id=f"lift{hold.pk}_%s")
+        )
     return {
         "contract": contract,
         "runs": list(selectors.runs_of_contract(contract.pk)[:RECENT_RUNS]),
@@ -87,8 +90,8 @@ def _contract_context(request, contract, *, hold_form=None, blackout_form=None, 
         "may_hold": user.has_perm("licensing.add_deprovisioninghold"),
         "may_blackout": user.has_perm("licensing.add_blackoutwindow"),
         "may_terminate": may_terminate(user, contract),
-        "hold_form": hold_form or HoldForm(),
-        "blackout_form": blackout_form or BlackoutForm(),
+        "hold_form": hold_form or HoldForm(auto_id="hold_%s"),
+        "blackout_form": blackout_form or BlackoutForm(auto_id="blackout_%s"),
         "today": timezone.localdate(),
         "next": request.get_full_path(),
     }
@@ -114,7 +117,7 @@ def _contract_form_failed(request, contract, status=400, **forms):
 def hold_place(request, pk):
     contract = _contract(request, pk)
     target = _safe_next(request, contract.get_absolute_url())
-    form = HoldForm(request.POST)
+    form = HoldForm(request.POST, auto_id="hold_%s")
     if not form.is_valid():
         return _contract_form_failed(request, contract, hold_form=form)
     try:
@@ -137,7 +140,7 @@ def hold_lift(request, pk):
     hold = _get(DeprovisioningHold, pk, "hold")
     contract = access.contract_for_user(user=request.user, pk=hold.contract_id)
     target = _safe_next(request, contract.get_absolute_url())
-    form = ReasonForm(request.POST)
+    form = ReasonForm(request.POST, auto_id=f"lift{hold.pk}_%s")
     if not form.is_valid():
         return _contract_form_failed(request, contract, lift=(hold.pk, form))
     try:
@@ -159,7 +162,7 @@ def hold_lift(request, pk):
 def blackout_add(request, pk):
     contract = _contract(request, pk)
     target = _safe_next(request, contract.get_absolute_url())
-    form = BlackoutForm(request.POST)
+    form = BlackoutForm(request.POST, auto_id="blackout_%s")
     if not form.is_valid():
         return _contract_form_failed(request, contract, blackout_form=form)
     try:
@@ -258,6 +261,7 @@ def _run_context(request, run, **forms) -> dict:
         "deliveries": deliveries,
         "confirmed": sum(d.state == "confirmed" for d in deliveries),
         "events": list(selectors.run_events(run)),
+        "waiting_on": selectors.run_waiting_on(run),
         "holds": holds,
         "may_act": may_act,
         "pending_rollback": pending,
@@ -265,9 +269,9 @@ def _run_context(request, run, **forms) -> dict:
         "rollback_refusal": request_refusal,
         "approve_refusal": approve,
         "stops_on": run.execute_on + timedelta(days=run.grace_days),
-        "execute_form": forms.get("execute") or ReasonForm(),
-        "rollback_form": forms.get("rollback") or ReasonForm(),
-        "approve_form": forms.get("approve") or ReasonForm(),
+        "execute_form": forms.get("execute") or ReasonForm(auto_id="execute_%s"),
+        "rollback_form": forms.get("rollback") or ReasonForm(auto_id="rollback_%s"),
+        "approve_form": forms.get("approve") or ReasonForm(auto_id="approve_%s"),
     }
 
 
@@ -280,7 +284,7 @@ def run_detail(request, pk):
 
 def _run_action(request, pk, *, name: str, act, done: str):
     run = _run(request, pk)
-    form = ReasonForm(request.POST)
+    form = ReasonForm(request.POST, auto_id=f"{name}_%s")
     if not form.is_valid():
         context = _run_context(request, run, **{name: form})
         return render(request, "licensing/deprovisioning/run.html", context, status=400)
@@ -358,11 +362,11 @@ def review(request):
             services.run_execute_refusal(request.user, run)
             if run.state == DeprovisioningRun.State.FAILED else "reconcile"
         )  # fmt: skip
+        delivery.form = ReasonForm(auto_id=f"retry{delivery.pk}_%s")
     context = {
         "deliveries": deliveries,
         "findings": list(selectors.open_findings()),
         "may_act": request.user.has_perm(RUN_PERM),
-        "form": ReasonForm(),
     }
     return render(request, "licensing/deprovisioning/review.html", context)
 
@@ -476,6 +480,19 @@ RULE_LABELS = {
 }
 
 
+def _words(key: str, value):
+    """A rule's value as people read it: kinds and triggers by their names."""
+    from ..models import Entitlement
+
+    names = {"revoke_order": dict(Entitlement.Kind.choices),
+             "triggers": dict(DeprovisioningRun.Trigger.choices)}.get(key)  # fmt: skip
+    if names and isinstance(value, list):
+        return ", ".join(names.get(v, v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "—" if value is None else value
+
+
 def _rule_rows(policy, compared) -> list[tuple[str, object, object, bool]]:
     keys = list(RULE_LABELS) + [k for k in policy.rules if k not in RULE_LABELS]
     rows = []
@@ -484,8 +501,8 @@ def _rule_rows(policy, compared) -> list[tuple[str, object, object, bool]]:
             continue
         mine = policy.rules.get(key)
         theirs = compared.rules.get(key) if compared is not None else None
-        rows.append((RULE_LABELS.get(key, key), mine, theirs, compared is not None
-                     and mine != theirs))  # fmt: skip
+        rows.append((RULE_LABELS.get(key, key), _words(key, mine), _words(key, theirs),
+                     compared is not None and mine != theirs))  # fmt: skip
     return rows
 
 
@@ -591,7 +608,7 @@ def dashboard(request):
             y_title="runs",
         ),  # fmt: skip
         "drift_chart": _chart(
-            "line",
+            "bar",
             [f"{d:%-d %b}" for d, _f, _r in drift],
             [
                 ("Drift found", [f for _d, f, _r in drift], "#c0392b"),

@@ -41,8 +41,10 @@ from .lifecycle import (
 from .scheduling import (
     apply_due_changes,
     change_schedule,
+    register_cancel_guard,
     scheduled_change_apply,
     scheduled_change_cancel,
+    scheduled_change_cancel_refusal,
 )
 
 __all__ = [
@@ -59,6 +61,8 @@ __all__ = [
     "change_schedule",
     "scheduled_change_apply",
     "scheduled_change_cancel",
+    "scheduled_change_cancel_refusal",
+    "register_cancel_guard",
     "bundle_create",
     "contract_create",
     "contract_line_change_plan",

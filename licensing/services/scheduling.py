@@ -5,6 +5,7 @@ applies it at the start of its date through the same services a person would use
 ledger and audit record it as usual. A change dated today or earlier applies at once.
 """
 
+from collections.abc import Callable
 from datetime import date
 
 from django.db import transaction
@@ -13,9 +14,13 @@ from django.utils import timezone
 from audit.services import audit_record
 
 from ..errors import DomainError
-from ..models import ContractLine, Entitlement, ScheduledChange
+from ..models import ContractLine, Entitlement, Plan, ScheduledChange
 from ._common import _require_perm, _require_reason, _stamp, system_actor
-from .entitlements import contract_line_change_quantity, entitlement_change_quantity
+from .entitlements import (
+    contract_line_change_plan,
+    contract_line_change_quantity,
+    entitlement_change_quantity,
+)
 from .lifecycle import entitlement_transition
 
 K = ScheduledChange.Kind
@@ -32,19 +37,23 @@ def change_schedule(
     entitlement_id: int | None = None,
     contract_line_id: int | None = None,
     quantity_after: int | None = None,
+    plan_id: int | None = None,
     source: str = "",
     source_label: str = "",
 ) -> ScheduledChange:
-    """Schedule one change to an entitlement (or, for a quantity, a plan line) on
-    `effective_date`; judged on the business date `on`, a date not after it applies at once."""
+    """Schedule one change to an entitlement (or, for a quantity or a plan move, a plan line)
+    on `effective_date`; judged on the business date `on`, a date not after it applies at once."""
     _require_perm(actor, "licensing.change_entitlement", "schedule changes")
     reason = _require_reason(reason)
     if kind not in K.values:
         raise DomainError(f"'{kind}' is not a kind of scheduled change.")
     if (entitlement_id is None) == (contract_line_id is None):
         raise DomainError("A scheduled change names an entitlement or a plan line.")
-    if contract_line_id is not None and kind != K.QUANTITY:
-        raise DomainError("A plan line's scheduled change is a quantity change.")
+    if contract_line_id is not None and kind not in (K.QUANTITY, K.PLAN):
+        raise DomainError("A plan line's scheduled change is a quantity change or a plan move.")
+    if kind == K.PLAN and (contract_line_id is None or plan_id is None):
+        raise DomainError("A plan move names a plan line and the plan it moves to.",
+                          field="plan_after")  # fmt: skip
     if kind == K.QUANTITY and quantity_after is None:
         raise DomainError("Say the quantity after the change.", field="quantity_after")
     if entitlement_id is not None:
@@ -53,11 +62,13 @@ def change_schedule(
     else:
         target = ContractLine.objects.get(pk=contract_line_id)
         contract_id, before = target.contract_id, target.quantity
+    plan_after = Plan.objects.get(pk=plan_id) if kind == K.PLAN else None
     change = ScheduledChange(
         contract_id=contract_id, entitlement_id=entitlement_id,
         contract_line_id=contract_line_id, kind=kind,
         quantity_before=before if kind == K.QUANTITY else None,
         quantity_after=quantity_after if kind == K.QUANTITY else None,
+        plan_before_id=target.plan_id if plan_after else None, plan_after=plan_after,
         effective_date=effective_date, source=source, source_label=source_label,
         reason=reason, created_by=actor,
     )  # fmt: skip
@@ -68,7 +79,7 @@ def change_schedule(
         object_id=change.pk, reason=reason,
         data={"contract": contract_id, "kind": kind, "entitlement": entitlement_id,
               "contract_line": contract_line_id, "quantity_after": quantity_after,
-              "effective_date": effective_date, "source": source},
+              "plan_after": plan_id, "effective_date": effective_date, "source": source},
     )  # fmt: skip
     if effective_date <= on:
         _apply(change, actor=actor, on=on)
@@ -78,7 +89,11 @@ def change_schedule(
 def _apply(change: ScheduledChange, *, actor, on: date) -> None:
     """Carry out a pending change, locked by the caller, through the services."""
     common = {"actor": actor, "reason": change.reason}
-    if change.kind == K.QUANTITY and change.contract_line_id:
+    if change.kind == K.PLAN:
+        contract_line_change_plan(
+            contract_line_id=change.contract_line_id, plan_id=change.plan_after_id, **common
+        )
+    elif change.kind == K.QUANTITY and change.contract_line_id:
         contract_line_change_quantity(
             contract_line_id=change.contract_line_id, quantity=change.quantity_after, **common
         )
@@ -157,13 +172,53 @@ def _cancel(change: ScheduledChange, *, actor, reason: str) -> None:
     )  # fmt: skip
 
 
-@transaction.atomic
-def scheduled_change_cancel(*, actor, change_id: int, reason: str) -> ScheduledChange:
-    """Call off a change that has not happened yet."""
+# A change decided by another app may carry more than itself (a credit's money rides on a
+# downgrade). That app says, from its AppConfig.ready, when such a change may not be called off
+# on its own: `guard(change) -> str | None`, for changes whose source starts with `prefix`.
+# Licensing names no consumer.
+_cancel_guards: dict[str, Callable[[ScheduledChange], str | None]] = {}
+
+
+def register_cancel_guard(prefix: str, guard: Callable[[ScheduledChange], str | None]) -> None:
+    _cancel_guards[prefix] = guard
+
+
+def _check_canceller(actor, change: ScheduledChange, on: date, guarded: bool) -> None:
     _require_perm(actor, "licensing.change_entitlement", "cancel scheduled changes")
-    reason = _require_reason(reason)
-    change = ScheduledChange.objects.select_for_update(of=("self",)).get(pk=change_id)
     if change.state != ScheduledChange.State.PENDING:
         raise DomainError(f"This change is {change.get_state_display().lower()} already.")
+    if guarded and change.effective_date <= on:
+        raise DomainError(
+            f"This change takes effect on {change.effective_date:%-d %b %Y}: it is due now and "
+            f"can no longer be called off."
+        )
+    for prefix, guard in _cancel_guards.items() if guarded else ():
+        refusal = change.source.startswith(prefix) and guard(change)
+        if refusal:
+            raise DomainError(refusal)
+
+
+def scheduled_change_cancel_refusal(*, actor, change: ScheduledChange, on: date) -> str | None:
+    """Why `actor` may not call off `change` on the business date `on`, or None when they may.
+    Pages ask it before offering the action; `scheduled_change_cancel` enforces it."""
+    try:
+        _check_canceller(actor, change, on, guarded=True)
+    except DomainError as refusal:
+        return str(refusal)
+    return None
+
+
+@transaction.atomic
+def scheduled_change_cancel(
+    *, actor, change_id: int, reason: str, on: date, guarded: bool = True
+) -> ScheduledChange:
+    """Call off a change that has not happened yet: nothing it names changes on its date.
+
+    `guarded=False` is for the app that decided the change, calling it off with what it
+    carries (a credit reversed calls off its own downgrade), also when it is due today and the
+    beat job has not applied it yet."""
+    reason = _require_reason(reason)
+    change = ScheduledChange.objects.select_for_update(of=("self",)).get(pk=change_id)
+    _check_canceller(actor, change, on, guarded)
     _cancel(change, actor=actor, reason=reason)
     return change

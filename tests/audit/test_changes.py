@@ -92,6 +92,7 @@ def test_the_event_page_shows_its_fields_and_the_change_it_made(client, auditor,
     body = client.get(f"/audit/events/{event.seq}/").content.decode()
 
     assert "Entitlement: suspend" in body
+    assert f"Entitlement: {suspended.name}" in body
     assert event.hash in body
     assert '<td class="before">Active</td><td class="after">Suspended</td>' in body
 

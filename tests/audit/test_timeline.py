@@ -15,7 +15,7 @@ from audit.models import AuditEvent
 from audit.timeline import TimelineFilter, timeline_iter, timeline_page
 from licensing.models import Entitlement
 from licensing.services import entitlement_transition
-from tests.support import paid_contract
+from tests.support import paid_contract, requested_credit
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +80,16 @@ def test_a_contract_filter_keeps_that_contracts_events_and_history_and_nothing_e
     assert {"licensing.contract", "licensing.entitlement", "licensing.invoice"} <= types
     assert any(e.is_event and e.action == "entitlement.suspend" for e in entries)
     assert not any(e.contract == theirs.number for e in entries)
+
+
+def test_events_naming_their_record_by_a_short_type_are_found_and_named(world, manager):
+    credit = requested_credit(manager, world["ours"])
+
+    entries = _all(TimelineFilter(contract=world["ours"].pk, action="change_request.create"))
+
+    (entry,) = entries
+    assert (entry.object_type, entry.object_id) == ("credits.change", str(credit.change_id))
+    assert (entry.object_label, entry.contract) == ("Change request", world["ours"].number)
 
 
 def test_a_customer_filter_keeps_rows_reached_through_any_foreign_key(world, customer_a):
@@ -214,10 +224,11 @@ def test_the_timeline_pages_query_count_does_not_grow_with_its_rows(
     _more_suspensions(manager, world["ours"], extra)
     query = {"contract": world["ours"].pk, "object_type": "licensing.entitlement"}
 
-    # Session, user, permissions (2), the chosen contract, the page, its actors, its
-    # entitlements, their contracts and customers, and the form's choices (users, customers,
-    # contracts, kinds, policy versions, actions): none per row.
-    with django_assert_num_queries(17):
+    # Session, user, permissions (2), the chosen contract, the ids of the contract's records
+    # (for its events), the page, its actors, its entitlements, their contracts and customers,
+    # and the form's choices (users, customers, contracts, kinds, policy versions, actions):
+    # none per row.
+    with django_assert_num_queries(18):
         response = client.get(TIMELINE, query)
 
     assert len(response.context["page"].entries) >= 3 + 2 * extra

@@ -66,3 +66,19 @@ def move(actor, case: BreachCase, *transitions: str, on: date = ON, **kwargs) ->
             on=on, **(kwargs if transition == "agree" else {}),
         )  # fmt: skip
     return case
+
+
+def current_case(actor, customer, *, peak: int = 60) -> BreachCase:
+    """A case on a 50-seat line whose monthly period began 15 days ago (paid), over-use on the
+    three days from 10 days ago, detected today: for tests that move the clock on."""
+    from django.utils import timezone
+
+    from licensing.pricing.calendar import add_months
+    from tests.support import paid_contract
+
+    today = timezone.localdate()
+    start = today - timedelta(days=15)
+    contract = paid_contract(customer, period=(start, add_months(start, 1)), seats=50,
+                             unit_price="31.00")  # fmt: skip
+    return detected_case(actor, contract.entitlements.get(), start=today - timedelta(days=10),
+                         peak=peak, on=today)  # fmt: skip

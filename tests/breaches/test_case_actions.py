@@ -173,3 +173,32 @@ def test_a_notice_the_state_does_not_allow_is_not_offered_or_issued(client, mana
 
     assert response.status_code == 400
     assert not BreachNotice.objects.exists()
+
+
+def test_an_option_is_dropped_before_the_offer_and_put_back(client, manager, case):
+    move(manager, case, "review", "confirm")
+    option = case.options.exclude(kind="true_up").first()
+    client.force_login(manager)
+    assert client.get(url(case)).context["editable"] is True
+
+    client.post(url(case, f"options/{option.pk}/drop/"), {"reason": "Not for this customer"})
+    option.refresh_from_db()
+    assert option.dropped_at is not None
+    assert case.events.filter(kind="option", action="drop").exists()
+
+    client.post(url(case, f"options/{option.pk}/restore/"), {"reason": "Asked for it"})
+    option.refresh_from_db()
+    assert option.dropped_at is None
+
+
+def test_options_are_fixed_once_offered(client, manager, case):
+    move(manager, case, "review", "confirm", "offer")
+    option = case.options.exclude(kind="true_up").first()
+    client.force_login(manager)
+
+    response = client.post(url(case, f"options/{option.pk}/drop/"), {"reason": "Late"},
+                           follow=True)  # fmt: skip
+
+    assert "Options change only before the offer" in response.content.decode()
+    option.refresh_from_db()
+    assert option.dropped_at is None

@@ -54,3 +54,20 @@ def test_a_logged_communication_cannot_be_changed(seats, manager):
     with pytest.raises(ValueError, match="immutable"):
         entry.save()
     assert Communication.objects.get().body == "Said hello"
+
+
+def test_a_logged_attachment_cannot_be_changed(seats, manager):
+    from breaches.models import CommunicationAttachment
+
+    entry = Communication.objects.create(
+        case=_case(seats), kind="call", subject="Call", body="Notes attached",
+        occurred_at=timezone.now(), logged_by=manager,
+    )  # fmt: skip
+    attachment = CommunicationAttachment.objects.create(
+        communication=entry, filename="a.txt", content_type="text/plain", content=b"a", size=1,
+        sha256="x" * 64,
+    )  # fmt: skip
+    attachment.filename = "b.txt"
+
+    with pytest.raises(ValueError, match="immutable"):
+        attachment.save()

@@ -177,3 +177,36 @@ def test_the_detect_api_refuses_other_roles(api, persona, manager, seats, start)
 
     assert api(persona).post("/api/v1/breaches/detect/").status_code == 403
     assert not BreachCase.objects.exists()
+
+
+def test_detection_costs_the_same_queries_for_two_entitlements_as_for_four(
+    manager, customer_a, start
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import ContractFactory, EntitlementFactory
+
+    def over(count):
+        for _ in range(count):
+            entitlement = EntitlementFactory(contract=ContractFactory(customer=customer_a),
+                                             quantity=50)  # fmt: skip
+            report_usage(manager, entitlement, days_from(start, 60, 60, 60))
+        with CaptureQueriesContext(connection) as queries:
+            found = breach_detect(actor=manager, on=start + timedelta(days=4))
+        return len(found.opened), len(queries)
+
+    two, four = over(2), over(2)
+
+    assert (two[0], four[0]) == (2, 2) and four[1] == two[1]
+
+
+def test_detection_narrowed_to_some_entitlements_opens_only_theirs(
+    manager, seats, other_seats, start
+):
+    report_usage(manager, seats, days_from(start, 60, 60, 60))
+    report_usage(manager, other_seats, days_from(start, 9, 9, 9))
+
+    found = breach_detect(on=start + timedelta(days=4), entitlement_ids=[other_seats.pk])
+
+    assert [BreachCase.objects.get(pk=pk).entitlement for pk in found.opened] == [other_seats]

@@ -66,9 +66,11 @@ def test_an_earlier_period_included_joins_the_true_up_and_waived_leaves_it(manag
     earlier_overuse_decide(actor=manager, item_id=earlier.pk, decision="included",
                            reason="Over-use was known in February")  # fmt: skip
     assert _options(case)["true_up"].amount == Decimal("332.14")
+    assert "Earlier periods included: USD 22.14." in _options(case)["true_up"].explanation
     earlier_overuse_decide(actor=manager, item_id=earlier.pk, decision="waived",
                            reason="Goodwill")  # fmt: skip
     assert _options(case)["true_up"].amount == Decimal("310.00")
+    assert "Earlier periods" not in _options(case)["true_up"].explanation
     assert earlier.history.count() == 3
 
 

@@ -92,8 +92,8 @@ def test_staff_are_sent_to_their_own_pages(client, manager):
 
 
 # Session, user, role, membership, customer, the count and the page of entitlements, their
-# figures.
-QUERIES = 8
+# figures, the usage warnings' banners.
+QUERIES = 9
 
 
 @pytest.mark.parametrize("entitlements", [1, 5])
@@ -110,3 +110,46 @@ def test_the_page_costs_the_same_queries_for_one_entitlement_or_five(
         response = client.get(URL)
 
     assert response.content.decode().count('data-chart="usage-chart-') == entitlements
+
+
+def test_a_usage_warning_shows_as_a_banner_until_put_away(
+    client, customer_user, manager, seats, today
+):
+    from audit.models import AuditEvent
+    from breaches.models import UsageWarning
+    from breaches.services import usage_warnings_raise
+
+    report_usage(manager, seats, {today - timedelta(days=1): 51})
+    usage_warnings_raise(on=today, entitlement_ids=[seats.pk])
+    client.force_login(customer_user)
+
+    body = client.get(URL).content.decode()
+    assert "Analytics seats</strong>: usage reached 100% of the entitlement" in body
+    warning = UsageWarning.objects.get(entitlement=seats, threshold=100)
+
+    client.post(f"/portal/breaches/warnings/{warning.pk}/dismiss/", {"next": URL})
+
+    body = client.get(URL).content.decode()
+    assert "usage reached 100%" not in body and "usage reached 80%" in body
+    warning.refresh_from_db()
+    assert warning.dismissed_by == customer_user
+    assert AuditEvent.objects.filter(action="usage_warning.dismiss",
+                                     object_id=str(warning.pk)).exists()  # fmt: skip
+
+
+def test_another_customers_warning_cannot_be_put_away(
+    client, other_customer_user, manager, seats, today
+):
+    from breaches.models import UsageWarning
+    from breaches.services import usage_warnings_raise
+
+    report_usage(manager, seats, {today - timedelta(days=1): 51})
+    usage_warnings_raise(on=today, entitlement_ids=[seats.pk])
+    warning = UsageWarning.objects.get(entitlement=seats, threshold=100)
+    client.force_login(other_customer_user)
+
+    response = client.post(f"/portal/breaches/warnings/{warning.pk}/dismiss/")
+
+    assert response.status_code == 404
+    warning.refresh_from_db()
+    assert warning.dismissed_at is None

@@ -102,3 +102,19 @@ def test_another_customer_cannot_put_a_banner_away(manager, watched, other_custo
         usage_warning_dismiss(actor=other_customer_user, warning_id=warning.pk)
     warning.refresh_from_db()
     assert warning.dismissed_at is None
+
+
+def test_customers_list_their_own_warnings_and_put_one_away_through_the_api(
+    api, manager, watched, customer_user, other_customer_user, today
+):
+    report_usage(manager, watched, days_from(today - timedelta(days=2), 45))
+    (warning,) = usage_warnings_raise(on=today)
+
+    own = api(customer_user).get("/api/v1/usage-warnings/").json()["results"]
+    others = api(other_customer_user).get("/api/v1/usage-warnings/").json()["results"]
+    refused = api(other_customer_user).post(f"/api/v1/usage-warnings/{warning.pk}/dismiss/")
+    dismissed = api(customer_user).post(f"/api/v1/usage-warnings/{warning.pk}/dismiss/")
+
+    assert [w["threshold"] for w in own] == [80] and others == []
+    assert refused.status_code == 404
+    assert dismissed.status_code == 200 and dismissed.json()["dismissed"] is True

@@ -12,7 +12,9 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from credits import services
 from credits.models import AccountEntry, Credit, Dispute
+from licensing import services as licensing_services
 from licensing.errors import ActionForbidden, DomainError
+from licensing.models import ScheduledChange
 from tests.support import add_rate, downgrade, paid_contract
 
 pytestmark = pytest.mark.django_db
@@ -204,18 +206,106 @@ def test_upholding_with_a_correction_opens_a_corrective_credit_through_the_chain
     assert line.quantity == 15
 
 
-def test_upholding_by_reversal_takes_the_credit_back(manager, analyst, customer_user,
-                                                     seat_contract):  # fmt: skip
-    credit, dispute = _issued_and_disputed(manager, analyst, customer_user, seat_contract)
+def _future_issued_and_disputed(manager, analyst, customer_user, contract, today):
+    """An issued downgrade that takes effect in five days, disputed by the customer."""
+    credit = downgrade(manager, contract, 20, effective=today + timedelta(days=5)).credit
+    credit = services.credit_approve(actor=analyst, credit_id=credit.pk)
+    dispute = services.dispute_open(actor=customer_user, credit_id=credit.pk,
+                                    reason="We never asked for this.", on=today)  # fmt: skip
+    return credit, dispute
+
+
+def test_upholding_by_reversal_takes_the_credit_back(
+    manager, analyst, customer_user, current_contract, today
+):
+    credit, dispute = _future_issued_and_disputed(
+        manager, analyst, customer_user, current_contract, today
+    )
 
     services.dispute_uphold(actor=analyst, dispute_id=dispute.pk, outcome="reversal",
-                            resolution="Issued in error.")  # fmt: skip
+                            resolution="Issued in error.", on=today)  # fmt: skip
 
     credit.refresh_from_db()
     assert credit.status == Credit.Status.REVERSED
     entries = AccountEntry.objects.filter(credit=credit)
     assert sum(e.amount for e in entries) == 0
     assert AuditEvent.objects.filter(action="credit.reverse").count() == 1
+
+
+def test_a_reversal_calls_off_the_change_that_has_not_taken_effect(
+    manager, analyst, customer_user, current_contract, today
+):
+    credit, dispute = _future_issued_and_disputed(
+        manager, analyst, customer_user, current_contract, today
+    )
+    parts = ScheduledChange.objects.filter(source=f"credits.change:{credit.change_id}")
+    assert {p.state for p in parts} == {ScheduledChange.State.PENDING}
+
+    services.dispute_uphold(actor=analyst, dispute_id=dispute.pk, outcome="reversal",
+                            resolution="Issued in error.", on=today)  # fmt: skip
+    licensing_services.apply_due_changes(on=today + timedelta(days=5))
+
+    assert {p.state for p in parts.all()} == {ScheduledChange.State.CANCELLED}
+    assert current_contract.lines.get().quantity == 50
+    assert current_contract.entitlements.get().quantity == 50
+    assert AuditEvent.objects.filter(action="scheduled_change.cancel").count() == parts.count()
+    reversal = AuditEvent.objects.get(action="credit.reverse")
+    assert sorted(reversal.data["called_off"]) == sorted(p.pk for p in parts)
+
+
+def test_the_customer_is_told_the_reversal_calls_the_change_off(
+    manager, analyst, customer_user, current_contract, today, django_capture_on_commit_callbacks
+):
+    credit, dispute = _future_issued_and_disputed(
+        manager, analyst, customer_user, current_contract, today
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dispute_uphold(actor=analyst, dispute_id=dispute.pk, outcome="reversal",
+                                resolution="Issued in error.", on=today)  # fmt: skip
+
+    [sent] = [m for m in mail.outbox if m.subject.startswith("Your dispute")]
+    effective = today + timedelta(days=5)
+    assert (f"{credit.number} is reversed, and the downgrade from {effective:%-d %B %Y} it was "
+            "given for is called off") in sent.body  # fmt: skip
+
+
+def test_the_api_refuses_a_reversal_once_the_change_took_effect_naming_the_outcome(
+    manager, analyst, customer_user, seat_contract
+):
+    from rest_framework.test import APIClient
+
+    _, dispute = _issued_and_disputed(manager, analyst, customer_user, seat_contract)
+    api = APIClient()
+    api.force_authenticate(analyst)
+
+    response = api.post(f"/api/v1/credits/disputes/{dispute.pk}/uphold/",
+                        {"outcome": "reversal", "resolution": "Error"}, format="json")  # fmt: skip
+
+    assert response.status_code == 400
+    assert "took effect on 16 Mar 2026" in str(response.json()["outcome"])
+
+
+def test_a_reversal_is_refused_once_the_change_took_effect(
+    client, manager, analyst, customer_user, seat_contract
+):
+    # Back-dated to March: the seats were released then, and the customer has been without them.
+    credit, dispute = _issued_and_disputed(manager, analyst, customer_user, seat_contract)
+
+    refusal = services.dispute_uphold_refusal(actor=analyst, dispute=dispute, outcome="reversal")
+    with pytest.raises(DomainError) as raised:
+        services.dispute_uphold(actor=analyst, dispute_id=dispute.pk, outcome="reversal",
+                                resolution="Issued in error.")  # fmt: skip
+
+    assert refusal == str(raised.value)
+    assert "took effect on 16 Mar 2026" in refusal
+    assert "would bill for service it did not have" in refusal
+    credit.refresh_from_db()
+    dispute.refresh_from_db()
+    assert (credit.status, dispute.status) == (Credit.Status.ISSUED, Dispute.Status.OPEN)
+    client.force_login(analyst)
+    page = client.get(reverse("credits:credit", args=[credit.pk])).content.decode()
+    assert 'id="reversal-refusal"' in page and "16 Mar 2026" in page
 
 
 def test_a_rejected_dispute_tells_the_customer_why(
@@ -256,7 +346,9 @@ def test_overdue_disputes_are_reminded_then_escalated_once(
     assert AuditEvent.objects.filter(action="dispute.escalate").count() == 1
 
 
-def test_the_api_withdraws_and_upholds(manager, analyst, customer_user, seat_contract):
+def test_the_api_withdraws_and_upholds(
+    manager, analyst, customer_user, seat_contract, current_contract, today
+):
     from rest_framework.test import APIClient
 
     api = APIClient()
@@ -265,7 +357,9 @@ def test_the_api_withdraws_and_upholds(manager, analyst, customer_user, seat_con
     response = api.post(f"/api/v1/credits/credits/{credit.pk}/withdraw/", {"reason": "Gone"})
     assert response.status_code == 200 and response.json()["status"] == "withdrawn"
 
-    issued, dispute = _issued_and_disputed(manager, analyst, customer_user, seat_contract)
+    issued, dispute = _future_issued_and_disputed(
+        manager, analyst, customer_user, current_contract, today
+    )
     api.force_authenticate(analyst)
     response = api.post(f"/api/v1/credits/disputes/{dispute.pk}/uphold/",
                         {"outcome": "reversal", "resolution": "Error"}, format="json")  # fmt: skip

@@ -179,3 +179,38 @@ def test_the_scheduled_downgrade_shows_on_staff_and_portal_pages(
         reverse("credits_portal:credit", args=[credit.pk]),
     ]:
         assert expected in client.get(url).content.decode(), url
+
+
+def test_a_move_to_a_smaller_plan_switches_the_line_on_its_effective_date(
+    manager, analyst, current_contract, period, pinned_clock
+):
+    from tests.factories import PlanFactory
+
+    line = current_contract.lines.get()
+    old_plan = line.plan
+    smaller = PlanFactory(product=old_plan.product, name="Atlas Lite", unit_price=Decimal("20.00"))
+    effective = period[1] - timedelta(days=3)
+    change = services.change_request_create(
+        actor=manager, contract_id=current_contract.pk, intent="downgrade",
+        effective_date=effective, form="plan_change", on=timezone.localdate(),
+        lines=[{"contract_line": line.pk, "quantity_after": 20, "plan_after": smaller.pk}],
+    )  # fmt: skip
+
+    issue(change, analyst)
+
+    line.refresh_from_db()
+    assert (line.plan, line.unit_price) == (old_plan, Decimal("30.00"))
+    move = ScheduledChange.objects.get(contract_line=line, kind="plan")
+    assert move.description == f"{old_plan.name} → Atlas Lite on {effective:%-d %b %Y}"
+    assert not AuditEvent.objects.filter(action="contract_line.change_plan").exists()
+
+    pinned_clock.move_to(start_of(effective))
+    apply_scheduled_changes()
+
+    line.refresh_from_db()
+    move.refresh_from_db()
+    assert (line.plan, line.unit_price, line.quantity) == (smaller, Decimal("20.00"), 20)
+    assert move.state == ScheduledChange.State.APPLIED
+    event = AuditEvent.objects.get(action="contract_line.change_plan")
+    assert (event.data["from"], event.data["to"]) == (old_plan.code, smaller.code)
+    assert line.history.filter(plan=smaller).exists()

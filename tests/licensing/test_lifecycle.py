@@ -29,6 +29,7 @@ LEGAL = [
     (S.ACTIVE, "revoke", S.REVOKED),
     (S.SUSPENDED, "revoke", S.REVOKED),
     (S.GRACE, "revoke", S.REVOKED),
+    (S.RESTORED, "revoke", S.REVOKED),
     (S.REVOKED, "restore", S.RESTORED),
 ]
 

@@ -8,7 +8,7 @@ finance's reasons.
 import pytest
 
 from credits import services as credit_services
-from tests.support import paid_contract, requested_credit
+from tests.support import open_dispute, paid_contract, requested_credit
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +136,46 @@ def test_staff_still_read_who_decided_and_why(api, approver, two_customers):
     first = response.json()["steps"][0]
     assert first["decided_by"] == "priya"
     assert first["reason"] == "Internal: margin is thin on this one"
+
+
+@pytest.fixture
+def answered_dispute(settings, tmp_path, two_customers, customer_user, analyst):
+    """Northwind's user disputed its credit; the analyst priya rejected the dispute."""
+    settings.MEDIA_ROOT = tmp_path
+    dispute = open_dispute(customer_user, two_customers["northwind"])
+    return credit_services.dispute_reject(
+        actor=analyst, dispute_id=dispute.pk, reason="The seat count stands."
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/credits/disputes/", "/api/v1/credits/disputes/{dispute}/",
+            "/api/v1/customers/{customer}/statement/"],
+)  # fmt: skip
+def test_a_customer_reads_its_disputes_and_statement_without_staff_names(
+    api, customer_user, answered_dispute, url
+):
+    path = url.format(dispute=answered_dispute.pk, customer=answered_dispute.credit.customer_id)
+
+    response = api(customer_user).get(path)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert answered_dispute.credit.number in body
+    assert not [word for word in [*STAFF_WORDS, "resolved_by"] if word in body]
+
+
+def test_a_customer_reads_finances_answer_to_its_dispute_but_not_who_gave_it(
+    api, customer_user, answered_dispute
+):
+    response = api(customer_user).get(f"/api/v1/credits/disputes/{answered_dispute.pk}/")
+
+    data = response.json()
+    assert (data["status"], data["resolution"]) == ("dismissed", "The seat count stands.")
+    assert data["raised_by"] == "nina" and "resolved_by" not in data
+
+
+def test_staff_read_who_answered_a_dispute(api, approver, answered_dispute):
+    response = api(approver).get(f"/api/v1/credits/disputes/{answered_dispute.pk}/")
+
+    assert response.json()["resolved_by"] == "priya"

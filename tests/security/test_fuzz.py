@@ -1,8 +1,11 @@
-"""API fuzzing from the OpenAPI schema, in-process against the WSGI app, as several roles.
+"""API fuzzing from the OpenAPI schema, in-process against the WSGI app, as every role.
 
 Every operation gets a few generated requests (MAX_EXAMPLES, small so CI stays quick): none may
-answer 5xx, and every answer must match the schema's content type and response body. Run it
-alone with `pytest tests/security/test_fuzz.py`; FUZZ_EXAMPLES=50 digs deeper.
+answer 5xx, and every answer must match the schema's content type and response body. Readers
+(a manager, an analyst, an auditor, a customer's user) try every operation; the roles whose
+difference lies in what they may change (approver, controller, administrator) try the writes,
+since every staff role reads the same rows. Run it alone with
+`pytest tests/security/test_fuzz.py`; FUZZ_EXAMPLES=50 digs deeper.
 """
 
 import json
@@ -53,21 +56,40 @@ def _one_connection():
         signal.connect(close_old_connections)
 
 
-@pytest.fixture(params=["manager", "analyst", "auditor", "customer_user"])
-def token(request, customer_a, customer_b, manager):
+def _token(request, role: str) -> str:
     """A role's API token, with a contract and a credit for each customer to find."""
-    for customer in (customer_a, customer_b):
+    manager = request.getfixturevalue("manager")
+    for customer in (request.getfixturevalue("customer_a"), request.getfixturevalue("customer_b")):
         requested_credit(manager, paid_contract(customer))
-    user = request.getfixturevalue(request.param)
+    user = request.getfixturevalue(role)
     return Token.objects.get_or_create(user=user)[0].key
 
 
-@schema.parametrize()
-@settings(
+@pytest.fixture(params=["manager", "analyst", "auditor", "customer_user"])
+def token(request):
+    return _token(request, request.param)
+
+
+@pytest.fixture(params=["approver", "controller", "admin_user"])
+def deciders_token(request):
+    return _token(request, request.param)
+
+
+FUZZ_SETTINGS = settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
+
+
+@schema.parametrize()
+@FUZZ_SETTINGS
 def test_no_operation_answers_5xx_or_off_schema(case, token):
     case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=CHECKS)
+
+
+@schema.include(method=["POST", "PUT", "PATCH", "DELETE"]).parametrize()
+@FUZZ_SETTINGS
+def test_no_write_answers_5xx_or_off_schema_for_those_who_decide(case, deciders_token):
+    case.call_and_validate(headers={"Authorization": f"Token {deciders_token}"}, checks=CHECKS)

@@ -49,7 +49,13 @@ class Command(BaseCommand):
         controller = get_user_model().objects.filter(username="controller").first()
         actor = controller or get_user_model().objects.filter(is_superuser=True).first()
         since = timezone.localdate() - timedelta(days=365)
-        demo_rates = {"EUR": "1.0850", "GBP": "1.2700", "JPY": "0.0067", "CHF": "1.1200"}
+        demo_rates = {
+            "EUR": "1.0850",
+            "GBP": "1.2700",
+            "JPY": "0.0067",
+            "CHF": "1.1200",
+            "KWD": "3.2500",
+        }
         currencies = set(Contract.objects.values_list("currency", flat=True)) - {base}
         for currency in sorted(currencies):
             services.exchange_rate_add(

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_safe
 
 from licensing.money import currency_choices
 from licensing.pricing.arithmetic import BASES
@@ -22,6 +23,7 @@ from ._common import (
 
 @login_required
 @ensure_csrf_cookie
+@require_safe
 def calculator(request):
     _customer_only(request.user)
     context = {

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_safe
 
 from licensing import access
 from licensing.roles import Role, role_of
@@ -34,6 +35,7 @@ def _changeable_contracts(user):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def change_request(request):
     _may_request_changes(request.user)
     contract_id = request.POST.get("contract") or request.GET.get("contract")
@@ -163,6 +165,7 @@ def _request_page(request, contract, form, *, preview=None, status=200):
 
 
 @login_required
+@require_safe
 def change_request_done(request, pk: int):
     _customer_only(request.user)
     access_base = credit_access.change_requests_for_user(request.user)

@@ -12,7 +12,10 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
+
+from licensing.errors import ActionForbidden, ConflictError, DomainError, TransitionNotAllowed
+from licensing.pricing.wording import money_text
 
 from ... import access as credit_access
 from ... import selectors, services
@@ -30,6 +33,7 @@ from ._common import (
 
 
 @login_required
+@require_safe
 def credit_list(request):
     _customer_only(request.user)
     base = selectors.portal_credit_list(base=credit_access.credits_for_user(request.user))
@@ -86,6 +90,13 @@ def _status_sentence(credit: Credit, chain: list[StepView]) -> str:
     return "Rejected: no credit will be issued for this request."
 
 
+def _resubmit_form(credit: Credit, data=None) -> ResubmitForm:
+    return ResubmitForm(
+        data, policy=credit.policy, current=credit.form, intent=credit.change.intent,
+        lines=list(credit.change.lines.select_related("contract_line__plan")),
+    )  # fmt: skip
+
+
 def _detail_context(request, credit: Credit, **forms) -> dict:
     chain = _chain(credit)
     disputes = list(credit.disputes.all())
@@ -113,13 +124,12 @@ def _detail_context(request, credit: Credit, **forms) -> dict:
     if can_withdraw:
         context["withdraw_form"] = forms.get("withdraw_form") or WithdrawForm()
     if can_resubmit:
-        context["resubmit_form"] = forms.get("resubmit_form") or ResubmitForm(
-            policy=credit.policy, current=credit.form
-        )
+        context["resubmit_form"] = forms.get("resubmit_form") or _resubmit_form(credit)
     return context
 
 
 @login_required
+@require_safe
 def credit_detail(request, pk: int):
     _customer_only(request.user)
     credit = _own_credit(request.user, pk)
@@ -127,6 +137,7 @@ def credit_detail(request, pk: int):
 
 
 @login_required
+@require_safe
 def credit_note_pdf(request, pk: int):
     _customer_only(request.user)
     credit = _own_credit(request.user, pk)
@@ -167,6 +178,7 @@ def dispute_open(request, pk: int):
 
 
 @login_required
+@require_safe
 def dispute_attachment(request, pk: int, dispute_pk: int):
     _customer_only(request.user)
     credit = credit_access.credit_for_user(user=request.user, pk=pk)
@@ -185,17 +197,24 @@ def dispute_attachment(request, pk: int, dispute_pk: int):
 def credit_resubmit(request, pk: int):
     _customer_only(request.user)
     credit = _own_credit(request.user, pk)
-    form = ResubmitForm(request.POST, policy=credit.policy, current=credit.form)
-    if not form.is_valid():
+    form = _resubmit_form(credit, request.POST)
+    if form.is_valid():
+        try:
+            credit = services.credit_resubmit(
+                actor=request.user, credit_id=credit.pk, reason=form.cleaned_data["reason"],
+                form=form.cleaned_data["credit_form"] or None, corrections=form.corrections(),
+            )  # fmt: skip
+        except DomainError as refusal:
+            if isinstance(refusal, (ActionForbidden, TransitionNotAllowed, ConflictError)):
+                raise
+            form.place_error(refusal)
+    if form.errors:
         context = _detail_context(request, credit, resubmit_form=form)
         return render(request, "credits_portal/credit_detail.html", context, status=400)
-    services.credit_resubmit(
-        actor=request.user,
-        credit_id=credit.pk,
-        reason=form.cleaned_data["reason"],
-        form=form.cleaned_data["credit_form"] or None,
-    )
-    messages.success(request, "Resubmitted: finance looks at it again from the first step.")
+    messages.success(
+        request, f"Resubmitted for {money_text(credit.amount, credit.currency)}: finance looks "
+        f"at it again from the first step.",
+    )  # fmt: skip
     return redirect("credits_portal:credit", pk=credit.pk)
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from ... import selectors
 from ...models import CreditPolicyVersion
@@ -80,6 +81,7 @@ def _policy_page(request, version: CreditPolicyVersion, *, rows: list[VersionRow
 
 
 @login_required
+@require_safe
 def policy(request):
     _customer_only(request.user)
     today = timezone.localdate()
@@ -88,6 +90,7 @@ def policy(request):
 
 
 @login_required
+@require_safe
 def policy_version(request, number: int):
     _customer_only(request.user)
     version = get_object_or_404(selectors.published_policies(), number=number)
@@ -95,6 +98,7 @@ def policy_version(request, number: int):
 
 
 @login_required
+@require_safe
 def policy_versions(request):
     _customer_only(request.user)
     today = timezone.localdate()

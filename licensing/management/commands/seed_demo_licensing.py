@@ -240,7 +240,8 @@ class Command(BaseCommand):
                 number=f"INV-{contract.number[2:]}-{index + 1:02d}",
                 period_start=period_start, period_end=period_end,
                 lines=[(line, line.quantity, line.unit_price * line.quantity)],
-                issued_on=issued, paid_on=issued + timedelta(days=12),
+                # Paid twelve days after issue, or today at the latest: never in the future.
+                issued_on=issued, paid_on=min(issued + timedelta(days=12), today),
             )  # fmt: skip
 
     def _systems(self) -> list:

@@ -71,14 +71,14 @@ def test_finance_resolves_a_dispute_from_the_credit_page(client, approver, dispu
 
     response = client.post(
         reverse("credits:dispute-resolve", args=[dispute.pk]),
-        {"outcome": "reversal", "resolution": "Credit again from the 10th."},
+        {"outcome": "dismissed", "resolution": "Credit again from the 10th."},
         follow=True,
     )
 
     dispute.refresh_from_db()
-    assert dispute.status == Dispute.Status.UPHELD
+    assert dispute.status == Dispute.Status.DISMISSED
     assert dispute.resolved_by == approver
-    assert AuditEvent.objects.filter(action="dispute.upheld").count() == 1
+    assert AuditEvent.objects.filter(action="dispute.dismissed").count() == 1
     assert "Credit again from the 10th." in response.content.decode()
 
 

@@ -88,4 +88,4 @@ def test_customer_requests_two_people_approve_and_the_customer_downloads_the_not
                           text=True, check=True).stdout  # fmt: skip
     assert credit.number in text
     assert quoted.replace("USD ", "") in text
-    assert "credit/v2" in text
+    assert "Credit policy v2" in text and "credit/v2" not in text
