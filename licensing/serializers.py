@@ -4,7 +4,7 @@ from django_fsm import has_transition_perm
 from rest_framework import serializers
 
 from audit.limits import REASON_MAX_LENGTH
-from audit.personal import MaskPersonalData
+from audit.personal import MaskPersonalData, personal_email_field, validate_personal_email
 
 from .models import Bundle, BundleItem, Contract, ContractLine, Customer, Entitlement, Plan, Product
 from .money import is_currency
@@ -26,11 +26,16 @@ def _allowed(obj, names, request) -> list[str]:
 
 
 class CustomerSerializer(MaskPersonalData, serializers.ModelSerializer):
+    billing_email = personal_email_field(required=False, allow_blank=True)
+
     class Meta:
         model = Customer
         fields = ["id", "code", "name", "country", "billing_email", "created_at"]
         read_only_fields = ["id", "created_at"]
         personal_fields = ["billing_email"]
+
+    def validate_billing_email(self, value: str) -> str:
+        return validate_personal_email(value)
 
 
 class ProductSerializer(serializers.ModelSerializer):

@@ -21,6 +21,7 @@ def test_manage_check_deploy_passes_with_production_settings():
         "SECRET_KEY": "throwaway-deploy-check-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ",
         "AUDIT_HMAC_KEY": "throwaway-deploy-check-audit-0123456789abcdef",
         "AUDIT_SIGNING_KEY": "dGhyb3dhd2F5LWRlcGxveS1jaGVjay1zaWduaW5nLWs=",
+        "PERSONAL_DATA_KEYS": "dGhyb3dhd2F5LWRlcGxveS1jaGVjay1wZXJzb25hbCE=",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
