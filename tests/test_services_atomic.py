@@ -35,6 +35,17 @@ NOT_ONE_TRANSACTION = {
     "exchange_rate_add_refusal": "reads only",
     "convert": "reads only",
     "process_dispute_deadlines": "one transaction per reminder and per escalation",
+    "api_tokens_renew_due": "one transaction per token renewed, so one failure stops none",
+    "milestones_process": "one transaction per reminder and per escalation",
+    "api_token_refusal": "reads only",
+    "api_token_renewal_refusal": "reads only",
+    "scheduled_change_cancel_refusal": "reads only",
+    "register_cancel_guard": "wiring at start-up, no database",
+    "reversal_refusal": "reads only",
+    "allowed_transitions": "reads only",
+    "breach_case_transition_refusal": "reads only",
+    "breach_deprovision_refusal": "reads only",
+    "breach_detect_refusal": "reads only",
 }
 
 

@@ -37,10 +37,13 @@ def test_manager_suspends_an_entitlement_and_sees_it_in_the_history(browser_page
     expect(row).to_contain_text("1,200")
     row.get_by_text("Change state…").click()
     row.get_by_label("Why?").fill(REASON)
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     row.get_by_role("button", name="Suspend", exact=True).click()
 
     expect(page).to_have_url(re.compile(rf"/contracts/{contract.pk}/$"))
     expect(page.get_by_role("status")).to_contain_text(REASON)
+    assert asked and "Named-user seats" in asked[0], asked  # suspending asks first, naming it
     latest = page.locator("#activity .timeline li").first
     expect(latest).to_contain_text("Named-user seats is now Suspended")
     expect(latest).to_contain_text(REASON)
