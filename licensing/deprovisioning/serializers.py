@@ -18,6 +18,8 @@ class ConnectedSystemSerializer(serializers.ModelSerializer):
     class Meta:
         model = ConnectedSystem
         fields = ["id", "name", "kind", "protocol", "base_url", "secret"]
+        # The model lets older label-only systems go without; a new connection names both.
+        extra_kwargs = {"protocol": {"required": True}, "base_url": {"required": True}}
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
