@@ -71,13 +71,13 @@ def notice_mail(run: DeprovisioningRun) -> tuple[str, str, list[str]]:
     if contract.account_manager:
         recipients.append(contract.account_manager.email)
     stops_on = run.execute_on + timedelta(days=run.grace_days)
-    subject = f"Contract {contract.number} ends: access stops on {stops_on:%Y-%m-%d}"
+    subject = f"Contract {contract.number} ends: access stops on {stops_on:%-d %B %Y}"
     body = (
         f"Contract {contract.number} of {customer.name} ends ({run.reason}), effective "
-        f"{run.effective_date:%Y-%m-%d}.\n"
+        f"{run.effective_date:%-d %B %Y}.\n"
         + (f"A grace period of {run.grace_days} days applies as the contract grants.\n"
            if run.grace_days else "The contract grants no grace period.\n")
-        + f"Access stops on {stops_on:%Y-%m-%d} at every connected system.\n"
+        + f"Access stops on {stops_on:%-d %B %Y} at every connected system.\n"
         "Export your data before then. The notice (PDF, SHA-256 "
         f"{run.notice_sha256}) is kept with the contract.\nQuestions: {SUPPORT_CONTACT}\n"
     )  # fmt: skip

@@ -62,6 +62,17 @@ def test_the_run_records_its_notice_and_mails_customer_and_manager(api, manager,
     assert run.notice_sha256 in mail.body
 
 
+def test_the_notice_mail_gives_its_dates_as_people_write_them(api, manager, estate):
+    run_id = terminate(api, manager, estate["contract"]).json()["deprovisioning_run"]
+
+    run = DeprovisioningRun.objects.get(pk=run_id)
+    mail = Mail.objects.get(kind="deprovisioning.notice")
+    written = f"{run.execute_on:%-d %B %Y}"
+    assert mail.subject.endswith(f"access stops on {written}")
+    assert f"Access stops on {written} at every connected system." in mail.body
+    assert f"{run.execute_on:%Y-%m-%d}" not in mail.subject + mail.body
+
+
 def test_the_plan_names_each_holder_system_action_and_date(api, manager, estate):
     run_id = terminate(api, manager, estate["contract"]).json()["deprovisioning_run"]
 
