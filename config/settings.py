@@ -295,8 +295,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Without a broker, tasks run in-process as they are sent, so a laptop needs no Redis.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# No broker named: tasks run in-process. Celery still takes a producer for an eager task, so it gets
+# kombu's in-memory transport (named in full, or kombu logs that it fell back to localhost).
+CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL", "")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
