@@ -1,14 +1,12 @@
-from django.db import IntegrityError
 from django.http import JsonResponse
 from django.views.defaults import page_not_found
-from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
 from licensing.authentication import TokenExpired
-from licensing.errors import DomainError
+from licensing.errors import DUPLICATE_MESSAGE, domain_error_from
 
-DUPLICATE_MESSAGE = "This conflicts with a record that already exists (perhaps sent twice at once)."
+__all__ = ["DUPLICATE_MESSAGE", "api_exception_handler", "not_found"]
 
 
 def api_exception_handler(exc, context):
@@ -17,20 +15,21 @@ def api_exception_handler(exc, context):
     An error about one input answers under that input's name, in a serializer's shape
     (`{"effective_date": ["..."]}`), so serializers need not repeat the service's rule.
 
-    A unique constraint that a simultaneous identical create tripped is a 409 as well: the
-    service's transaction rolled back, so nothing is half-written.
+    A unique constraint that a simultaneous identical create tripped is a 409 as well, and a
+    model's own validation a 400 by field (`licensing.errors.domain_error_from`): the service's
+    transaction rolled back, so nothing is half-written.
     """
-    if isinstance(exc, DomainError):
+    error = domain_error_from(exc)
+    if error is not None:
+        if error is not exc:
+            # A database error leaves the request's transaction unusable: roll it back.
+            set_rollback()
         # A domain error may carry a body of its own (a refused file lists its rows' errors).
-        body = getattr(exc, "body", None)
-        if body:
-            return Response(body, status=exc.status_code)
-        if exc.field:
-            return Response({exc.field: [str(exc)]}, status=exc.status_code)
-        return Response({"detail": str(exc)}, status=exc.status_code)
-    if isinstance(exc, IntegrityError):
-        set_rollback()
-        return Response({"detail": DUPLICATE_MESSAGE}, status=status.HTTP_409_CONFLICT)
+        if error.body:
+            return Response(error.body, status=error.status_code)
+        if error.field:
+            return Response({error.field: [str(error)]}, status=error.status_code)
+        return Response({"detail": str(error)}, status=error.status_code)
     response = exception_handler(exc, context)
     if response is not None and isinstance(exc, TokenExpired):
         response["WWW-Authenticate"] = "Token"

@@ -13,7 +13,7 @@ import uuid
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_fsm import can_proceed
@@ -22,7 +22,7 @@ from audit.services import audit_record
 from outbox.services import mail_enqueue
 
 from .. import services as licensing
-from ..errors import ActionForbidden, DomainError, TransitionNotAllowed
+from ..errors import ActionForbidden, ConflictError, DomainError, TransitionNotAllowed
 from ..models import (
     Assignment,
     ConnectedSystem,
@@ -217,14 +217,18 @@ def connected_system_create(
     if errors:
         field, message = next(iter(errors.items()))
         raise DomainError(message, field=field)
-    if ConnectedSystem.objects.filter(name=name).exists():
-        raise DomainError(f"A system named {name} already exists.", field="name")
     system = ConnectedSystem(
         name=name, kind=kind, protocol=protocol, base_url=base_url, timeout=timeout,
         secret_sealed=seal_secret(secret) if secret else "",
     )  # fmt: skip
     _stamp(system, actor=actor, reason=reason)
-    system.save()
+    # The unique name is the database's to keep: a check beforehand would pass for both of
+    # two identical requests sent at once.
+    try:
+        with transaction.atomic():
+            system.save()
+    except IntegrityError:
+        raise ConflictError(f"A system named {name} already exists.", field="name") from None
     # Never the secret, not even sealed.
     _audit(actor, "connected_system.create", system, reason=reason,
            data={"name": name, "protocol": protocol, "base_url": base_url})  # fmt: skip

@@ -19,13 +19,14 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connections, transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from config.exceptions import api_exception_handler
+from config.exceptions import DUPLICATE_MESSAGE, api_exception_handler
 from config.security import JSON_MAX_DEPTH, json_depth
 from credits import services as credit_services
 from credits.serializers import CALCULATOR_EXAMPLE
@@ -442,11 +443,6 @@ RACED_ELSEWHERE = {
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="Open defect this test found on its first run: a product and a connected system "
-    "created twice at once answer a 5xx for the second (issue 9, next session).",
-)
 def test_every_write_sent_twice_at_once_answers_once_without_a_5xx(request, targets, manager2):
     """All writes in one world (a transactional world is slow to build), each raced with
     itself; the audit chain still verifies afterwards."""
@@ -459,14 +455,14 @@ def test_every_write_sent_twice_at_once_answers_once_without_a_5xx(request, targ
             continue
         path = write.path.format(**targets)
         text = as_json(_filled(write.body, targets) or {})
+        # Personas are fixtures: made here, once, not by two threads at once.
+        clients = [_client(request, write.persona) for _ in range(2)]
 
-        def send(write=write, path=path, text=text):
-            client = _client(request, write.persona)
+        def send(client, path=path, text=text):
             return client.generic("POST", path, text, content_type="application/json")
 
-        codes = sorted(
-            r.status_code if hasattr(r, "status_code") else 599 for r in race([send, send])
-        )
+        outcomes = race([lambda c=c: send(c) for c in clients])
+        codes = sorted(r.status_code if hasattr(r, "status_code") else 599 for r in outcomes)
         if not set(codes) <= {write.accepted, *REFUSED}:
             wrong.append(f"{operation}: {codes}")
         elif operation in ONCE and codes.count(write.accepted) != 1:
@@ -537,6 +533,53 @@ def test_an_integrity_error_maps_to_409_with_a_message():
 
     assert response.status_code == 409
     assert "already exists" in response.data["detail"]
+
+
+def test_a_models_unique_check_maps_to_409_under_its_field(controller):
+    # What a product created twice at once meets when the first commits before the second's
+    # `full_clean()`: the model's own unique check, not the database's.
+    from licensing.models import Product
+    from licensing.services import product_create
+
+    product_create(actor=controller, sku="TWICE", name="Twice")
+    with pytest.raises(DjangoValidationError) as raised:
+        product_create(actor=controller, sku="TWICE", name="Twice again")
+
+    response = api_exception_handler(raised.value, {})
+
+    assert (response.status_code, list(response.data)) == (409, ["sku"])
+    assert "already exists" in response.data["sku"][0]
+    assert list(Product.objects.values_list("name", flat=True)) == ["Twice"]
+
+
+def test_a_models_other_validation_maps_to_400_with_an_error_per_field():
+    error = DjangoValidationError(
+        {"name": ["This field cannot be blank."], "__all__": ["Ends before it starts."]}
+    )
+
+    response = api_exception_handler(error, {})
+
+    assert response.status_code == 400
+    assert response.data == {"name": ["This field cannot be blank."],
+                             "non_field_errors": ["Ends before it starts."]}  # fmt: skip
+
+
+def test_a_page_shows_a_lost_race_as_a_message_not_a_500(rf):
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    from shell.middleware import DomainErrorMiddleware
+
+    request = rf.post("/contracts/1/transition/", HTTP_REFERER="/contracts/1/")
+    request.session = {}
+    request._messages = FallbackStorage(request)
+
+    response = DomainErrorMiddleware(lambda r: None).process_exception(
+        request, IntegrityError("duplicate key value violates unique constraint")
+    )
+
+    assert (response.status_code, response.url) == (302, "/contracts/1/")
+    assert [str(m) for m in get_messages(request)] == [DUPLICATE_MESSAGE]
 
 
 @pytest.mark.postgres

@@ -4,6 +4,7 @@ import pytest
 
 from licensing.deprovisioning import services
 from licensing.deprovisioning.connectors.webhook import new_webhook_secret
+from licensing.errors import ConflictError
 from licensing.models import ConnectedSystem
 from tests.factories import ContractFactory, EntitlementFactory
 
@@ -42,6 +43,22 @@ def test_a_bad_secret_or_base_url_is_refused_under_its_field(api, admin_user, fi
 
     assert response.status_code == 400 and field in response.json()
     assert not ConnectedSystem.objects.exists()
+
+
+def test_a_second_system_of_the_same_name_is_a_conflict_under_the_name(system, admin_user):
+    # The database's unique name decides, so two requests sent at once cannot both pass a check.
+    with pytest.raises(ConflictError) as refused:
+        services.connected_system_create(
+            actor=admin_user, name="Keys", kind="license_server", protocol="webhook",
+            base_url="http://127.0.0.1:9/hooks", secret=new_webhook_secret(),
+        )  # fmt: skip
+
+    assert (refused.value.field, str(refused.value)) == (
+        "name",
+        "A system named Keys already exists.",
+    )
+    assert list(ConnectedSystem.objects.values_list("name", flat=True)) == ["Keys"]
+    assert ConnectedSystem.history.count() == 1
 
 
 def test_a_manager_reads_systems_but_cannot_connect_one(api, manager, system):
