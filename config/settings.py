@@ -8,10 +8,8 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
-from cryptography.fernet import Fernet
-from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_fernet_keys, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
@@ -37,42 +35,21 @@ AUDIT_OBJECT_TYPE_ALIASES = {
 # bundle run as a Celery task, with the file kept under MEDIA_ROOT and served to its requester.
 AUDIT_EXPORT_STREAM_MAX_ROWS = env_int("AUDIT_EXPORT_STREAM_MAX_ROWS", 10000)
 # Fernet keys sealing connected systems' secrets at rest, comma-separated: the first seals, all
-# open (rotation). Development derives one from SECRET_KEY; production must set its own.
-CONNECTOR_SECRET_KEYS = env_list(
+# open (rotation). Development derives one from SECRET_KEY; production sets its own, and may start
+# without (until a connected system's secret is sealed, which then refuses: audit/sealing.py).
+CONNECTOR_SECRET_KEYS = env_fernet_keys(
     "CONNECTOR_SECRET_KEYS",
-    [
-        base64.urlsafe_b64encode(
-            hashlib.sha256(f"connectors:{SECRET_KEY}".encode()).digest()
-        ).decode()
-    ]
-    if DEBUG or TESTING
-    else [],
+    dev_salt=f"connectors:{SECRET_KEY}" if DEBUG or TESTING else None,
+    required=False,
 )
 # Fernet keys sealing personal data in model fields (audit.sealing.EncryptedTextField: contacts,
 # notes, dispute texts), comma-separated, the first sealing and all opening. Production has no
 # default and stops here without them: data sealed under a lost key is lost.
-PERSONAL_DATA_KEYS = env_list(
+PERSONAL_DATA_KEYS = env_fernet_keys(
     "PERSONAL_DATA_KEYS",
-    [
-        base64.urlsafe_b64encode(
-            hashlib.sha256(f"personal-data:{SECRET_KEY}".encode()).digest()
-        ).decode()
-    ]
-    if DEBUG or TESTING
-    else [],
+    dev_salt=f"personal-data:{SECRET_KEY}" if DEBUG or TESTING else None,
+    required=True,
 )
-if not PERSONAL_DATA_KEYS:
-    raise ImproperlyConfigured(
-        "Set PERSONAL_DATA_KEYS to one or more Fernet keys (comma-separated); make one with "
-        'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
-    )
-for _key in PERSONAL_DATA_KEYS:
-    try:
-        Fernet(_key)
-    except ValueError:
-        raise ImproperlyConfigured(
-            "PERSONAL_DATA_KEYS holds a value that is not a Fernet key."
-        ) from None
 # Ed25519 key that signs Merkle tree heads: base64 of the raw 32-byte private key. Debug and tests
 # derive one from SECRET_KEY, stable across restarts and never valid anywhere else.
 AUDIT_SIGNING_KEY = env_str(
