@@ -25,9 +25,14 @@ from ..errors import DomainError, add_to_form
 from ..models import ConnectedSystem, Contract, PolicyVersion
 from ..roles import is_staff_role
 from ..views import _safe_next
-from . import reconciliation, selectors, services
+from . import decisions, reconciliation, selectors, services
 from .forms import BlackoutForm, HoldForm, PolicyDraftForm, ReasonForm, TerminateForm
-from .models import DeprovisioningHold, DeprovisioningRun
+from .models import (
+    Delivery,
+    DeprovisioningHold,
+    DeprovisioningRun,
+    ReconciliationFinding,
+)
 
 RUN_PERM = "licensing.change_deprovisioningrun"
 HOLDERS_PER_PAGE = 50
@@ -351,24 +356,108 @@ def run_notice(request, pk):
 # The review queue, connected systems --------------------------------------------------------
 
 
+def _review_context(request, *, failed=None) -> dict:
+    """The queue; ``failed`` is ``(kind, pk, form)`` of a form sent back with its errors."""
+    user = request.user
+    deliveries = list(selectors.review_deliveries())
+    held = selectors.held_contract_ids({d.run.contract_id for d in deliveries})
+
+    def form_for(kind: str, pk: int) -> ReasonForm:
+        if failed and failed[:2] == (kind, pk):
+            return failed[2]
+        return ReasonForm(auto_id=f"{kind}{pk}_%s")
+
+    for delivery in deliveries:
+        delivery.retry_refusal = decisions.delivery_retry_refusal(
+            user, delivery, held=delivery.run.contract_id in held
+        )
+        delivery.close_refusal = decisions.delivery_close_refusal(user, delivery)
+        delivery.retry_form = form_for("retry", delivery.pk)
+        delivery.close_form = form_for("close", delivery.pk)
+    findings = list(selectors.open_findings())
+    for finding in findings:
+        finding.resolve_refusal = decisions.finding_resolve_refusal(user, finding)
+        finding.form = form_for("resolve", finding.pk)
+    return {
+        "deliveries": deliveries, "findings": findings, "may_act": user.has_perm(RUN_PERM),
+        "failed_errors": bool(failed),
+    }  # fmt: skip
+
+
 @login_required
 @require_safe
 def review(request):
     _viewer(request.user)
-    deliveries = list(selectors.review_deliveries())
-    for delivery in deliveries:
-        run = delivery.run
-        delivery.retry_refusal = (
-            services.run_execute_refusal(request.user, run)
-            if run.state == DeprovisioningRun.State.FAILED else "reconcile"
-        )  # fmt: skip
-        delivery.form = ReasonForm(auto_id=f"retry{delivery.pk}_%s")
-    context = {
-        "deliveries": deliveries,
-        "findings": list(selectors.open_findings()),
-        "may_act": request.user.has_perm(RUN_PERM),
-    }
-    return render(request, "licensing/deprovisioning/review.html", context)
+    return render(request, "licensing/deprovisioning/review.html", _review_context(request))
+
+
+def _review_action(request, pk, *, model, label: str, kind: str, act, done):
+    """One decision from the review queue: parse the reason, call the service, back to the
+    queue with a message (or the queue again, the form showing its error)."""
+    _viewer(request.user)
+    obj = _get(model, pk, label)
+    target = reverse("deprovisioning:review")
+    form = ReasonForm(request.POST, auto_id=f"{kind}{obj.pk}_%s")
+    if not form.is_valid():
+        context = _review_context(request, failed=(kind, obj.pk, form))
+        return render(request, "licensing/deprovisioning/review.html", context, status=400)
+    try:
+        result = act(obj, form.cleaned_data["reason"])
+    except DomainError as error:
+        return _refused(request, error, target)
+    messages.success(request, done(result))
+    return redirect(target)
+
+
+def _holder(delivery) -> str:
+    return f"{delivery.external_id} at {delivery.system.name}"
+
+
+@login_required
+@require_POST
+def delivery_retry(request, pk):
+    def act(delivery, reason):
+        return decisions.delivery_retry(actor=request.user, delivery_id=delivery.pk, reason=reason)
+
+    def done(delivery):
+        return (
+            f"{delivery.get_action_display()} for {_holder(delivery)} sent again, with a fresh "
+            f"retry ceiling: it is {delivery.get_state_display().lower()}."
+        )
+
+    return _review_action(request, pk, model=Delivery, label="delivery", kind="retry", act=act,
+                          done=done)  # fmt: skip
+
+
+@login_required
+@require_POST
+def delivery_close(request, pk):
+    def act(delivery, reason):
+        return decisions.delivery_close(actor=request.user, delivery_id=delivery.pk, reason=reason)
+
+    def done(delivery):
+        return (
+            f"{delivery.get_action_display()} for {_holder(delivery)} is closed and left the "
+            f"queue; nothing more is sent. Run {delivery.run_id} still counts it unconfirmed."
+        )
+
+    return _review_action(request, pk, model=Delivery, label="delivery", kind="close", act=act,
+                          done=done)  # fmt: skip
+
+
+@login_required
+@require_POST
+def finding_resolve(request, pk):
+    def act(finding, reason):
+        return decisions.finding_resolve(
+            actor=request.user, finding_id=finding.pk, reason=reason, on=timezone.localdate()
+        )
+
+    def done(finding):
+        return f"The finding about {finding.external_id} is resolved. Reason recorded."
+
+    return _review_action(request, pk, model=ReconciliationFinding, label="finding",
+                          kind="resolve", act=act, done=done)  # fmt: skip
 
 
 @login_required
