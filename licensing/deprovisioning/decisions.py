@@ -1,10 +1,13 @@
-"""What a person decides once the machinery has done what it can alone.
+"""What a person decides once the machinery has done what it can alone, and blackout removal.
 
 The review queue holds two kinds of item: a delivery that reached its retry ceiling (escalated)
 and a reconciliation finding nobody could repair automatically. A manager resolves a finding
 with a reason, sends an escalated delivery again with a fresh ceiling, or closes it with a
 reason (the system is gone, or the holder was removed by hand). Each decision has its rule
 (``*_refusal``), asked by the pages before they offer it and enforced here again.
+
+A blackout window a customer no longer needs may be removed before it is over; a run it
+deferred goes back to the day it would have had, and executes then (today, if that has come).
 
 Kept apart from ``services.py`` (already past its size budget) and from the run's own steps:
 a decision changes one row, writes its history and one audit event; sending happens on commit,
@@ -13,15 +16,22 @@ through the same Celery task as every other attempt.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from ..errors import ActionForbidden, TransitionNotAllowed
 from ..services._common import _require_reason, _stamp
-from .models import Delivery, DeprovisioningRun, ReconciliationFinding
-from .services import _active_holds, _audit, revocation_policy
+from .models import BlackoutWindow, Delivery, DeprovisioningRun, ReconciliationFinding
+from .services import (
+    _active_holds,
+    _advance_on_commit,
+    _audit,
+    _execution_day,
+    _reschedule,
+    revocation_policy,
+)
 
 PERM = "licensing.change_deprovisioningrun"
 Finding = ReconciliationFinding
@@ -174,3 +184,68 @@ def delivery_close(*, actor, delivery_id: int, reason: str) -> Delivery:
                  "last_error": delivery.last_error})  # fmt: skip
     return delivery
 
+
+# Blackout windows -----------------------------------------------------------------------------
+
+BLACKOUT_PERM = "licensing.add_blackoutwindow"
+
+
+def blackout_remove_refusal(actor, window: BlackoutWindow, *, on: date) -> str | None:
+    """Why ``actor`` may not remove ``window`` on ``on``, or ``None``. Whoever may set windows
+    may take them away; a window that is over stays, the record of why a run waited."""
+    if not actor.has_perm(BLACKOUT_PERM):
+        return "Your role may not remove blackout windows."
+    if window.ends_on <= on:
+        return "This window is over: it stays as the record of why work waited."
+    return None
+
+
+def _undeferred_day(run: Run) -> date:
+    """The day ``run`` would execute with the windows that remain: its effective date or the
+    end of its notice lead, past any window still standing."""
+    lead = int(run.policy.rules.get("notice_lead_days", 0))
+    planned_on = timezone.localdate(run.created_at)
+    return _execution_day(run.contract_id, max(run.effective_date, planned_on + timedelta(lead)))
+
+
+@transaction.atomic
+def blackout_remove(*, actor, window_id: int, reason: str, on: date) -> BlackoutWindow:
+    """Remove a window that is not over; runs it deferred are brought forward again.
+
+    The row is deleted (its history keeps it, with who removed it and why) and one audit event
+    names it and the runs rescheduled. A run brought to a day that has come executes after
+    commit, unless a hold stops it.
+    """
+    if not actor.has_perm(BLACKOUT_PERM):
+        raise ActionForbidden("Your role may not remove blackout windows.")
+    reason = _require_reason(reason)
+    window = BlackoutWindow.objects.select_for_update().get(pk=window_id)
+    refusal = blackout_remove_refusal(actor, window, on=on)
+    if refusal:
+        raise TransitionNotAllowed(refusal)
+    data = {"starts_on": window.starts_on, "ends_on": window.ends_on, "contract":
+            window.contract_id}  # fmt: skip
+    _stamp(window, actor=actor, reason=reason)
+    removed_pk = window.pk
+    window.delete()
+    window.pk = removed_pk  # for the audit event and the caller's message
+    waiting = (
+        Run.objects.select_for_update(of=("self",)).select_related("policy")
+        .filter(contract_id=window.contract_id, execute_on=window.ends_on,
+                state__in=[Run.State.PLANNED, Run.State.NOTIFIED, Run.State.ON_HOLD])
+        .order_by("pk")
+    )  # fmt: skip
+    moved = []
+    for run in waiting:
+        day = _undeferred_day(run)
+        if day >= run.execute_on:
+            continue
+        run.execute_on = day
+        _stamp(run, actor=actor, reason=f"Blackout window removed: {reason}")
+        run.save()
+        _reschedule(run)
+        moved.append({"run": run.pk, "execute_on": day})
+        _advance_on_commit(run.pk)
+    _audit(actor, "blackout.remove", window, reason=reason, policy=revocation_policy(on),
+           data={**data, "runs_rescheduled": moved})  # fmt: skip
+    return window

@@ -12,6 +12,7 @@ urlpatterns = [
     path("contracts/<int:pk>/holds/", views.hold_place, name="hold-place"),
     path("contracts/<int:pk>/blackouts/", views.blackout_add, name="blackout-add"),
     path("holds/<int:pk>/lift/", views.hold_lift, name="hold-lift"),
+    path("blackouts/<int:pk>/remove/", views.blackout_remove, name="blackout-remove"),
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("runs/<int:pk>/execute/", views.run_execute, name="run-execute"),
     path("runs/<int:pk>/rollback/", views.run_rollback, name="run-rollback"),

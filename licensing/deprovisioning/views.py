@@ -28,6 +28,7 @@ from ..views import _safe_next
 from . import decisions, reconciliation, selectors, services
 from .forms import BlackoutForm, HoldForm, PolicyDraftForm, ReasonForm, TerminateForm
 from .models import (
+    BlackoutWindow,
     Delivery,
     DeprovisioningHold,
     DeprovisioningRun,
@@ -77,8 +78,18 @@ def contract_panel(request, contract: Contract) -> dict | None:
     return _contract_context(request, contract)
 
 
-def _contract_context(request, contract, *, hold_form=None, blackout_form=None, lift=None):
+def _contract_context(
+    request, contract, *, hold_form=None, blackout_form=None, lift=None, remove=None
+):
     user = request.user
+    today = timezone.localdate()
+    blackouts = list(selectors.blackouts_of_contract(contract.pk))
+    for window in blackouts:
+        window.remove_refusal = decisions.blackout_remove_refusal(user, window, on=today)
+        window.remove_form = (
+            remove[1] if remove and remove[0] == window.pk
+            else ReasonForm(auto_id=f"unblack{window.pk}_%s")
+        )  # fmt: skip
     holds = list(selectors.holds_of_contract(contract.pk))
     for hold in holds:
         hold.refusal = services.hold_lift_refusal(user, hold) if hold.is_active else None
@@ -91,7 +102,8 @@ def _contract_context(request, contract, *, hold_form=None, blackout_form=None, 
         "runs": list(selectors.runs_of_contract(contract.pk)[:RECENT_RUNS]),
         "holds": holds,
         "active_holds": [h for h in holds if h.is_active],
-        "blackouts": list(selectors.blackouts_of_contract(contract.pk)),
+        "blackouts": blackouts,
+        "remove_failed": bool(remove),
         "may_hold": user.has_perm("licensing.add_deprovisioninghold"),
         "may_blackout": user.has_perm("licensing.add_blackoutwindow"),
         "may_terminate": may_terminate(user, contract),
@@ -179,6 +191,38 @@ def blackout_add(request, pk):
         request,
         f"Nothing will be taken away from {window.starts_on:%-d %b %Y} until "
         f"{window.ends_on:%-d %b %Y}: a run due then waits for the window's end.",
+    )
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def blackout_remove(request, pk):
+    _viewer(request.user)
+    window = _get(BlackoutWindow, pk, "blackout window")
+    contract = access.contract_for_user(user=request.user, pk=window.contract_id)
+    target = _safe_next(request, contract.get_absolute_url())
+    form = ReasonForm(request.POST, auto_id=f"unblack{window.pk}_%s")
+    if not form.is_valid():
+        return _contract_form_failed(request, contract, remove=(window.pk, form))
+    try:
+        decisions.blackout_remove(
+            actor=request.user, window_id=window.pk, reason=form.cleaned_data["reason"],
+            on=timezone.localdate(),
+        )  # fmt: skip
+    except DomainError as error:
+        return _refused(request, error, target)
+    run = selectors.open_run_of(contract.pk)
+    follow = ""
+    if run is not None and run.state in DeprovisioningRun.OPEN_STATES:
+        follow = (
+            f" Run {run.pk} is {run.get_state_display().lower()} and executes on "
+            f"{run.execute_on:%-d %b %Y}."
+        )
+    messages.success(
+        request,
+        f"The blackout window from {window.starts_on:%-d %b %Y} to {window.ends_on:%-d %b %Y} "
+        f"is removed.{follow}",
     )
     return redirect(target)
 

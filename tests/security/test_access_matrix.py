@@ -484,7 +484,7 @@ ROUTES = {
     ),
 }
 
-# --- deprov10b: the review queue's decisions (issue 10) -------------------------------------
+# --- deprov10b: the review queue's decisions and blackout removal (issue 10) ----------------
 ROUTES.update(
     {
         "deprovisioning:delivery-retry": (
@@ -497,6 +497,10 @@ ROUTES.update(
         ),
         "deprovisioning:finding-resolve": (
             "/deprovisioning/findings/{finding}/resolve/",
+            "302 405 405 405 405 405 405 405 405",
+        ),
+        "deprovisioning:blackout-remove": (
+            "/deprovisioning/blackouts/{blackout}/remove/",
             "302 405 405 405 405 405 405 405 405",
         ),
     }

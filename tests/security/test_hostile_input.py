@@ -587,6 +587,7 @@ ROWS_TO_WRITE |= {
     "deprovisioning:delivery-retry",
     "deprovisioning:delivery-close",
     "deprovisioning:finding-resolve",
+    "deprovisioning:blackout-remove",
 }
 # --- end deprov10b ----------------------------------------------------------------------------
 PAGE_WRITES = {
