@@ -160,6 +160,12 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # A person took it out of the review queue without sending it again; it stays escalated.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    close_reason = models.TextField(blank=True)
     # Set on a re-revocation sent because reconciliation found the holder active again.
     reconciliation = models.ForeignKey(
         "licensing.Reconciliation", null=True, blank=True, on_delete=models.PROTECT,
@@ -298,6 +304,11 @@ class ReconciliationFinding(models.Model):
     detail = models.TextField(blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Blank when a confirmed re-revocation resolved it (repaired); a person says why otherwise.
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution = models.TextField(blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -71,7 +71,7 @@ def open_run_of(contract_id: int) -> DeprovisioningRun | None:
 def escalated_deliveries() -> QuerySet[Delivery]:
     """The review queue: deliveries that reached the ceiling, or failed beyond retrying."""
     return (
-        Delivery.objects.filter(state=Delivery.State.ESCALATED)
+        Delivery.objects.filter(state=Delivery.State.ESCALATED, closed_at__isnull=True)
         .select_related("run__contract", "system", "entitlement")
         .order_by("escalated_at", "pk")
     )
@@ -331,7 +331,15 @@ def open_findings() -> QuerySet[ReconciliationFinding]:
 
 
 def review_deliveries() -> QuerySet[Delivery]:
-    return escalated_deliveries().select_related("run__contract__customer")
+    return escalated_deliveries().select_related("run__contract__customer", "policy")
+
+
+def held_contract_ids(contract_ids: set[int]) -> set[int]:
+    """Which of these contracts are under an active hold: one query for a whole list."""
+    return set(
+        DeprovisioningHold.objects.filter(contract_id__in=contract_ids, lifted_at__isnull=True)
+        .values_list("contract_id", flat=True)
+    )  # fmt: skip
 
 
 def system_list() -> QuerySet[ConnectedSystem]:
@@ -446,7 +454,7 @@ def drift_by_day(*, since: date, until: date) -> list[tuple[date, int, int]]:
 
 def escalation_counts() -> dict[str, int]:
     counts = Delivery.objects.aggregate(
-        waiting=Count("id", filter=Q(state=Delivery.State.ESCALATED)),
+        waiting=Count("id", filter=Q(state=Delivery.State.ESCALATED, closed_at__isnull=True)),
         ever=Count("id", filter=Q(escalated_at__isnull=False)),
     )
     counts["findings"] = open_findings().count()

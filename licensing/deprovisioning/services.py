@@ -591,7 +591,7 @@ def run_execute(*, actor, run_id: int, reason: str, on: date) -> Run:
         _reschedule(run)
     if run.state == Run.State.FAILED:
         # A person acts: escalated deliveries get a fresh ceiling.
-        run.deliveries.filter(state=Delivery.State.ESCALATED).update(
+        run.deliveries.filter(state=Delivery.State.ESCALATED, closed_at__isnull=True).update(
             state=Delivery.State.PENDING, attempts=0, escalated_at=None, queued_at=None
         )
         run.execute()

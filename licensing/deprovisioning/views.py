@@ -25,9 +25,15 @@ from ..errors import DomainError, add_to_form
 from ..models import ConnectedSystem, Contract, PolicyVersion
 from ..roles import is_staff_role
 from ..views import _safe_next
-from . import reconciliation, selectors, services
+from . import decisions, reconciliation, selectors, services
 from .forms import BlackoutForm, HoldForm, PolicyDraftForm, ReasonForm, TerminateForm
-from .models import DeprovisioningHold, DeprovisioningRun
+from .models import (
+    BlackoutWindow,
+    Delivery,
+    DeprovisioningHold,
+    DeprovisioningRun,
+    ReconciliationFinding,
+)
 
 RUN_PERM = "licensing.change_deprovisioningrun"
 HOLDERS_PER_PAGE = 50
@@ -72,8 +78,18 @@ def contract_panel(request, contract: Contract) -> dict | None:
     return _contract_context(request, contract)
 
 
-def _contract_context(request, contract, *, hold_form=None, blackout_form=None, lift=None):
+def _contract_context(
+    request, contract, *, hold_form=None, blackout_form=None, lift=None, remove=None
+):
     user = request.user
+    today = timezone.localdate()
+    blackouts = list(selectors.blackouts_of_contract(contract.pk))
+    for window in blackouts:
+        window.remove_refusal = decisions.blackout_remove_refusal(user, window, on=today)
+        window.remove_form = (
+            remove[1] if remove and remove[0] == window.pk
+            else ReasonForm(auto_id=f"unblack{window.pk}_%s")
+        )  # fmt: skip
     holds = list(selectors.holds_of_contract(contract.pk))
     for hold in holds:
         hold.refusal = services.hold_lift_refusal(user, hold) if hold.is_active else None
@@ -86,7 +102,8 @@ def _contract_context(request, contract, *, hold_form=None, blackout_form=None, 
         "runs": list(selectors.runs_of_contract(contract.pk)[:RECENT_RUNS]),
         "holds": holds,
         "active_holds": [h for h in holds if h.is_active],
-        "blackouts": list(selectors.blackouts_of_contract(contract.pk)),
+        "blackouts": blackouts,
+        "remove_failed": bool(remove),
         "may_hold": user.has_perm("licensing.add_deprovisioninghold"),
         "may_blackout": user.has_perm("licensing.add_blackoutwindow"),
         "may_terminate": may_terminate(user, contract),
@@ -174,6 +191,38 @@ def blackout_add(request, pk):
         request,
         f"Nothing will be taken away from {window.starts_on:%-d %b %Y} until "
         f"{window.ends_on:%-d %b %Y}: a run due then waits for the window's end.",
+    )
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def blackout_remove(request, pk):
+    _viewer(request.user)
+    window = _get(BlackoutWindow, pk, "blackout window")
+    contract = access.contract_for_user(user=request.user, pk=window.contract_id)
+    target = _safe_next(request, contract.get_absolute_url())
+    form = ReasonForm(request.POST, auto_id=f"unblack{window.pk}_%s")
+    if not form.is_valid():
+        return _contract_form_failed(request, contract, remove=(window.pk, form))
+    try:
+        decisions.blackout_remove(
+            actor=request.user, window_id=window.pk, reason=form.cleaned_data["reason"],
+            on=timezone.localdate(),
+        )  # fmt: skip
+    except DomainError as error:
+        return _refused(request, error, target)
+    run = selectors.open_run_of(contract.pk)
+    follow = ""
+    if run is not None and run.state in DeprovisioningRun.OPEN_STATES:
+        follow = (
+            f" Run {run.pk} is {run.get_state_display().lower()} and executes on "
+            f"{run.execute_on:%-d %b %Y}."
+        )
+    messages.success(
+        request,
+        f"The blackout window from {window.starts_on:%-d %b %Y} to {window.ends_on:%-d %b %Y} "
+        f"is removed.{follow}",
     )
     return redirect(target)
 
@@ -351,24 +400,108 @@ def run_notice(request, pk):
 # The review queue, connected systems --------------------------------------------------------
 
 
+def _review_context(request, *, failed=None) -> dict:
+    """The queue; ``failed`` is ``(kind, pk, form)`` of a form sent back with its errors."""
+    user = request.user
+    deliveries = list(selectors.review_deliveries())
+    held = selectors.held_contract_ids({d.run.contract_id for d in deliveries})
+
+    def form_for(kind: str, pk: int) -> ReasonForm:
+        if failed and failed[:2] == (kind, pk):
+            return failed[2]
+        return ReasonForm(auto_id=f"{kind}{pk}_%s")
+
+    for delivery in deliveries:
+        delivery.retry_refusal = decisions.delivery_retry_refusal(
+            user, delivery, held=delivery.run.contract_id in held
+        )
+        delivery.close_refusal = decisions.delivery_close_refusal(user, delivery)
+        delivery.retry_form = form_for("retry", delivery.pk)
+        delivery.close_form = form_for("close", delivery.pk)
+    findings = list(selectors.open_findings())
+    for finding in findings:
+        finding.resolve_refusal = decisions.finding_resolve_refusal(user, finding)
+        finding.form = form_for("resolve", finding.pk)
+    return {
+        "deliveries": deliveries, "findings": findings, "may_act": user.has_perm(RUN_PERM),
+        "failed_errors": bool(failed),
+    }  # fmt: skip
+
+
 @login_required
 @require_safe
 def review(request):
     _viewer(request.user)
-    deliveries = list(selectors.review_deliveries())
-    for delivery in deliveries:
-        run = delivery.run
-        delivery.retry_refusal = (
-            services.run_execute_refusal(request.user, run)
-            if run.state == DeprovisioningRun.State.FAILED else "reconcile"
-        )  # fmt: skip
-        delivery.form = ReasonForm(auto_id=f"retry{delivery.pk}_%s")
-    context = {
-        "deliveries": deliveries,
-        "findings": list(selectors.open_findings()),
-        "may_act": request.user.has_perm(RUN_PERM),
-    }
-    return render(request, "licensing/deprovisioning/review.html", context)
+    return render(request, "licensing/deprovisioning/review.html", _review_context(request))
+
+
+def _review_action(request, pk, *, model, label: str, kind: str, act, done):
+    """One decision from the review queue: parse the reason, call the service, back to the
+    queue with a message (or the queue again, the form showing its error)."""
+    _viewer(request.user)
+    obj = _get(model, pk, label)
+    target = reverse("deprovisioning:review")
+    form = ReasonForm(request.POST, auto_id=f"{kind}{obj.pk}_%s")
+    if not form.is_valid():
+        context = _review_context(request, failed=(kind, obj.pk, form))
+        return render(request, "licensing/deprovisioning/review.html", context, status=400)
+    try:
+        result = act(obj, form.cleaned_data["reason"])
+    except DomainError as error:
+        return _refused(request, error, target)
+    messages.success(request, done(result))
+    return redirect(target)
+
+
+def _holder(delivery) -> str:
+    return f"{delivery.external_id} at {delivery.system.name}"
+
+
+@login_required
+@require_POST
+def delivery_retry(request, pk):
+    def act(delivery, reason):
+        return decisions.delivery_retry(actor=request.user, delivery_id=delivery.pk, reason=reason)
+
+    def done(delivery):
+        return (
+            f"{delivery.get_action_display()} for {_holder(delivery)} sent again, with a fresh "
+            f"retry ceiling: it is {delivery.get_state_display().lower()}."
+        )
+
+    return _review_action(request, pk, model=Delivery, label="delivery", kind="retry", act=act,
+                          done=done)  # fmt: skip
+
+
+@login_required
+@require_POST
+def delivery_close(request, pk):
+    def act(delivery, reason):
+        return decisions.delivery_close(actor=request.user, delivery_id=delivery.pk, reason=reason)
+
+    def done(delivery):
+        return (
+            f"{delivery.get_action_display()} for {_holder(delivery)} is closed and left the "
+            f"queue; nothing more is sent. Run {delivery.run_id} still counts it unconfirmed."
+        )
+
+    return _review_action(request, pk, model=Delivery, label="delivery", kind="close", act=act,
+                          done=done)  # fmt: skip
+
+
+@login_required
+@require_POST
+def finding_resolve(request, pk):
+    def act(finding, reason):
+        return decisions.finding_resolve(
+            actor=request.user, finding_id=finding.pk, reason=reason, on=timezone.localdate()
+        )
+
+    def done(finding):
+        return f"The finding about {finding.external_id} is resolved. Reason recorded."
+
+    return _review_action(request, pk, model=ReconciliationFinding, label="finding",
+                          kind="resolve", act=act, done=done)  # fmt: skip
 
 
 @login_required

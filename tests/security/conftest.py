@@ -1,5 +1,7 @@
 """The world the security tables probe: a real row of each kind for each of two customers."""
 
+from datetime import timedelta
+
 import pytest
 
 from tests.breaches.cases import opened_case
@@ -31,7 +33,42 @@ def _deprovisioning_ids(customer, manager) -> dict:
     hold = deprovisioning.hold_place(actor=manager, contract=contract, kind="legal_hold",
                                      reason="Matrix")  # fmt: skip
     revocation = PolicyVersion.objects.get(kind="revocation", number=1)
-    return {"run": run.pk, "hold": hold.pk, "revocation_policy": revocation.pk}
+    return {"run": run.pk, "hold": hold.pk, "revocation_policy": revocation.pk,
+            **_review_ids(customer, manager)}  # fmt: skip
+
+
+# --- deprov10b: the review queue's rows and a blackout window (issue 10) ---------------------
+def _review_ids(customer, manager) -> dict:
+    """A planned run's pending delivery, an open finding and a blackout window, on a contract of
+    their own (the system is at a public address and is never called: nothing commits)."""
+    from django.utils import timezone
+
+    from licensing.deprovisioning import services as deprovisioning
+    from licensing.deprovisioning.reconciliation import reconcile_system
+    from tests.factories import ContractFactory, EntitlementFactory
+    from tests.support import connected_system
+
+    today = timezone.localdate()
+    contract = ContractFactory(customer=customer)
+    system = connected_system(name=f"Matrix review {customer.code}")
+    entitlement = EntitlementFactory(contract=contract)
+    deprovisioning.assignment_create(actor=manager, entitlement=entitlement, system=system,
+                                     external_id="matrix-holder")  # fmt: skip
+    run = deprovisioning.run_start(
+        actor=manager, contract=contract, trigger="termination", reason="Matrix",
+        effective_date=today, on=today,
+    )  # fmt: skip
+    # An empty report: the holder is missing at the system, a finding for a person.
+    finding = reconcile_system(actor=manager, system_id=system.pk, on=today, report=iter(()))
+    window = deprovisioning.blackout_add(
+        actor=manager, contract=contract, starts_on=today + timedelta(days=30),
+        ends_on=today + timedelta(days=37), reason="Matrix",
+    )  # fmt: skip
+    return {"delivery": run.deliveries.get().pk, "finding": finding.findings.get().pk,
+            "blackout": window.pk}  # fmt: skip
+
+
+# --- end deprov10b ----------------------------------------------------------------------------
 
 
 def _admins_export():

@@ -484,6 +484,29 @@ ROUTES = {
     ),
 }
 
+# --- deprov10b: the review queue's decisions and blackout removal (issue 10) ----------------
+ROUTES.update(
+    {
+        "deprovisioning:delivery-retry": (
+            "/deprovisioning/deliveries/{delivery}/retry/",
+            "302 405 405 405 405 405 405 405 405",
+        ),
+        "deprovisioning:delivery-close": (
+            "/deprovisioning/deliveries/{delivery}/close/",
+            "302 405 405 405 405 405 405 405 405",
+        ),
+        "deprovisioning:finding-resolve": (
+            "/deprovisioning/findings/{finding}/resolve/",
+            "302 405 405 405 405 405 405 405 405",
+        ),
+        "deprovisioning:blackout-remove": (
+            "/deprovisioning/blackouts/{blackout}/remove/",
+            "302 405 405 405 405 405 405 405 405",
+        ),
+    }
+)
+# --- end deprov10b ----------------------------------------------------------------------------
+
 # Set ACCESS_MATRIX_PROBE=/tmp/file to write what each persona got (to draft a new row).
 PROBE = os.environ.get("ACCESS_MATRIX_PROBE")
 

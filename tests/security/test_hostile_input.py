@@ -625,6 +625,14 @@ ROWS_TO_WRITE = {
     "breaches_portal:agree", "audit:exports", "breaches_portal:warning-dismiss",
     "breaches:earlier-decide", "breaches:option-change", "licensing:scheduled-change-cancel",
 }  # fmt: skip
+# --- deprov10b: the review queue's decisions and blackout removal (issue 10) ----------------
+ROWS_TO_WRITE |= {
+    "deprovisioning:delivery-retry",
+    "deprovisioning:delivery-close",
+    "deprovisioning:finding-resolve",
+    "deprovisioning:blackout-remove",
+}
+# --- end deprov10b ----------------------------------------------------------------------------
 PAGE_WRITES = {
     "login": Write("anon", "/login/", accepted=302,
                    form={"username": "maya", "password": "pw"}),
