@@ -22,7 +22,6 @@ from .serializers import (
     UsageReportOutput,
     UsageRowsInput,
 )
-from .usage_input import MAX_BYTES
 
 
 class UsageReportCreateApi(APIView):
@@ -48,7 +47,7 @@ class UsageReportCreateApi(APIView):
         upload = request.FILES.get("file")
         if upload is not None:
             report = services.usage_report_create(
-                actor=request.user, on=timezone.localdate(), file=upload.read(MAX_BYTES + 1),
+                actor=request.user, on=timezone.localdate(), file=upload,
                 filename=upload.name or "",
             )  # fmt: skip
         else:

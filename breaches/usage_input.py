@@ -1,16 +1,17 @@
-"""Reading usage rows from a CSV file or JSON, and checking every one before anything is stored.
+"""Reading usage rows from a CSV file or JSON, and checking every field of every row.
 
-Pure parsing except for one query: which of the named entitlements the sender may see.
+Pure parsing, no database: a CSV file is read as a stream (its bytes once, then its rows once),
+so a long file costs no more memory than a short one.
 """
 
 import codecs
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
+from typing import BinaryIO
 
-from licensing.access import entitlements_for_user
 from licensing.validation import DATE_RANGE_MESSAGE, date_in_range
 
 from .errors import RowError
@@ -27,41 +28,83 @@ _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 Key = tuple[int, str, date]  # (entitlement id, metric, day)
 Item = tuple[int | None, object]  # (line, the raw row as received)
+Row = tuple[int | None, Key, int]  # (line, key, quantity): a row whose fields are good
 
 
-def read_csv(data: bytes) -> tuple[list[Item], list[RowError]]:
-    """The data rows of a CSV file with their line numbers (the header is line 1)."""
-    if len(data) > MAX_BYTES:
-        return [], [RowError(None, "file", f"The file is larger than {MAX_BYTES // 2**20} MB.")]
-    if b"\x00" in data:
-        lines = sorted({data.count(b"\n", 0, i) + 1 for i in _positions(data, b"\x00")})
-        return [], [RowError(line, "file", "The line contains a NUL byte.") for line in lines]
+CHUNK = 64 * 1024
+
+
+def file_problems(file: BinaryIO) -> list[RowError]:
+    """The first pass over a CSV file's bytes, a chunk at a time: its size, NUL bytes (every
+    line holding one) and UTF-8 (the first line that is not). Leaves the file at its start."""
+    file.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    size, newlines, nul_lines, bad_line = 0, 0, set(), None
+    while chunk := file.read(CHUNK):
+        size += len(chunk)
+        if size > MAX_BYTES:
+            file.seek(0)
+            return [RowError(None, "file", f"The file is larger than {MAX_BYTES // 2**20} MB.")]
+        if b"\x00" in chunk:
+            nul_lines |= {
+                newlines + chunk.count(b"\n", 0, i) + 1 for i in _positions(chunk, b"\x00")
+            }
+        if bad_line is None:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                # error.object is the decoder's held-back bytes (never a newline) + this chunk.
+                bad_line = newlines + error.object.count(b"\n", 0, error.start) + 1
+        newlines += chunk.count(b"\n")
+    if bad_line is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            bad_line = newlines + 1
+    file.seek(0)
+    if nul_lines:
+        return [
+            RowError(line, "file", "The line contains a NUL byte.") for line in sorted(nul_lines)
+        ]
+    if bad_line is not None:
+        return [RowError(bad_line, "file", "The file must be UTF-8 text.")]
+    return []
+
+
+def read_csv(file: BinaryIO, errors: list[RowError]) -> Iterator[Item]:
+    """The data rows of a CSV file with their line numbers (the header is line 1), read as a
+    stream: run `file_problems` first. Problems with the file itself go to `errors`."""
+    text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
     try:
-        text = codecs.decode(data, "utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        return [], [RowError(line, "file", "The file must be UTF-8 text.")]
-    reader = csv.reader(io.StringIO(text, newline=""))
+        yield from _csv_items(csv.reader(text), errors)
+    finally:
+        text.detach()  # the caller's file stays open
+
+
+def _csv_items(reader, errors: list[RowError]) -> Iterator[Item]:
     try:
         header = next(reader)
     except StopIteration:
-        return [], [RowError(1, "file", "The file is empty: it needs a header row.")]
+        errors.append(RowError(1, "file", "The file is empty: it needs a header row."))
+        return
     except csv.Error as error:
-        return [], [RowError(1, "file", f"Not a readable CSV file: {error}.")]
+        errors.append(RowError(1, "file", f"Not a readable CSV file: {error}."))
+        return
     names = [name.strip().lower() for name in header]
-    errors = [
+    found = [
         RowError(1, column, f"Missing column '{column}'.")
         for column in COLUMNS
         if column not in names
     ]
-    errors += [
+    found += [
         RowError(1, name, f"Column '{name}' appears twice.")
         for name in sorted({n for n in names if n in COLUMNS and names.count(n) > 1})
     ]
-    if errors:
-        return [], errors
+    if found:
+        errors += found
+        return
     positions = {column: names.index(column) for column in COLUMNS}
-    items: list[Item] = []
+    count, known = 0, len(errors)
     line = reader.line_num + 1
     while True:
         try:
@@ -70,11 +113,11 @@ def read_csv(data: bytes) -> tuple[list[Item], list[RowError]]:
             break
         except csv.Error as error:
             errors.append(RowError(line, "file", f"Not readable as CSV: {error}."))
-            break
+            return
         if values and any(v.strip() for v in values):
-            if len(items) == MAX_ROWS:
+            if count == MAX_ROWS:
                 errors.append(RowError(line, "file", f"A report holds at most {MAX_ROWS:,} rows."))
-                break
+                return
             if len(values) > len(names):
                 errors.append(
                     RowError(
@@ -84,12 +127,11 @@ def read_csv(data: bytes) -> tuple[list[Item], list[RowError]]:
                     )  # fmt: skip
                 )
             else:
-                row = {c: values[i] for c, i in positions.items() if i < len(values)}
-                items.append((line, row))
+                count += 1
+                yield line, {c: values[i] for c, i in positions.items() if i < len(values)}
         line = reader.line_num + 1
-    if not items and not errors:
+    if not count and len(errors) == known:
         errors.append(RowError(1, "file", "The file has a header but no rows."))
-    return items, errors
 
 
 def _positions(data: bytes, needle: bytes) -> Iterable[int]:
@@ -110,10 +152,10 @@ def read_json(rows) -> tuple[list[Item], list[RowError]]:
     return list(enumerate(rows, start=1)), []
 
 
-def check_rows(items: list[Item], *, actor, on: date) -> tuple[dict[Key, int], list[RowError]]:
-    """Every row checked; the figures by key, a repeated key keeping its last row."""
-    errors: list[RowError] = []
-    parsed: list[tuple[int | None, Key, int]] = []
+def checked_rows(items: Iterable[Item], errors: list[RowError], *, on: date) -> Iterator[Row]:
+    """Each row whose fields are all good, as (line, key, quantity); every problem with a
+    field goes to `errors`. Whether the sender may see the entitlement is asked of the whole
+    set afterwards (see services.usage)."""
     for line, row in items:
         if not isinstance(row, dict):
             errors.append(
@@ -124,29 +166,20 @@ def check_rows(items: list[Item], *, actor, on: date) -> tuple[dict[Key, int], l
                 )  # fmt: skip
             )
             continue
-        found = []
+        found = False
         values = {}
         for column in COLUMNS:
             value, problem = _CHECKS[column](row.get(column), on)
             if problem:
-                found.append(RowError(line, column, problem))
+                errors.append(RowError(line, column, problem))
+                found = True
             values[column] = value
-        errors += found
         if not found:
-            key = (values["entitlement"], values["metric"], values["date"])
-            parsed.append((line, key, values["quantity"]))
-    ids = {key[0] for _line, key, _q in parsed}
-    visible = set(entitlements_for_user(actor).filter(pk__in=ids).values_list("pk", flat=True))
-    figures: dict[Key, int] = {}
-    for line, key, quantity in parsed:
-        if key[0] not in visible:
-            errors.append(
-                RowError(line, "entitlement", f"No entitlement with id {key[0]} that you can see.")
+            yield (
+                line,
+                (values["entitlement"], values["metric"], values["date"]),
+                values["quantity"],
             )
-            continue
-        figures.pop(key, None)  # the last row for a key wins, and sits where it was sent
-        figures[key] = quantity
-    return figures, errors
 
 
 def _text(value) -> tuple[str | None, str | None]:

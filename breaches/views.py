@@ -12,7 +12,6 @@ from licensing.errors import DomainError
 from . import services
 from .errors import UsageRejected
 from .forms import UsageUploadForm
-from .usage_input import MAX_BYTES
 
 
 @login_required
@@ -27,7 +26,7 @@ def usage_upload(request):
         upload = form.cleaned_data["file"]
         try:
             report = services.usage_report_create(
-                actor=request.user, on=timezone.localdate(), file=upload.read(MAX_BYTES + 1),
+                actor=request.user, on=timezone.localdate(), file=upload,
                 filename=upload.name or "", reason=form.cleaned_data["reason"],
             )  # fmt: skip
         except UsageRejected as rejected:

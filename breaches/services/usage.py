@@ -1,21 +1,23 @@
 """Usage reports: a whole file of daily figures checked, then stored in one transaction."""
 
+import io
 from datetime import date
+from typing import BinaryIO
 
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from audit.services import audit_record
+from licensing.access import entitlements_for_user
 from licensing.errors import ActionForbidden, DomainError
 from licensing.models import Entitlement
 
 from ..errors import RowError, UsageRejected
-from ..models import UsageFigure, UsageReport
-from ..usage_input import check_rows, read_csv, read_json
+from ..models import UsageReport
+from ..usage_input import checked_rows, file_problems, read_csv, read_json
+from ._usage_sql import Staging
 
 PERM = "breaches.add_usagereport"
-BATCH = 5000
 
 
 def usage_report_refusal(actor) -> str | None:
@@ -31,12 +33,17 @@ def usage_report_create(
     actor,
     on: date,
     rows: list | None = None,
-    file: bytes | None = None,
+    file: bytes | BinaryIO | None = None,
     filename: str = "",
     reason: str = "Usage reported",
 ) -> UsageReport:
     """Store a report's figures, replacing earlier figures for the same entitlement, metric and
-    day. The input is checked whole first: any bad row refuses the report and stores nothing."""
+    day. The input is checked whole first: any bad row refuses the report and stores nothing.
+
+    `file` is a CSV file (an open binary file, such as an upload, or bytes). It is read as a
+    stream, twice (bytes, then rows), and its good rows go to a staging table; the figures and
+    their history are then written set-based, so memory stays flat however long the file.
+    """
     refusal = usage_report_refusal(actor)
     if refusal:
         raise ActionForbidden(refusal)
@@ -47,43 +54,46 @@ def usage_report_create(
         raise UsageRejected(
             [RowError(None, "file", "Send either a CSV file or JSON rows, not both or neither.")]
         )
+    errors: list[RowError] = []
     if file is not None:
-        source, (items, errors) = UsageReport.Source.CSV, read_csv(file)
+        source = UsageReport.Source.CSV
+        file = io.BytesIO(file) if isinstance(file, bytes | bytearray) else file
+        errors = file_problems(file)
+        items = iter(()) if errors else read_csv(file, errors)
     else:
-        source, (items, errors) = UsageReport.Source.JSON, read_json(rows)
-    figures, problems = check_rows(items, actor=actor, on=on)
-    if errors or problems:
-        raise UsageRejected(errors + problems)
+        source = UsageReport.Source.JSON
+        items, errors = read_json(rows)
+    problems: list[RowError] = []
+    with Staging() as stage:
+        stage.load(checked_rows(items, problems, on=on))
+        # Whether the sender may see each entitlement: one query for the whole file.
+        visible = entitlements_for_user(actor).values("pk").query.sql_with_params()
+        problems += [
+            RowError(line, "entitlement", f"No entitlement with id {pk} that you can see.")
+            for line, pk in stage.unknown_entitlements(*visible)
+        ]
+        if errors or problems:
+            raise UsageRejected(errors + problems)
 
-    ids = sorted({key[0] for key in figures})
-    # Entitlement rows are locked in primary-key order, so two reports touching the same
-    # entitlements take turns rather than racing for the one current figure per key.
-    list(Entitlement.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk"))
-    earlier = _current_figures(figures)
-    now = timezone.now()
-    report = UsageReport(
-        sent_by=actor, source=source, filename=filename[:255], rows=len(items),
-        figures=len(figures), replaced=len(earlier), reason=reason,
-    )  # fmt: skip
-    report._history_user, report._change_reason = actor, reason
-    report.save()
-    for figure in earlier.values():
-        figure.replaced_at = now
-    bulk_update_with_history(
-        list(earlier.values()), UsageFigure, ["replaced_at"], batch_size=BATCH,
-        default_user=actor, default_change_reason=reason, default_date=now,
-    )  # fmt: skip
-    bulk_create_with_history(
-        [
-            UsageFigure(
-                entitlement_id=key[0], metric=key[1], day=key[2], quantity=quantity,
-                report=report, replaces=earlier.get(key),
-            )  # fmt: skip
-            for key, quantity in figures.items()
-        ],
-        UsageFigure, batch_size=BATCH, default_user=actor, default_change_reason=reason,
-        default_date=now,
-    )  # fmt: skip
+        ids = stage.entitlement_ids()
+        # Entitlement rows are locked in primary-key order, so two reports touching the same
+        # entitlements take turns rather than racing for the one current figure per key.
+        list(
+            Entitlement.objects.select_for_update(of=("self",))
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        received = stage.count()
+        figures, replaced = stage.settle()
+        now = timezone.now()
+        report = UsageReport(
+            sent_by=actor, source=source, filename=filename[:255], rows=received,
+            figures=figures, replaced=replaced, reason=reason,
+        )  # fmt: skip
+        report._history_user, report._change_reason = actor, reason
+        report.save()
+        stage.write(report, now=now, actor=actor, reason=reason)
     audit_record(
         actor=actor,
         action="usage_report.create",
@@ -107,22 +117,3 @@ def _warn_on_commit(entitlement_ids: list[int], on: date) -> None:
     transaction.on_commit(
         lambda: raise_usage_warnings.delay(entitlement_ids, on.isoformat()), robust=True
     )
-
-
-def _current_figures(figures: dict) -> dict:
-    """The current figures these keys will replace, by key, fetched in one query."""
-    if not figures:
-        return {}
-    days = [key[2] for key in figures]
-    candidates = UsageFigure.objects.filter(
-        entitlement_id__in={key[0] for key in figures},
-        metric__in={key[1] for key in figures},
-        day__range=(min(days), max(days)),
-        replaced_at__isnull=True,
-    ).select_for_update(of=("self",))
-    found = {}
-    for figure in candidates.order_by("pk"):
-        key = (figure.entitlement_id, figure.metric, figure.day)
-        if key in figures:
-            found[key] = figure
-    return found

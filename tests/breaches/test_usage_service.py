@@ -241,3 +241,95 @@ def test_only_a_manager_may_send_usage(persona, seats, today, day):
                                      "metric": "seats_in_use", "quantity": 1}])  # fmt: skip
 
     assert UsageReport.objects.count() == 0
+
+
+# The file is read as a stream, a chunk at a time: problems past the first chunk keep their line.
+def _long_csv(seats, day, rows: int) -> list[str]:
+    return [HEADER] + [f"{seats.pk},{day},seats_in_use,{n}" for n in range(rows)]
+
+
+def test_a_csv_report_can_be_sent_as_an_open_file(manager, seats, today, day, tmp_path):
+    path = tmp_path / "usage.csv"
+    path.write_bytes(csv_bytes(HEADER, f"{seats.pk},{day},seats_in_use,48"))
+
+    with path.open("rb") as file:
+        report = _send(manager, today, file=file, filename="usage.csv")
+        assert not file.closed  # the caller's file is the caller's to close
+
+    assert (report.rows, report.figures) == (1, 1)
+    assert UsageFigure.objects.get().quantity == 48
+
+
+@pytest.mark.parametrize("bad, message", [(b"\xff", "UTF-8"), (b"\x00", "NUL")])
+def test_an_unreadable_byte_far_into_a_long_file_is_reported_on_its_line(
+    manager, seats, today, day, bad, message
+):
+    lines = _long_csv(seats, day, 5000)  # well past one 64 KiB chunk
+    data = csv_bytes(*lines).replace(lines[4000].encode(), lines[4000].encode()[:-1] + bad, 1)
+    before = stored()
+
+    with pytest.raises(UsageRejected) as excinfo:
+        _send(manager, today, file=data)
+
+    assert _errors(excinfo) == [(4001, "file")]
+    assert message in excinfo.value.errors[0].message
+    assert stored() == before
+
+
+def test_a_bad_row_far_into_a_long_file_refuses_it_all(manager, seats, today, day):
+    lines = _long_csv(seats, day - timedelta(days=1), 4000) + [f"{seats.pk},{day},cpu,4"]
+    before = stored()
+
+    with pytest.raises(UsageRejected) as excinfo:
+        _send(manager, today, file=csv_bytes(*lines))
+
+    assert _errors(excinfo) == [(4002, "metric")]
+    assert stored() == before
+
+
+def test_a_refused_report_leaves_nothing_behind_for_the_next_one(manager, seats, today, day):
+    with pytest.raises(UsageRejected):
+        _send(manager, today, file=csv_bytes(HEADER, f"{seats.pk},{day},cpu,4"))
+
+    report = _send(manager, today, file=csv_bytes(HEADER, f"{seats.pk},{day},api_calls,7"))
+
+    assert (report.rows, report.figures, report.replaced) == (1, 1, 0)
+    assert list(UsageFigure.objects.values_list("metric", "quantity")) == [("api_calls", 7)]
+
+
+def test_replacing_a_figure_writes_history_for_both_figures(manager, seats, today, day):
+    first = _send(manager, today, file=csv_bytes(HEADER, f"{seats.pk},{day},seats_in_use,48"))
+    earlier = UsageFigure.objects.get()
+
+    second = _send(manager, today, reason="Corrected export",
+                   file=csv_bytes(HEADER, f"{seats.pk},{day},seats_in_use,55"))  # fmt: skip
+
+    earlier.refresh_from_db()
+    change = earlier.history.first()
+    assert (change.history_type, change.replaced_at, change.report_id) == (
+        "~",
+        earlier.replaced_at,
+        first.pk,
+    )
+    assert (change.history_user, change.history_change_reason) == (manager, "Corrected export")
+    current = UsageFigure.objects.get(replaced_at__isnull=True)
+    created = current.history.get()
+    assert (created.history_type, created.replaces_id, created.report_id) == (
+        "+",
+        earlier.pk,
+        second.pk,
+    )
+    assert created.history_date == change.history_date == earlier.replaced_at
+
+
+def test_figures_are_stored_in_the_order_sent_each_key_where_its_last_row_was(
+    manager, seats, today, day
+):
+    earlier = day - timedelta(days=1)
+    _send(manager, today, file=csv_bytes(
+        HEADER, f"{seats.pk},{day},seats_in_use,1", f"{seats.pk},{earlier},seats_in_use,2",
+        f"{seats.pk},{day},seats_in_use,3",
+    ))  # fmt: skip
+
+    stored_order = UsageFigure.objects.order_by("pk").values_list("day", "quantity")
+    assert list(stored_order) == [(earlier, 2), (day, 3)]
