@@ -86,7 +86,9 @@ class _Echo:
 
 def content_columns() -> list[str]:
     """The content's keys in the chain's own order, read off an empty event."""
-    blank = dict.fromkeys(CONTENT_FIELDS, "") | {"occurred_at": datetime.min, "data": {}}
+    blank = dict.fromkeys(CONTENT_FIELDS, "") | {
+        "occurred_at": datetime.min, "data": {}, "canonical_data": None,
+    }  # fmt: skip
     return list(content_of(blank))
 
 

@@ -27,8 +27,8 @@ from .registry import Context, Samples, alternate, benchmark
 MILLION = 1_000_000
 SMOKE = 300
 EVENT_COLUMNS = ("seq", "occurred_at", "actor_id", "actor_username", "action", "object_type",
-                 "object_id", "reason", "policy_version", "data", "prev_hash", "hash",
-                 "redaction_mac")  # fmt: skip
+                 "object_id", "reason", "policy_version", "data", "canonical_data", "prev_hash",
+                 "hash", "redaction_mac")  # fmt: skip
 
 
 def copy_sql() -> str:
@@ -69,7 +69,8 @@ def build_log(ctx: Context, count: int, *, chunk: int = 50_000) -> None:
                 events.append("\t".join([
                     str(seq), content["occurred_at"], str(actor.pk), actor.username,
                     fields["action"], fields["object_type"], fields["object_id"],
-                    fields["reason"], fields["policy_version"], json.dumps(data), prev, digest, "",
+                    fields["reason"], fields["policy_version"], json.dumps(data),
+                    canonical(data).decode(), prev, digest, "",
                 ]))  # fmt: skip
                 prev = digest
             nodes = [
