@@ -18,6 +18,11 @@ class AuditEvent(models.Model):
     reason = models.TextField(blank=True)
     policy_version = models.CharField(max_length=64, blank=True)
     data = models.JSONField(default=dict, blank=True)
+    # `data` exactly as it was hashed: its canonical JSON text (audit.chain.canonical). jsonb
+    # rewrites some numbers (-0.0 becomes 0.0, 1e20 an integer), so the JSON column cannot
+    # always give back the bytes the hash covers; the chain, the tree and exports read this.
+    # Null (not "": "" is no JSON) only on rows written by raw SQL; verification then reads `data`.
+    canonical_data = models.TextField(null=True, blank=True, editable=False)  # noqa: DJ001
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
     # Redaction by the retention purge (audit/retention.py): the personal content (reason, data,

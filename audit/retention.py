@@ -24,7 +24,14 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .chain import REDACTED_VALUES, event_content, link_hash, redaction_mac
+from .chain import (
+    CHAINED_FIELDS,
+    REDACTED_VALUES,
+    canonical,
+    event_content,
+    link_hash,
+    redaction_mac,
+)
 from .models import AuditEvent, ChainVerification, MerkleNode, RetentionPolicyVersion
 from .registry import HeldRecords, held_records
 from .tree import CONTENT_FIELDS, content_of, leaf_of
@@ -258,13 +265,14 @@ def _redact_batch(*, actor, policy, seqs: list[int], held: int, report: PurgeRep
         now = timezone.now()
         updated = []
         for row, leaf in good:
-            remaining = {name: row[name] for name in CONTENT_FIELDS} | REDACTED_VALUES
+            remaining = {name: row[name] for name in CHAINED_FIELDS} | REDACTED_VALUES
             mac = redaction_mac(key, digest=row["hash"], leaf=leaf, redacted_by=event.seq,
                                 content=event_content(**remaining))  # fmt: skip
             updated.append(
                 AuditEvent(
                     pk=row["id"],
                     **REDACTED_VALUES,
+                    canonical_data=canonical(REDACTED_VALUES["data"]).decode(),
                     redacted_at=now,
                     redacted_by=event.seq,
                     leaf_hash=leaf,
@@ -273,7 +281,14 @@ def _redact_batch(*, actor, policy, seqs: list[int], held: int, report: PurgeRep
             )
         AuditEvent.objects.bulk_update(
             updated,
-            [*REDACTED_VALUES, "redacted_at", "redacted_by", "leaf_hash", "redaction_mac"],
+            [
+                *REDACTED_VALUES,
+                "canonical_data",
+                "redacted_at",
+                "redacted_by",
+                "leaf_hash",
+                "redaction_mac",
+            ],
             batch_size=1000,
         )
         report.redacted += len(good)

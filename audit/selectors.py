@@ -4,8 +4,11 @@ from dataclasses import dataclass
 
 import orjson
 from django.conf import settings
-from django.db.models import QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper, QuerySet, TextField
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, Coalesce
+from orjson import Fragment
 
 from .chain import CHAINED_FIELDS, CONTENT_KEYS, GENESIS_HASH, canonical, redaction_mac
 from .models import AuditEvent, ChainHead, ChainVerification
@@ -29,29 +32,32 @@ def audit_events(*, object_type: str | None = None, object_id=None) -> QuerySet[
 
 
 # Columns verification reads, as tuples: bookkeeping first, then the chained fields in order,
-# `data` as the database's JSON text (parsed here, faster than the field's own decoder).
+# `data` as the canonical text that was hashed (or, on a row written by raw SQL without it, the
+# database's JSON text), and last whether the JSON column still says what that text says.
 _CHAINED_COLUMNS = tuple("data_text" if name == "data" else name for name in CHAINED_FIELDS)
 _VERIFY_COLUMNS = ("id", "prev_hash", "hash", "redaction_mac", "leaf_hash", "redacted_by",
-                   *_CHAINED_COLUMNS)  # fmt: skip
+                   *_CHAINED_COLUMNS, "data_agrees")  # fmt: skip
 _OCCURRED_AT = CHAINED_FIELDS.index("occurred_at")
 _DATA = CHAINED_FIELDS.index("data")
 
 
-def _loads(text):
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:  # what orjson refuses, json may read
-        return json.loads(text)
-
-
-def _fast_canonical(content: dict) -> bytes | None:
-    """orjson's sorted compact UTF-8 output: the canonical bytes of every value the chain
-    stores in practice, at a fraction of json.dumps's cost. Where it could differ from
-    `chain.canonical` (which defines the bytes), a mismatch is re-checked with the definition."""
-    try:
-        return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        return None
+def _verify_rows(chunk_size: int):
+    if connection.vendor == "postgresql":
+        # jsonb equality compares numbers as numbers, so -0.0 stored as 0.0 still agrees, while
+        # a changed value does not. Null where there is no canonical text to compare with.
+        sql = "audit_auditevent.data = (audit_auditevent.canonical_data)::jsonb"
+        agrees = ExpressionWrapper(RawSQL(sql, []), output_field=BooleanField())
+    else:
+        # Elsewhere (the SQLite demo) the JSON column's text, compared in Python.
+        agrees = Cast("data", TextField())
+    return (
+        AuditEvent.objects.annotate(
+            data_text=Coalesce("canonical_data", Cast("data", TextField())), data_agrees=agrees
+        )
+        .order_by("seq")
+        .values_list(*_VERIFY_COLUMNS)
+        .iterator(chunk_size)
+    )
 
 
 def audit_verify_chain(*, chunk_size: int = 20000) -> ChainReport:
@@ -61,21 +67,20 @@ def audit_verify_chain(*, chunk_size: int = 20000) -> ChainReport:
     its content no longer recomputes its hash; the purge events it names must exist.
 
     Tuned for a million events: one server-side cursor (PostgreSQL) read in large chunks, tuples
-    not model instances or dicts, orjson for the JSON both ways (json.dumps, which defines the
-    canonical bytes, decides wherever the two disagree), one C call per HMAC.
+    not model instances or dicts, the stored canonical text of `data` spliced in unparsed
+    (orjson.Fragment) while orjson writes the rest (json.dumps, which defines the canonical
+    bytes, decides wherever the two disagree), one C call per HMAC.
     """
     key = settings.AUDIT_HMAC_KEY.encode()
     expected_seq, prev = 1, GENESIS_HASH
-    digest_of, same, fast = hmac.digest, hmac.compare_digest, _fast_canonical
+    digest_of, same, dumps, fragment = hmac.digest, hmac.compare_digest, orjson.dumps, Fragment
+    sort = orjson.OPT_SORT_KEYS
     keys, at, data_at = CONTENT_KEYS, _OCCURRED_AT, _DATA
     purges: dict[int, int] = {}  # purge event seq -> the first event it redacted
-    rows = (
-        AuditEvent.objects.annotate(data_text=Cast("data", TextField()))
-        .order_by("seq")
-        .values_list(*_VERIFY_COLUMNS)
-        .iterator(chunk_size)
-    )
-    for pk, prev_hash, digest, mac, leaf, redacted_by, *values in rows:
+    for pk, prev_hash, digest, mac, leaf, redacted_by, *values in _verify_rows(chunk_size):
+        agrees = values.pop()
+        if isinstance(agrees, str):
+            agrees = json.loads(agrees) == json.loads(values[_DATA])
         seq = values[0]
         if seq != expected_seq:
             return ChainReport(
@@ -85,9 +90,9 @@ def audit_verify_chain(*, chunk_size: int = 20000) -> ChainReport:
             return ChainReport(False, seq - 1, pk, "does not link to the event before it")
         values[at] = values[at].isoformat(timespec="microseconds")
         text = values[data_at]
-        values[data_at] = _loads(text)
-        content = dict(zip(keys, values, strict=True))
         if mac:
+            values[data_at] = json.loads(text)
+            content = dict(zip(keys, values, strict=True))
             if leaf is None or redacted_by is None or redacted_by <= seq:
                 return ChainReport(False, seq - 1, pk, "is marked redacted without its proofs")
             expected = redaction_mac(key, digest=digest, leaf=bytes(leaf),
@@ -96,16 +101,22 @@ def audit_verify_chain(*, chunk_size: int = 20000) -> ChainReport:
                 return ChainReport(False, seq - 1, pk, "redacted content does not match its MAC")
             purges.setdefault(redacted_by, pk)
         else:
-            body = fast(content)
-            if body is None or not same(
-                digest_of(key, prev.encode() + b"\n" + body, "sha256").hex(), digest
-            ):
-                # The definition: json reads the stored text (orjson reads integers past 64
-                # bits as floats) and json.dumps writes the canonical bytes.
+            values[data_at] = fragment(text)
+            content = dict(zip(keys, values, strict=True))
+            try:
+                body = dumps(content, option=sort)
+            except TypeError:
+                body = b""
+            if not same(digest_of(key, prev.encode() + b"\n" + body, "sha256").hex(), digest):
+                # The definition: json reads the text and json.dumps writes the canonical bytes
+                # (for text that is not canonical, or strings orjson writes otherwise).
                 content["data"] = json.loads(text)
                 message = prev.encode() + b"\n" + canonical(content)
                 if not same(digest_of(key, message, "sha256").hex(), digest):
                     return ChainReport(False, seq - 1, pk, "content does not match its hash")
+        if agrees is False:
+            # The hashed text holds, but the JSON column was changed after it was hashed.
+            return ChainReport(False, seq - 1, pk, "content does not match its hash")
         prev = digest
         expected_seq += 1
     checked = expected_seq - 1

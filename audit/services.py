@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .chain import GENESIS_HASH, event_content, link_hash
+from .chain import GENESIS_HASH, canonical, event_content, link_hash
 from .models import AuditEvent, ChainHead, ChainVerification, ExportJob
 from .selectors import ChainReport, audit_verify_chain
 from .timeline import TimelineFilter, timeline_rows
@@ -88,7 +88,8 @@ def audit_record_many(*, actor, specs: Iterable[EventSpec]) -> list[AuditEvent]:
                 "reason": spec.reason, "policy_version": spec.policy_version, "data": data,
             }  # fmt: skip
             digest = link_hash(key, prev, event_content(**fields))
-            events.append(AuditEvent(**fields, prev_hash=prev, hash=digest))
+            text = canonical(data).decode()
+            events.append(AuditEvent(**fields, canonical_data=text, prev_hash=prev, hash=digest))
             prev = digest
         AuditEvent.objects.bulk_create(events, batch_size=2000)
         tree_append(size=head.seq, events=events)

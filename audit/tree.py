@@ -7,6 +7,7 @@ event with seq = i + 1, its leaf hash covers the same canonical content as the H
 import base64
 import binascii
 import functools
+import json
 import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,8 +25,9 @@ from . import merkle
 from .chain import CHAINED_FIELDS, canonical, event_content
 from .models import AuditEvent, ChainHead, MerkleNode, SignedTreeHead
 
-# The event columns its hashed content is built from: the chain's one list.
-CONTENT_FIELDS = CHAINED_FIELDS
+# The event columns its hashed content is built from: the chain's one list, and `data` as the
+# canonical text that was hashed (which wins over the jsonb column wherever it is stored).
+CONTENT_FIELDS = (*CHAINED_FIELDS, "canonical_data")
 
 
 class TreeError(Exception):
@@ -39,8 +41,13 @@ class TreeError(Exception):
 def content_of(event: AuditEvent | dict) -> dict:
     """The object the chain and the tree hash, from an event or a dict of its column values."""
     if not isinstance(event, dict):
-        event = {field: getattr(event, field) for field in CONTENT_FIELDS}
-    return event_content(**{field: event[field] for field in CONTENT_FIELDS})
+        event = {field: getattr(event, field, None) for field in CONTENT_FIELDS}
+    content = event_content(**{field: event[field] for field in CHAINED_FIELDS})
+    text = event.get("canonical_data")
+    if text is not None:
+        # json reads canonical text back to values json.dumps writes to the same bytes.
+        content["data"] = json.loads(text)
+    return content
 
 
 def leaf_of(content: dict) -> bytes:

@@ -43,13 +43,14 @@ def raw_audit(cur, *, key: bytes, actor, reason: str, policy: str, events, now) 
         )  # fmt: skip
         digest = link_hash(key, prev, content)
         rows.append((seq, now, actor.pk, actor.username, action, object_type, str(object_id),
-                     reason, policy, Jsonb(data), prev, digest))  # fmt: skip
+                     reason, policy, Jsonb(data), canonical(data).decode(), prev,
+                     digest))  # fmt: skip
         contents.append(content)
         prev = digest
     cur.executemany(
         "INSERT INTO audit_auditevent (seq, occurred_at, actor_id, actor_username, action,"
-        " object_type, object_id, reason, policy_version, data, prev_hash, hash)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        " object_type, object_id, reason, policy_version, data, canonical_data, prev_hash, hash)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         rows,
     )
     raw_tree_append(cur, size=size, contents=contents)

@@ -5,7 +5,8 @@ from itertools import islice
 from django.db import migrations
 
 from audit import merkle
-from audit.tree import CONTENT_FIELDS, content_of, leaf_of
+from audit.chain import CHAINED_FIELDS
+from audit.tree import content_of, leaf_of
 
 
 def backfill(apps, schema_editor):
@@ -13,7 +14,7 @@ def backfill(apps, schema_editor):
     MerkleNode = apps.get_model("audit", "MerkleNode")
     if MerkleNode.objects.exists():
         return
-    rows = AuditEvent.objects.order_by("seq").values(*CONTENT_FIELDS).iterator(chunk_size=5000)
+    rows = AuditEvent.objects.order_by("seq").values(*CHAINED_FIELDS).iterator(chunk_size=5000)
     leaves = (leaf_of(content_of(row)) for row in rows)
     frontier, size = {}, 0
     while batch := list(islice(leaves, 5000)):
