@@ -1,10 +1,13 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import portal_views
 
 app_name = "breaches_portal"
 
 urlpatterns = [
+    # The section's own address opens its list of cases.
+    path("", RedirectView.as_view(pattern_name="breaches_portal:cases"), name="index"),
     path("usage/", portal_views.usage, name="usage"),
     path("cases/", portal_views.cases, name="cases"),
     path("warnings/<int:pk>/dismiss/", portal_views.warning_dismiss, name="warning-dismiss"),

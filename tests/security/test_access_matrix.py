@@ -205,6 +205,7 @@ ROUTES = {
     "api-docs": ("/api/docs/", "302 406 406 406 406 406 406 406 406"),
     "breaches:usage-upload": ("/breaches/usage/upload/", "302 200 403 403 403 403 200 403 403"),
     "breaches_portal:usage": ("/portal/breaches/usage/", "302 403 403 403 403 403 403 200 200"),
+    "breaches:index": ("/breaches/", "302 302 302 302 302 302 302 302 302"),
     "breaches:cases": ("/breaches/cases/", "302 200 200 200 200 200 200 403 403"),
     "breaches:case": ("/breaches/cases/{case}/", "302 200 200 200 200 200 200 403 403"),
     "breaches:notice-pdf": (
@@ -240,6 +241,7 @@ ROUTES = {
         "/portal/breaches/warnings/1/dismiss/",
         "302 405 405 405 405 405 405 405 405",
     ),
+    "breaches_portal:index": ("/portal/breaches/", "302 302 302 302 302 302 302 302 302"),
     "breaches_portal:cases": ("/portal/breaches/cases/", "302 403 403 403 403 403 403 200 200"),
     # The world's cases are just detected: under our review, not shown to customers yet.
     "breaches_portal:case": (
