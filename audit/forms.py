@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from .history import scope_model
+from .limits import DATE_MAX, DATE_MIN
 from .models import ExportJob
 from .timeline import (
     HISTORY_ACTIONS,
@@ -12,6 +13,14 @@ from .timeline import (
     distinct_event_values,
     object_type_choices,
 )
+
+
+def _date_in_range(value) -> None:
+    if value is not None and not DATE_MIN <= value <= DATE_MAX:
+        raise forms.ValidationError(
+            f"Give a date between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}.",
+            code="date_range",
+        )
 
 
 class _Named(forms.ModelChoiceField):
@@ -26,11 +35,13 @@ class TimelineFilterForm(forms.Form):
     label_suffix = ""
 
     period_start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[_date_in_range],
+    )  # fmt: skip
     period_end = forms.DateField(
-        label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+        label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[_date_in_range],
+    )  # fmt: skip
     actor = _Named(label="Who", queryset=get_user_model().objects.none(), required=False,
                    empty_label="Anyone")  # fmt: skip
     customer = forms.ModelChoiceField(label="Customer", queryset=None, required=False,

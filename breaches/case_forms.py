@@ -28,6 +28,7 @@ class MoveForm(forms.Form):
 class ClassifyForm(forms.Form):
     classification = forms.ChoiceField(choices=Classification.choices, widget=forms.RadioSelect)
     rationale = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What the facts show: tenure, earlier cases, how the over-use came about.",
     )
@@ -44,7 +45,9 @@ class LogForm(forms.Form):
     )  # fmt: skip
     participants = forms.CharField(label="Who took part", max_length=500, required=False)
     subject = forms.CharField(label="About", max_length=300)
-    body = forms.CharField(label="What was said", widget=forms.Textarea(attrs={"rows": 3}))
+    # The API's limits (case_serializers.CommunicationInput), so a page takes no more.
+    body = forms.CharField(label="What was said", max_length=20000,
+                           widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
     reason = forms.CharField(widget=forms.HiddenInput, initial="Logged from the case page",
                              max_length=REASON_MAX_LENGTH)  # fmt: skip
 
@@ -55,7 +58,7 @@ class EmailForm(forms.Form):
                                    if key != "milestone_reminder"],
     )  # fmt: skip
     note = forms.CharField(
-        label="A paragraph of your own", required=False,
+        label="A paragraph of your own", required=False, max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )  # fmt: skip
     reason = forms.CharField(widget=forms.HiddenInput, initial="Sent from the case page",

@@ -11,8 +11,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
-DATE_MIN = date(1900, 1, 1)
-DATE_MAX = date(2200, 12, 31)
+from audit.limits import DATE_MAX, DATE_MIN
+
 DATE_RANGE_MESSAGE = f"Give a date between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}."
 
 # Codes babel knows that are not countries: the EU, the eurozone, the UN, "outlying Oceania",

@@ -7,7 +7,7 @@ from django.db.models import Model
 from audit.services import audit_record
 from licensing.errors import ActionForbidden, DomainError
 from licensing.services import system_actor
-from licensing.services._common import SYSTEM_USERNAME
+from licensing.services._common import SYSTEM_USERNAME, _require_reason
 
 from ..models import BreachCase, CaseEvent
 
@@ -35,10 +35,8 @@ def require_manager(actor, what: str) -> None:
 
 
 def require_reason(reason: str | None, *, field: str | None = None) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("Give a reason: every change records why it was made.", field=field)
-    return reason
+    # The licensing rule, one limit for every reason (audit.limits).
+    return _require_reason(reason, field=field)
 
 
 def stamp(instance: Model, *, actor, reason: str) -> None:

@@ -234,6 +234,7 @@ def breach_case_classify(*, actor, case_id: int, classification: str, rationale:
         raise DomainError("Choose inadvertent or willful.", field="classification")
     if not rationale:
         raise DomainError("Say why: the rationale stays with the case.", field="rationale")
+    require_reason(rationale, field="rationale")
     reason = (reason or "").strip() or rationale
     case = locked_case(case_id)
     if not may_manage(actor) or customer_of(actor) is not None:

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from django_fsm import can_proceed
 
+from audit.limits import REASON_MAX_LENGTH
 from audit.services import audit_record
 
 from ..errors import ActionForbidden, DomainError, TransitionNotAllowed
@@ -34,10 +35,16 @@ TRANSITION_LABELS = {
 }
 
 
-def _require_reason(reason: str) -> str:
+def _require_reason(reason: str, *, field: str | None = None) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Give a reason: every change records why it was made.")
+        raise DomainError("Give a reason: every change records why it was made.", field=field)
+    # Pages that pass a reason straight from the request have no form to bound it.
+    if len(reason) > REASON_MAX_LENGTH:
+        raise DomainError(
+            f"Keep the reason to {REASON_MAX_LENGTH:,} characters (it has {len(reason):,}).",
+            field=field or "reason",
+        )
     return reason
 
 

@@ -4,6 +4,8 @@ On PostgreSQL a reason longer than a column once answered 500 (history's varchar
 ignores lengths, so these run on PostgreSQL.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
@@ -71,3 +73,27 @@ def test_a_page_reason_over_the_limit_is_a_form_error(client, manager):
     assert response.status_code == 400
     assert "at most 2000 characters" in response.content.decode()
     assert Entitlement.objects.get(pk=entitlement.pk).state == Entitlement.State.ACTIVE
+
+
+def test_a_service_refuses_a_reason_over_the_limit_that_no_form_bounded(manager, customer_a, today):
+    # Some pages pass the posted reason straight on (calling off a scheduled change, dropping a
+    # breach option): the services' one reason check holds the limit for them.
+    from licensing import services
+    from licensing.errors import DomainError
+    from licensing.models import ScheduledChange
+    from tests.factories import admin_actor
+    from tests.support import paid_contract
+
+    contract = paid_contract(customer_a)
+    change = services.change_schedule(
+        actor=admin_actor(), kind="quantity", entitlement_id=contract.entitlements.get().pk,
+        quantity_after=30, effective_date=today + timedelta(days=5), on=today,
+        reason="Fewer seats from next week",
+    )  # fmt: skip
+
+    with pytest.raises(DomainError) as refused:
+        services.scheduled_change_cancel(actor=manager, change_id=change.pk, reason=JUST_OVER,
+                                         on=today)  # fmt: skip
+
+    assert refused.value.field == "reason" and "2,000 characters" in str(refused.value)
+    assert ScheduledChange.objects.get(pk=change.pk).state == ScheduledChange.State.PENDING
