@@ -1,5 +1,5 @@
 """Issue 9: the limits an operator tunes are read from the environment, with the issue's
-defaults when unset (API rates, token lifetime, session age)."""
+defaults when unset (API rates, token lifetime, session age, the audit checkpoints' folder)."""
 
 import json
 import os
@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-NAMES = ["API_THROTTLE_USER", "API_THROTTLE_ANON", "API_TOKEN_HOURS", "SESSION_COOKIE_AGE"]
+NAMES = ["API_THROTTLE_USER", "API_THROTTLE_ANON", "API_TOKEN_HOURS", "SESSION_COOKIE_AGE",
+         "AUDIT_CHECKPOINT_DIR"]  # fmt: skip
 PRINT = (
     "from django.conf import settings as s; import json; print(json.dumps(["
-    "s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'], s.API_TOKEN_HOURS, s.SESSION_COOKIE_AGE]))"
+    "s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'], s.API_TOKEN_HOURS, s.SESSION_COOKIE_AGE,"
+    "s.AUDIT_CHECKPOINT_DIR]))"
 )
 
 
@@ -40,13 +42,14 @@ def test_a_limit_that_is_not_a_number_stops_the_start_naming_it(name):
 
 
 def test_rates_token_hours_and_session_age_come_from_the_environment():
-    rates, hours, age = _settings(API_THROTTLE_USER="7/minute", API_THROTTLE_ANON="3/minute",
+    rates, hours, age, _ = _settings(API_THROTTLE_USER="7/minute", API_THROTTLE_ANON="3/minute",
                                   API_TOKEN_HOURS="2", SESSION_COOKIE_AGE="900")  # fmt: skip
 
     assert (rates["user"], rates["anon"], hours, age) == ("7/minute", "3/minute", 2, 900)
 
 
-def test_unset_a_token_lives_24_hours():
-    _, hours, _ = _settings()
+def test_unset_a_token_lives_24_hours_and_checkpoints_go_to_var_audit_in_the_project():
+    _, hours, _, checkpoints = _settings()
 
     assert hours == 24
+    assert checkpoints == str(ROOT / "var" / "audit")
