@@ -48,16 +48,15 @@ ROUTES = {
         "/entitlements/{entitlement}/transition/",
         "302 405 405 405 405 405 405 405 405",
     ),
-    # POST only: a GET is refused before the change is looked up, so any id serves.
     "licensing:scheduled-change-cancel": (
-        "/scheduled-changes/1/cancel/",
+        "/scheduled-changes/{scheduled_change}/cancel/",
         "302 405 405 405 405 405 405 405 405",
     ),
     "credits_portal:list": ("/portal/credits/", "302 403 403 403 403 403 403 200 200"),
     "credits_portal:credit": ("/portal/credits/{credit}/", "302 403 403 403 403 403 403 200 404"),
     "credits_portal:credit-note": (
-        "/portal/credits/{credit}/credit-note.pdf",
-        "302 403 403 403 403 403 403 404 404",
+        "/portal/credits/{issued}/credit-note.pdf",
+        "302 403 403 403 403 403 403 200 404",
     ),
     "credits_portal:dispute": (
         "/portal/credits/{credit}/dispute/",
@@ -107,8 +106,8 @@ ROUTES = {
         "302 405 405 405 405 405 405 405 405",
     ),
     "credits:credit-note": (
-        "/finance/credits/{credit}/credit-note.pdf",
-        "302 404 404 404 404 404 404 403 403",
+        "/finance/credits/{issued}/credit-note.pdf",
+        "302 200 200 200 200 200 200 403 403",
     ),
     "credits:disputes": ("/finance/disputes/", "302 200 200 200 200 200 200 403 403"),
     "credits:dispute-resolve": (
@@ -132,7 +131,7 @@ ROUTES = {
         "/audit/governance/export.csv",
         "302 403 403 403 200 200 200 403 403",
     ),
-    "audit:event": ("/audit/events/1/", "302 403 403 403 403 200 200 403 403"),
+    "audit:event": ("/audit/events/{event}/", "302 403 403 403 403 200 200 403 403"),
     "audit:history": (
         "/audit/history/licensing.contract/{contract_history}/",
         "302 403 403 403 403 200 200 403 403",
@@ -208,8 +207,8 @@ ROUTES = {
     "breaches:cases": ("/breaches/cases/", "302 200 200 200 200 200 200 403 403"),
     "breaches:case": ("/breaches/cases/{case}/", "302 200 200 200 200 200 200 403 403"),
     "breaches:notice-pdf": (
-        "/breaches/cases/{case}/notices/1.pdf",
-        "302 404 404 404 404 404 404 403 403",
+        "/breaches/cases/{shown_case}/notices/{notice}.pdf",
+        "302 200 200 200 200 200 200 403 403",
     ),
     "breaches:case-move": (
         "/breaches/cases/{case}/move/review/",
@@ -229,7 +228,7 @@ ROUTES = {
         "302 405 405 405 405 405 405 405 405",
     ),
     "breaches:option-change": (
-        "/breaches/cases/{case}/options/1/drop/",
+        "/breaches/cases/{shown_case}/options/{option}/drop/",
         "302 405 405 405 405 405 405 405 405",
     ),
     "breaches:earlier-decide": (
@@ -237,22 +236,22 @@ ROUTES = {
         "302 405 405 405 405 405 405 405 405",
     ),
     "breaches_portal:warning-dismiss": (
-        "/portal/breaches/warnings/1/dismiss/",
+        "/portal/breaches/warnings/{warning}/dismiss/",
         "302 405 405 405 405 405 405 405 405",
     ),
     "breaches_portal:cases": ("/portal/breaches/cases/", "302 403 403 403 403 403 403 200 200"),
-    # The world's cases are just detected: under our review, not shown to customers yet.
+    # {case} is just detected (ours alone until confirmed); {shown_case} is confirmed with them.
     "breaches_portal:case": (
-        "/portal/breaches/cases/{case}/",
-        "302 403 403 403 403 403 403 404 404",
+        "/portal/breaches/cases/{shown_case}/",
+        "302 403 403 403 403 403 403 200 404",
     ),
     "breaches_portal:agree": (
         "/portal/breaches/cases/{case}/agree/",
         "302 405 405 405 405 405 405 405 405",
     ),
     "breaches_portal:notice-pdf": (
-        "/portal/breaches/cases/{case}/notices/1.pdf",
-        "302 403 403 403 403 403 403 404 404",
+        "/portal/breaches/cases/{shown_case}/notices/{notice}.pdf",
+        "302 403 403 403 403 403 403 200 404",
     ),
     "usage-report-create": ("/api/v1/usage-reports/", "403 405 405 405 405 405 405 405 405"),
     "breach-true-up-calculator": (
@@ -295,13 +294,16 @@ ROUTES = {
         "403 405 405 405 405 405 405 405 405",
     ),
     "breach-milestone-complete": (
-        "/api/v1/breach-milestones/1/complete/",
+        "/api/v1/breach-milestones/{milestone}/complete/",
         "403 405 405 405 405 405 405 405 405",
     ),
-    "breach-attachment": ("/api/v1/breach-attachments/1/", "403 404 404 404 404 404 404 404 404"),
+    "breach-attachment": (
+        "/api/v1/breach-attachments/{attachment}/",
+        "403 200 200 200 200 200 200 200 404",
+    ),
     "usage-warning-list": ("/api/v1/usage-warnings/", "403 200 200 200 200 200 200 200 200"),
     "usage-warning-dismiss": (
-        "/api/v1/usage-warnings/1/dismiss/",
+        "/api/v1/usage-warnings/{warning}/dismiss/",
         "403 405 405 405 405 405 405 405 405",
     ),
     "entitlement-assignments": (
@@ -442,10 +444,10 @@ ROUTES = {
         "/deprovisioning/runs/{run}/rollback/approve/",
         "302 405 405 405 405 405 405 405 405",
     ),
-    # The run has not told the customer yet, so it has no notice: 404 for everyone.
+    # {run} has not told the customer yet (no notice); {told_run} has, and waits under a hold.
     "deprovisioning:run-notice": (
-        "/deprovisioning/runs/{run}/notice.pdf",
-        "302 404 404 404 404 404 404 404 404",
+        "/deprovisioning/runs/{told_run}/notice.pdf",
+        "302 200 200 200 200 200 200 404 404",
     ),
     "deprovisioning:review": ("/deprovisioning/review/", "302 200 200 200 200 200 200 404 404"),
     "deprovisioning:systems": ("/deprovisioning/systems/", "302 200 200 200 200 200 200 404 404"),
