@@ -16,6 +16,7 @@ nothing written.
 """
 
 import os
+import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -585,3 +586,20 @@ def test_unsafe_methods_are_refused_and_write_nothing(client, request, world, pe
 
     assert not allowed, "\n".join(allowed)
     assert snapshot.unchanged(), snapshot.changes()
+
+
+# --- sec9b: no row may probe an id that nothing stands behind ---------------------------------
+# A literal id in a path answers 404 because nothing has it, which proves no access rule. These
+# are POST-only rows whose case part is the persona's own or the other customer's real case: the
+# world's cases have no earlier period's over-use to name.
+LITERAL_IDS = {"breaches:earlier-decide", "breach-case-earlier-overuse"}
+
+
+@pytest.mark.django_db(False)
+def test_every_id_in_a_route_is_a_row_of_the_world():
+    literal = {
+        name for name, (path, _) in ROUTES.items()
+        if re.search(r"/\d+(?=[/.]|$)", path.split("?", 1)[0])
+    }  # fmt: skip
+
+    assert literal == LITERAL_IDS, f"Routes probing a literal id: {sorted(literal - LITERAL_IDS)}"
