@@ -16,6 +16,7 @@ nothing written.
 """
 
 import os
+import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -48,16 +49,15 @@ ROUTES = {
         "/entitlements/{entitlement}/transition/",
         "302 405 405 405 405 405 405 405 405",
     ),
-    # POST only: a GET is refused before the change is looked up, so any id serves.
     "licensing:scheduled-change-cancel": (
-        "/scheduled-changes/1/cancel/",
+        "/scheduled-changes/{scheduled_change}/cancel/",
         "302 405 405 405 405 405 405 405 405",
     ),
     "credits_portal:list": ("/portal/credits/", "302 403 403 403 403 403 403 200 200"),
     "credits_portal:credit": ("/portal/credits/{credit}/", "302 403 403 403 403 403 403 200 404"),
     "credits_portal:credit-note": (
-        "/portal/credits/{credit}/credit-note.pdf",
-        "302 403 403 403 403 403 403 404 404",
+        "/portal/credits/{issued}/credit-note.pdf",
+        "302 403 403 403 403 403 403 200 404",
     ),
     "credits_portal:dispute": (
         "/portal/credits/{credit}/dispute/",
@@ -107,8 +107,8 @@ ROUTES = {
         "302 405 405 405 405 405 405 405 405",
     ),
     "credits:credit-note": (
-        "/finance/credits/{credit}/credit-note.pdf",
-        "302 404 404 404 404 404 404 403 403",
+        "/finance/credits/{issued}/credit-note.pdf",
+        "302 200 200 200 200 200 200 403 403",
     ),
     "credits:disputes": ("/finance/disputes/", "302 200 200 200 200 200 200 403 403"),
     "credits:dispute-resolve": (
@@ -132,7 +132,7 @@ ROUTES = {
         "/audit/governance/export.csv",
         "302 403 403 403 200 200 200 403 403",
     ),
-    "audit:event": ("/audit/events/1/", "302 403 403 403 403 200 200 403 403"),
+    "audit:event": ("/audit/events/{event}/", "302 403 403 403 403 200 200 403 403"),
     "audit:history": (
         "/audit/history/licensing.contract/{contract_history}/",
         "302 403 403 403 403 200 200 403 403",
@@ -209,8 +209,8 @@ ROUTES = {
     "breaches:cases": ("/breaches/cases/", "302 200 200 200 200 200 200 403 403"),
     "breaches:case": ("/breaches/cases/{case}/", "302 200 200 200 200 200 200 403 403"),
     "breaches:notice-pdf": (
-        "/breaches/cases/{case}/notices/1.pdf",
-        "302 404 404 404 404 404 404 403 403",
+        "/breaches/cases/{shown_case}/notices/{notice}.pdf",
+        "302 200 200 200 200 200 200 403 403",
     ),
     "breaches:case-move": (
         "/breaches/cases/{case}/move/review/",
@@ -230,7 +230,7 @@ ROUTES = {
         "302 405 405 405 405 405 405 405 405",
     ),
     "breaches:option-change": (
-        "/breaches/cases/{case}/options/1/drop/",
+        "/breaches/cases/{shown_case}/options/{option}/drop/",
         "302 405 405 405 405 405 405 405 405",
     ),
     "breaches:earlier-decide": (
@@ -238,23 +238,23 @@ ROUTES = {
         "302 405 405 405 405 405 405 405 405",
     ),
     "breaches_portal:warning-dismiss": (
-        "/portal/breaches/warnings/1/dismiss/",
+        "/portal/breaches/warnings/{warning}/dismiss/",
         "302 405 405 405 405 405 405 405 405",
     ),
     "breaches_portal:index": ("/portal/breaches/", "302 302 302 302 302 302 302 302 302"),
     "breaches_portal:cases": ("/portal/breaches/cases/", "302 403 403 403 403 403 403 200 200"),
-    # The world's cases are just detected: under our review, not shown to customers yet.
+    # {case} is just detected (ours alone until confirmed); {shown_case} is confirmed with them.
     "breaches_portal:case": (
-        "/portal/breaches/cases/{case}/",
-        "302 403 403 403 403 403 403 404 404",
+        "/portal/breaches/cases/{shown_case}/",
+        "302 403 403 403 403 403 403 200 404",
     ),
     "breaches_portal:agree": (
         "/portal/breaches/cases/{case}/agree/",
         "302 405 405 405 405 405 405 405 405",
     ),
     "breaches_portal:notice-pdf": (
-        "/portal/breaches/cases/{case}/notices/1.pdf",
-        "302 403 403 403 403 403 403 404 404",
+        "/portal/breaches/cases/{shown_case}/notices/{notice}.pdf",
+        "302 403 403 403 403 403 403 200 404",
     ),
     "usage-report-create": ("/api/v1/usage-reports/", "403 405 405 405 405 405 405 405 405"),
     "breach-true-up-calculator": (
@@ -297,13 +297,16 @@ ROUTES = {
         "403 405 405 405 405 405 405 405 405",
     ),
     "breach-milestone-complete": (
-        "/api/v1/breach-milestones/1/complete/",
+        "/api/v1/breach-milestones/{milestone}/complete/",
         "403 405 405 405 405 405 405 405 405",
     ),
-    "breach-attachment": ("/api/v1/breach-attachments/1/", "403 404 404 404 404 404 404 404 404"),
+    "breach-attachment": (
+        "/api/v1/breach-attachments/{attachment}/",
+        "403 200 200 200 200 200 200 200 404",
+    ),
     "usage-warning-list": ("/api/v1/usage-warnings/", "403 200 200 200 200 200 200 200 200"),
     "usage-warning-dismiss": (
-        "/api/v1/usage-warnings/1/dismiss/",
+        "/api/v1/usage-warnings/{warning}/dismiss/",
         "403 405 405 405 405 405 405 405 405",
     ),
     "entitlement-assignments": (
@@ -444,10 +447,10 @@ ROUTES = {
         "/deprovisioning/runs/{run}/rollback/approve/",
         "302 405 405 405 405 405 405 405 405",
     ),
-    # The run has not told the customer yet, so it has no notice: 404 for everyone.
+    # {run} has not told the customer yet (no notice); {told_run} has, and waits under a hold.
     "deprovisioning:run-notice": (
-        "/deprovisioning/runs/{run}/notice.pdf",
-        "302 404 404 404 404 404 404 404 404",
+        "/deprovisioning/runs/{told_run}/notice.pdf",
+        "302 200 200 200 200 200 200 404 404",
     ),
     "deprovisioning:review": ("/deprovisioning/review/", "302 200 200 200 200 200 200 404 404"),
     "deprovisioning:systems": ("/deprovisioning/systems/", "302 200 200 200 200 200 200 404 404"),
@@ -608,3 +611,20 @@ def test_unsafe_methods_are_refused_and_write_nothing(client, request, world, pe
 
     assert not allowed, "\n".join(allowed)
     assert snapshot.unchanged(), snapshot.changes()
+
+
+# --- sec9b: no row may probe an id that nothing stands behind ---------------------------------
+# A literal id in a path answers 404 because nothing has it, which proves no access rule. These
+# are POST-only rows whose case part is the persona's own or the other customer's real case: the
+# world's cases have no earlier period's over-use to name.
+LITERAL_IDS = {"breaches:earlier-decide", "breach-case-earlier-overuse"}
+
+
+@pytest.mark.django_db(False)
+def test_every_id_in_a_route_is_a_row_of_the_world():
+    literal = {
+        name for name, (path, _) in ROUTES.items()
+        if re.search(r"/\d+(?=[/.]|$)", path.split("?", 1)[0])
+    }  # fmt: skip
+
+    assert literal == LITERAL_IDS, f"Routes probing a literal id: {sorted(literal - LITERAL_IDS)}"
