@@ -51,9 +51,10 @@ def run_plan(run: DeprovisioningRun) -> list[PlannedAction]:
     ]
     covered = {(p.entitlement, p.system) for p in plan}
     when = run.execute_on + timedelta(days=run.grace_days)
-    entitlements = Entitlement.objects.filter(contract_id=run.contract_id).prefetch_related(
-        "enforced_by"
-    )
+    entitlements = (
+        Entitlement.objects.filter(contract_id=run.contract_id)
+        .exclude(state=Entitlement.State.PENDING).prefetch_related("enforced_by")
+    )  # fmt: skip
     for entitlement in entitlements.order_by("pk"):
         for system in entitlement.enforced_by.all():
             if (entitlement.pk, system.pk) not in covered:
@@ -194,8 +195,11 @@ def termination_preview(
     )  # fmt: skip
     live.sort(key=lambda e: (order.index(e.kind), e.pk))
     what = f"Grace of {grace} days, then revoke" if grace else "Revoke"
+    never = "Never activated: nothing to take back"
     steps, covered = [], set()
     for e in live:
+        if e.state == Entitlement.State.PENDING:
+            continue
         for a in e.assignments.all():
             if not a.system.protocol:
                 continue
@@ -218,10 +222,15 @@ def termination_preview(
         policy=policy, effective_date=effective_date, execute_on=execute_on, grace_days=grace,
         stops_on=stops_on,
         entitlements=[
-            EntitlementStep(e.name, e.get_kind_display(), e.get_state_display(), what, stops_on)
+            EntitlementStep(
+                e.name, e.get_kind_display(), e.get_state_display(),
+                never if e.state == Entitlement.State.PENDING else what, stops_on,
+            )  # fmt: skip
             for e in live
         ],
-        steps=steps + _unassigned_steps(live, covered, stops_on),
+        steps=steps + _unassigned_steps(
+            [e for e in live if e.state != Entitlement.State.PENDING], covered, stops_on
+        ),
         holds=list(active_holds(contract.pk).select_related("placed_by")),
         renewals_stopped=renewing if rules.get("suppress_renewal", True) else 0,
         deferred_by_blackout=execute_on != due, open_run=open_run,
@@ -260,6 +269,7 @@ def run_steps(run: DeprovisioningRun) -> list[PlanStep]:
     gone = [Entitlement.State.REVOKED, Entitlement.State.EXPIRED]
     entitlements = (
         Entitlement.objects.filter(contract_id=run.contract_id)
+        .exclude(state=Entitlement.State.PENDING)
         .filter(~Q(state__in=gone) | Q(ledger__reason__startswith=f"Deprovisioning run {run.pk}:"))
         .distinct().prefetch_related("enforced_by").order_by("pk")
     )  # fmt: skip
@@ -268,13 +278,24 @@ def run_steps(run: DeprovisioningRun) -> list[PlanStep]:
 
 
 def run_waiting_on(run: DeprovisioningRun) -> list[Entitlement]:
-    """While a run executes: what of its contract is not revoked yet (in grace, or in a state
-    revocation does not leave, such as held), so the page says what the run waits for."""
-    if run.state != DeprovisioningRun.State.EXECUTING:
+    """While a run executes, or after it failed: what of its contract is not revoked (in grace,
+    or in a state revocation does not leave, such as held), so the page says what the run waits
+    for and what a person must act on."""
+    if run.state not in (DeprovisioningRun.State.EXECUTING, DeprovisioningRun.State.FAILED):
         return []
-    gone = [Entitlement.State.REVOKED, Entitlement.State.EXPIRED]
+    from .services import NOTHING_TO_TAKE
+
     return list(
-        Entitlement.objects.filter(contract_id=run.contract_id).exclude(state__in=gone)
+        Entitlement.objects.filter(contract_id=run.contract_id).exclude(state__in=NOTHING_TO_TAKE)
+        .order_by("pk")
+    )  # fmt: skip
+
+
+def run_never_activated(run: DeprovisioningRun) -> list[Entitlement]:
+    """Entitlements of the run's contract still pending: they granted nothing, so the run takes
+    nothing from them and tells no system about them."""
+    return list(
+        Entitlement.objects.filter(contract_id=run.contract_id, state=Entitlement.State.PENDING)
         .order_by("pk")
     )  # fmt: skip
 

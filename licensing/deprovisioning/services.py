@@ -290,14 +290,20 @@ def _suppress_renewal(*, actor, contract: Contract, reason: str, policy) -> int:
     return len(entitlements)
 
 
+# States in which an entitlement gives nothing a run could take: gone already, or never
+# activated (a pending entitlement granted nothing, and a terminated contract activates none).
+NOTHING_TO_TAKE = (Entitlement.State.REVOKED, Entitlement.State.EXPIRED, Entitlement.State.PENDING)
+
+
 def _plan_deliveries(run: Run, policy: PolicyVersion) -> list[Delivery]:
     """One revoke delivery per holder at a system that is sent changes (ids only: a contract
-    may hold 10,000 entitlements, and loading each with its system costs more than the insert)."""
+    may hold 10,000 entitlements, and loading each with its system costs more than the insert).
+    Safe to call again: holders that already have a delivery in the run are left out."""
     delete = bool(policy.rules.get("delete_at_identity_providers", False))
     scheduled = run.execute_on + timedelta(days=run.grace_days)
     holders = (
         Assignment.objects.filter(entitlement__contract_id=run.contract_id)
-        .exclude(entitlement__state__in=[Entitlement.State.REVOKED, Entitlement.State.EXPIRED])
+        .exclude(entitlement__state__in=NOTHING_TO_TAKE)
         .exclude(system__protocol="").exclude(deliveries__run=run)
         .order_by("pk").values_list("pk", "entitlement_id", "system_id", "external_id",
                                     "system__kind")
@@ -486,6 +492,9 @@ def _transition_entitlements(run: Run, *, actor, on: date) -> None:
             actor=actor, contract_id=run.contract_id, transition=transition, reason=reason,
             effective_date=on, kinds=[kind], policy=run.policy, grace_days=run.grace_days,
         )  # fmt: skip
+    # An entitlement activated (or released from hold) since the run was planned has holders
+    # that need telling too.
+    _plan_deliveries(run, run.policy)
 
 
 def revoke_order(policy: PolicyVersion) -> list[str]:
@@ -519,11 +528,36 @@ def _send_due(run_id: int, *, on: date) -> None:
 
 
 def _run_try_finish(run: Run) -> None:
-    states = set(run.deliveries.values_list("state", flat=True))
-    waiting = run.contract.entitlements.filter(state=Entitlement.State.GRACE).exists()
-    if waiting or states - {Delivery.State.CONFIRMED, Delivery.State.ESCALATED}:
+    """Verify once every delivery that can be sent is answered and no grace is running.
+
+    A delivery is sent only once its entitlement is revoked; one the run could not revoke
+    (held: revocation does not take an entitlement from that state) keeps its delivery unsent
+    and the run ends ``failed`` naming it, so a person releases the hold and executes again.
+    """
+    entitlements = run.contract.entitlements
+    if entitlements.filter(state=Entitlement.State.GRACE).exists():
+        return
+    states = set(
+        run.deliveries.filter(entitlement__state=Entitlement.State.REVOKED)
+        .values_list("state", flat=True)
+    )  # fmt: skip
+    if states - {Delivery.State.CONFIRMED, Delivery.State.ESCALATED}:
         return
     actor = licensing.system_actor()
+    kept = list(
+        entitlements.exclude(state__in=NOTHING_TO_TAKE).order_by("pk").values_list("pk", "state")
+    )  # fmt: skip
+    if kept:
+        held = [pk for pk, state in kept if state == Entitlement.State.HELD]
+        run.fail()
+        _save_run(
+            run, actor=actor, action="fail",
+            reason=f"{len(kept)} entitlement{'s' if len(kept) != 1 else ''} could not be revoked "
+            f"({', '.join(sorted({Entitlement.State(s).label.lower() for _, s in kept}))}): "
+            "a person must act, then execute the run again",
+            data={"not_revoked": [pk for pk, _ in kept], "held": held},
+        )  # fmt: skip
+        return
     if Delivery.State.ESCALATED in states:
         run.fail()
         _save_run(run, actor=actor, reason="A delivery escalated: a person must act",
@@ -537,7 +571,10 @@ def _run_try_finish(run: Run) -> None:
 def _run_verify(run_id: int) -> None:
     """Read every holder back once more; the run completes only if all agree."""
     disagreeing = []
-    for delivery in Delivery.objects.filter(run_id=run_id).select_related("system", "assignment"):
+    # Only what was sent: a delivery planned for an entitlement that was never activated
+    # (planned before pending ones were left out) is not read back.
+    sent = Delivery.objects.filter(run_id=run_id, state=Delivery.State.CONFIRMED)
+    for delivery in sent.select_related("system", "assignment"):
         try:
             if not _reads_as_done(delivery):
                 disagreeing.append(delivery.pk)
@@ -591,6 +628,8 @@ def run_execute(*, actor, run_id: int, reason: str, on: date) -> Run:
             state=Delivery.State.PENDING, attempts=0, escalated_at=None, queued_at=None
         )
         run.execute()
+        # What the run could not revoke before (a hold since released) is revoked now.
+        _transition_entitlements(run, actor=actor, on=on)
     _save_run(run, actor=actor, reason=reason, action="execute_requested")
     _advance_on_commit(run.pk)
     return run

@@ -262,6 +262,7 @@ def _run_context(request, run, **forms) -> dict:
         "confirmed": sum(d.state == "confirmed" for d in deliveries),
         "events": list(selectors.run_events(run)),
         "waiting_on": selectors.run_waiting_on(run),
+        "never_activated": selectors.run_never_activated(run),
         "holds": holds,
         "may_act": may_act,
         "pending_rollback": pending,

@@ -285,7 +285,7 @@ def test_the_run_page_reads_in_a_fixed_number_of_queries(
         client.get(f"/deprovisioning/runs/{run.pk}/")
 
 
-RUN_PAGE_QUERIES = 11
+RUN_PAGE_QUERIES = 12
 
 
 # Review queue, systems, policies, dashboard ----------------------------------------------
