@@ -638,17 +638,33 @@ def run_execute(*, actor, run_id: int, reason: str, on: date) -> Run:
 # Holds ----------------------------------------------------------------------------------------
 
 
+def _governing_policy(contract_id: int, on: date) -> PolicyVersion:
+    """The revocation policy a hold or blackout is decided under: the open run's, whose
+    execution it changes, or else the one in force on ``on``."""
+    run = (
+        Run.objects.filter(contract_id=contract_id, state__in=Run.OPEN_STATES)
+        .select_related("policy").defer("notice_pdf").order_by("-created_at", "-pk").first()
+    )  # fmt: skip
+    return run.policy if run is not None else revocation_policy(on)
+
+
 @transaction.atomic
-def hold_place(*, actor, contract: Contract, kind: str, reason: str) -> DeprovisioningHold:
+def hold_place(
+    *, actor, contract: Contract, kind: str, reason: str, on: date
+) -> DeprovisioningHold:
     if not actor.has_perm("licensing.add_deprovisioninghold"):
         raise ActionForbidden("Your role may not place holds.")
     reason = _require_reason(reason)
     if kind not in DeprovisioningHold.Kind.values:
         raise DomainError(f"'{kind}' is not a kind of hold.", field="kind")
-    hold = DeprovisioningHold(contract=contract, kind=kind, reason=reason, placed_by=actor)
+    policy = _governing_policy(contract.pk, on)
+    hold = DeprovisioningHold(
+        contract=contract, kind=kind, reason=reason, placed_by=actor, policy=policy
+    )
     _stamp(hold, actor=actor, reason=reason)
     hold.save()
-    _audit(actor, "deprovisioning_hold.place", hold, reason=reason, data={"kind": kind})
+    _audit(actor, "deprovisioning_hold.place", hold, reason=reason, policy=policy,
+           data={"kind": kind})  # fmt: skip
     # A run told to the customer but not yet due waits too, so its page says so at once.
     run = (
         Run.objects.select_for_update()
@@ -671,7 +687,7 @@ def hold_lift_refusal(actor, hold: DeprovisioningHold) -> str | None:
 
 
 @transaction.atomic
-def hold_lift(*, actor, hold_id: int, reason: str) -> DeprovisioningHold:
+def hold_lift(*, actor, hold_id: int, reason: str, on: date) -> DeprovisioningHold:
     reason = _require_reason(reason)
     hold = DeprovisioningHold.objects.select_for_update().get(pk=hold_id)
     refusal = hold_lift_refusal(actor, hold)
@@ -679,9 +695,10 @@ def hold_lift(*, actor, hold_id: int, reason: str) -> DeprovisioningHold:
         error = TransitionNotAllowed if refusal.endswith("already lifted.") else ActionForbidden
         raise error(refusal)
     hold.lifted_by, hold.lifted_at, hold.lift_reason = actor, timezone.now(), reason
+    hold.policy = _governing_policy(hold.contract_id, on)
     _stamp(hold, actor=actor, reason=reason)
     hold.save()
-    _audit(actor, "deprovisioning_hold.lift", hold, reason=reason)
+    _audit(actor, "deprovisioning_hold.lift", hold, reason=reason, policy=hold.policy)
     if not _active_holds(hold.contract_id).exists():
         run = (
             Run.objects.select_for_update()
@@ -695,16 +712,21 @@ def hold_lift(*, actor, hold_id: int, reason: str) -> DeprovisioningHold:
 
 
 @transaction.atomic
-def blackout_add(*, actor, contract: Contract, starts_on: date, ends_on: date, reason: str):
+def blackout_add(
+    *, actor, contract: Contract, starts_on: date, ends_on: date, reason: str, on: date
+):
     if not actor.has_perm("licensing.add_blackoutwindow"):
         raise ActionForbidden("Your role may not add blackout windows.")
     reason = _require_reason(reason)
     if ends_on <= starts_on:
         raise DomainError("A blackout window ends after it starts.", field="ends_on")
-    window = BlackoutWindow(contract=contract, starts_on=starts_on, ends_on=ends_on, reason=reason)
+    policy = _governing_policy(contract.pk, on)
+    window = BlackoutWindow(
+        contract=contract, starts_on=starts_on, ends_on=ends_on, reason=reason, policy=policy
+    )
     _stamp(window, actor=actor, reason=reason)
     window.save()
-    _audit(actor, "blackout.add", window, reason=reason,
+    _audit(actor, "blackout.add", window, reason=reason, policy=policy,
            data={"starts_on": starts_on, "ends_on": ends_on})  # fmt: skip
     return window
 
