@@ -73,7 +73,7 @@ def escalated_deliveries() -> QuerySet[Delivery]:
     """The review queue: deliveries that reached the ceiling, or failed beyond retrying."""
     return (
         Delivery.objects.filter(state=Delivery.State.ESCALATED)
-        .select_related("run__contract", "system", "entitlement")
+        .select_related("run__contract", "system", "entitlement", "assignment")
         .order_by("escalated_at", "pk")
     )
 
@@ -132,6 +132,13 @@ class TerminationPreview:
     deferred_by_blackout: bool
     open_run: DeprovisioningRun | None
     recipients: list[str] = field(default_factory=list)
+
+
+def holder_words(assignment: Assignment) -> str:
+    """The holder as people know them: its name, and the group a role is held through."""
+    if assignment.group_id:
+        return f"{assignment.holder_label} in {assignment.group_label}"
+    return assignment.holder_label
 
 
 def _action_words(*, protocol: str, action: str, delete: bool, group_id: str) -> str:
@@ -209,7 +216,7 @@ def termination_preview(
                                   delete=delete and idp, group_id=a.group_id)  # fmt: skip
             steps.append(
                 PlanStep(
-                    e.name, e.get_kind_display(), a.system.name, a.external_id, words, stops_on
+                    e.name, e.get_kind_display(), a.system.name, holder_words(a), words, stops_on
                 )  # fmt: skip
             )
     open_run = (
@@ -259,7 +266,8 @@ def run_steps(run: DeprovisioningRun) -> list[PlanStep]:
     for d in run.deliveries.all():
         covered.add((d.entitlement_id, d.system_id))
         steps.append(PlanStep(
-            d.entitlement.name, d.entitlement.get_kind_display(), d.system.name, d.external_id,
+            d.entitlement.name, d.entitlement.get_kind_display(), d.system.name,
+            holder_words(d.assignment),
             _action_words(protocol=d.system.protocol, action=d.action, delete=d.delete,
                           group_id=d.assignment.group_id),
             d.scheduled_for, d.get_state_display(),
@@ -372,9 +380,11 @@ def system_holders(system: ConnectedSystem) -> QuerySet[Assignment]:
 
 
 def system_reconciliations(system: ConnectedSystem, *, limit: int = 10):
+    findings = ReconciliationFinding.objects.select_related("assignment")
     return (
         Reconciliation.objects.filter(system=system).select_related("started_by")
-        .prefetch_related("findings").order_by("-created_at", "-pk")[:limit]
+        .prefetch_related(Prefetch("findings", queryset=findings))
+        .order_by("-created_at", "-pk")[:limit]
     )  # fmt: skip
 
 

@@ -234,8 +234,11 @@ def connected_system_create(
 @transaction.atomic
 def assignment_create(
     *, actor, entitlement: Entitlement, system: ConnectedSystem, external_id: str,
-    group_id: str = "", reason: str = "Holder assigned",
+    group_id: str = "", holder_name: str = "", group_name: str = "",
+    reason: str = "Holder assigned",
 ) -> Assignment:  # fmt: skip
+    """Record who holds ``entitlement`` at ``system``. Names not given are read from a SCIM
+    system after commit, so pages can name the holder and group rather than show their ids."""
     if not actor.has_perm("licensing.add_assignment"):
         raise ActionForbidden("Your role may not assign holders.")
     if Assignment.objects.filter(
@@ -243,12 +246,49 @@ def assignment_create(
     ).exists():
         raise DomainError(f"{external_id} already holds it at {system}.", field="external_id")
     assignment = Assignment(
-        entitlement=entitlement, system=system, external_id=external_id, group_id=group_id
-    )
+        entitlement=entitlement, system=system, external_id=external_id, group_id=group_id,
+        holder_name=holder_name.strip(), group_name=group_name.strip(),
+    )  # fmt: skip
     _stamp(assignment, actor=actor, reason=reason)
     assignment.save()
     data = {"entitlement": entitlement.pk, "system": system.pk, "external_id": external_id}
     _audit(actor, "assignment.create", assignment, reason=reason, data=data)
+    unnamed = not assignment.holder_name or (group_id and not assignment.group_name)
+    if system.protocol == ConnectedSystem.Protocol.SCIM2 and unnamed:
+        from .tasks import name_assignment
+
+        transaction.on_commit(lambda: name_assignment.delay(assignment.pk), robust=True)
+    return assignment
+
+
+def assignment_name(*, assignment_id: int) -> Assignment:
+    """Read the holder's and group's names from the SCIM system and keep them on the row.
+
+    HTTP first, outside any transaction; a system that cannot answer leaves the names empty
+    (pages then show the id) and changes nothing else.
+    """
+    assignment = Assignment.objects.select_related("system").get(pk=assignment_id)
+    connector = _connector(assignment.system)
+    try:
+        holder, group = connector.names(
+            assignment.external_id, group_id=assignment.group_id or None
+        )
+    except ConnectorError:
+        return assignment
+    finally:
+        connector.close()
+    with transaction.atomic():
+        assignment = Assignment.objects.select_for_update().get(pk=assignment_id)
+        changed = [
+            name for name, value in (("holder_name", holder), ("group_name", group))
+            if value and not getattr(assignment, name)
+        ]  # fmt: skip
+        if changed:
+            assignment.holder_name = assignment.holder_name or holder[:255]
+            assignment.group_name = assignment.group_name or group[:255]
+            actor = licensing.system_actor()
+            _stamp(assignment, actor=actor, reason="Names read from the identity provider")
+            assignment.save(update_fields=changed)
     return assignment
 
 
