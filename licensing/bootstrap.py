@@ -1,4 +1,4 @@
-"""Reference rows every installation needs: role groups with their permissions, policy v1.
+"""Reference rows every installation needs: role groups with their permissions, policy versions.
 
 Called by the data migration (with historical models) and by test setup after a flush.
 """
@@ -10,6 +10,8 @@ from django.contrib.auth.management import create_permissions
 
 from .roles import ROLE_PERMISSIONS
 
+# Lifecycle v1 as it was published (immutable): its "30 days where it names none" was never
+# applied, grace being only what the contract grants; v2 says so (migration 0015).
 LIFECYCLE_RULES = {
     "default_grace_days": 30,
     "reason_required": True,
@@ -19,6 +21,19 @@ LIFECYCLE_SUMMARY = (
     "Every lifecycle change records who made it, when and why. A grace period lasts the days "
     "the contract permits, or 30 days where it names none. A suspended, held or in-grace "
     "entitlement still counts as held by the customer; revoked and expired ones do not."
+)
+LIFECYCLE_V2_RULES = {
+    "reason_required": True,
+    "holding_states": ["active", "suspended", "grace", "held", "restored"],
+}
+LIFECYCLE_V2_SUMMARY = (
+    "Every lifecycle change records who made it, when and why. A grace period lasts exactly the "
+    "days the contract grants; a contract that grants none gives no grace, and the entitlement "
+    "is revoked at once. A suspended, held or in-grace entitlement still counts as held by the "
+    "customer; revoked and expired ones do not.\n\n"
+    "Changed from v1: v1 said a grace period lasted 30 days where the contract names none. No "
+    "such default was ever applied (grace is only what the contract grants), so that sentence "
+    "and its default_grace_days rule are gone. Nothing else changes."
 )
 
 REVOCATION_RULES = {
@@ -68,6 +83,19 @@ def install_reference_data(apps=global_apps, *, create_perms: bool = True) -> No
             "effective_from": datetime.date(2020, 1, 1),
             "rules": LIFECYCLE_RULES,
             "summary": LIFECYCLE_SUMMARY,
+            "published_at": datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),
+        },
+    )
+    # A fresh install starts under v2 (in force from the same day as v1, so it supersedes it
+    # everywhere); an existing one gets v2 from the day migration 0015 runs.
+    PolicyVersion.objects.get_or_create(
+        kind="lifecycle",
+        number=2,
+        defaults={
+            "status": "published",
+            "effective_from": datetime.date(2020, 1, 1),
+            "rules": LIFECYCLE_V2_RULES,
+            "summary": LIFECYCLE_V2_SUMMARY,
             "published_at": datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),
         },
     )

@@ -501,6 +501,10 @@ class Assignment(models.Model):
     )
     external_id = models.CharField(max_length=255)
     group_id = models.CharField(max_length=255, blank=True)
+    # What people call the holder and the group (a SCIM displayName, userName or e-mail), so
+    # pages name them rather than show the system's ids; read from the system when not given.
+    holder_name = models.CharField(max_length=255, blank=True)
+    group_name = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -515,6 +519,15 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_id} at {self.system} for {self.entitlement_id}"
+
+    @property
+    def holder_label(self) -> str:
+        """The holder's name where known, else the system's id (a webhook account is its id)."""
+        return self.holder_name or self.external_id
+
+    @property
+    def group_label(self) -> str:
+        return self.group_name or self.group_id
 
 
 class ApiToken(models.Model):

@@ -229,7 +229,8 @@ def placed_hold(actor, contract: Contract):
     """A legal hold on the contract's deprovisioning, placed by `actor`."""
     from licensing.deprovisioning.services import hold_place
 
-    return hold_place(actor=actor, contract=contract, kind="legal_hold", reason="Litigation")
+    return hold_place(actor=actor, contract=contract, kind="legal_hold", reason="Litigation",
+                      on=timezone.localdate())  # fmt: skip
 
 
 def connected_system(*, name: str = "License server"):

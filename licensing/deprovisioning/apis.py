@@ -146,7 +146,9 @@ class ContractHoldsView(APIView):
         contract = access.contract_for_user(user=request.user, pk=pk)
         body = HoldCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        hold = services.hold_place(actor=request.user, contract=contract, **body.validated_data)
+        hold = services.hold_place(
+            actor=request.user, contract=contract, on=timezone.localdate(), **body.validated_data
+        )
         return Response({"id": hold.pk}, status=status.HTTP_201_CREATED)
 
 
@@ -159,6 +161,9 @@ class HoldLiftView(APIView):
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         hold = services.hold_lift(
-            actor=request.user, hold_id=int(pk), reason=body.validated_data["reason"]
+            actor=request.user,
+            hold_id=int(pk),
+            reason=body.validated_data["reason"],
+            on=timezone.localdate(),
         )
         return Response({"id": hold.pk, "lifted_at": hold.lifted_at})

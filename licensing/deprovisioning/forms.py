@@ -47,11 +47,17 @@ class BlackoutForm(forms.Form):
     reason = _reason("e.g. Customer's year-end freeze")
 
 
-REVOKE_ORDER_HELP = (
-    "Kinds in the order they are revoked, first to last, by these names: "
-    + ", ".join(f"{code} ({label.lower()})" for code, label in Entitlement.Kind.choices)
-    + "."
-)
+# One choice per position of the revocation order, first to last, by the kinds' names.
+POSITIONS = ("First", "Second", "Third", "Fourth", "Fifth")
+UNNAMED = ("", "Not named: revoked after the named ones")
+
+
+def _position_field(index: int) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=POSITIONS[index], required=False,
+        choices=[UNNAMED, *Entitlement.Kind.choices],
+        error_messages={"invalid_choice": "Choose a kind of entitlement from the list."},
+    )  # fmt: skip
 
 
 class PolicyDraftForm(forms.Form):
@@ -83,8 +89,8 @@ class PolicyDraftForm(forms.Form):
         required=False, label="Delete users at identity providers (rather than deactivate)"
     )
     suppress_renewal = forms.BooleanField(required=False, label="Stop renewal at once")
-    revoke_order = forms.CharField(
-        label="Revocation order", help_text=REVOKE_ORDER_HELP, max_length=200
+    revoke_1, revoke_2, revoke_3, revoke_4, revoke_5 = (
+        _position_field(i) for i in range(len(POSITIONS))
     )
     reason = _reason("e.g. Legal asks for 14 days' notice", label="Why this draft?")
 
@@ -95,18 +101,35 @@ class PolicyDraftForm(forms.Form):
     def initial_from(cls, policy) -> dict:
         rules = policy.rules
         initial = {name: rules.get(name) for name in cls.RULES}
-        initial["revoke_order"] = ", ".join(rules.get("revoke_order", []))
+        order = list(rules.get("revoke_order", []))
+        for name, kind in zip(cls.ORDER_FIELDS, order, strict=False):
+            initial[name] = kind
         return initial
 
-    def clean_revoke_order(self) -> list[str]:
-        kinds = [k.strip() for k in self.cleaned_data["revoke_order"].split(",") if k.strip()]
-        unknown = [k for k in kinds if k not in Entitlement.Kind.values]
-        if unknown:
-            known = ", ".join(Entitlement.Kind.values)
-            raise forms.ValidationError(f"Unknown kind {unknown[0]}: use {known}.")
-        if len(set(kinds)) != len(kinds):
-            raise forms.ValidationError("Name each kind once.")
-        return kinds
+    ORDER_FIELDS = tuple(f"revoke_{i}" for i in range(1, len(POSITIONS) + 1))
+
+    @property
+    def revoke_order_fields(self) -> list:
+        """The positions of the revocation order, first to last, for the template."""
+        return [self[name] for name in self.ORDER_FIELDS]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        order: list[str] = []
+        chosen_at: dict[str, str] = {}
+        for name, position in zip(self.ORDER_FIELDS, POSITIONS, strict=True):
+            kind = data.get(name)
+            if not kind:
+                continue
+            if kind in chosen_at:
+                label = Entitlement.Kind(kind).label
+                self.add_error(name, f"{label} is already chosen {chosen_at[kind].lower()}: "
+                                     "choose each kind once.")  # fmt: skip
+                continue
+            chosen_at[kind] = position
+            order.append(kind)
+        data["revoke_order"] = order
+        return data
 
     def rules(self, base: dict) -> dict:
         """The draft's rules: the version it starts from, with what the form changed."""

@@ -211,6 +211,12 @@ class DeprovisioningHold(models.Model):
     )
     lifted_at = models.DateTimeField(null=True, blank=True)
     lift_reason = models.TextField(blank=True)
+    # The revocation policy under which the last change was made (placing, then lifting): each
+    # history row keeps the one of its own change. Empty on holds from before it was recorded.
+    policy = models.ForeignKey(
+        "licensing.PolicyVersion", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
     history = HistoricalRecords()
 
     class Meta:
@@ -233,6 +239,11 @@ class BlackoutWindow(models.Model):
     starts_on = models.DateField()
     ends_on = models.DateField(help_text="Exclusive: the first day work may happen again")
     reason = models.TextField()
+    # The revocation policy under which the window was added (empty on older windows).
+    policy = models.ForeignKey(
+        "licensing.PolicyVersion", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
     history = HistoricalRecords()
 
     class Meta:

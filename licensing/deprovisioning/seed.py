@@ -147,16 +147,16 @@ def _holders(admin, systems, scim, receiver) -> int:
                     user = f"{code}.user{n}.{contract.number.lower()}@{code}.example"
                     user_id = scim.create(User(user_name=user, active=active)).id
                     people.append(user_id)
-                    _assign(admin, entitlement, systems[DIRECTORY], user_id)
+                    _assign(admin, entitlement, systems[DIRECTORY], user_id, holder_name=user)
                     count += 1
             elif entitlement.kind == Entitlement.Kind.ROLE_PERMISSION:
                 admin_user = f"{code}.admin.{contract.number.lower()}@{code}.example"
                 member = scim.create(User(user_name=admin_user, active=True)).id
                 members = [GroupMember(value=member)] if active else []
-                group = scim.create(
-                    Group(display_name=f"{contract.number} workspace admins", members=members)
-                ).id
-                _assign(admin, entitlement, systems[ROLES], member, group_id=group)
+                group_name = f"{contract.number} workspace admins"
+                group = scim.create(Group(display_name=group_name, members=members)).id
+                _assign(admin, entitlement, systems[ROLES], member, group_id=group,
+                        holder_name=admin_user, group_name=group_name)  # fmt: skip
                 count += 1
             elif entitlement.kind in WEBHOOK_KINDS:
                 account = entitlement.key or f"{code}-{entitlement.kind}-{entitlement.pk}"
@@ -166,8 +166,8 @@ def _holders(admin, systems, scim, receiver) -> int:
     return count
 
 
-def _assign(admin, entitlement, system, external_id: str, group_id: str = "") -> None:
+def _assign(admin, entitlement, system, external_id: str, group_id: str = "", **names) -> None:
     services.assignment_create(
         actor=admin, entitlement=entitlement, system=system, external_id=external_id,
-        group_id=group_id, reason="Demo holder",
+        group_id=group_id, reason="Demo holder", **names,
     )  # fmt: skip

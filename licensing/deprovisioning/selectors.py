@@ -51,9 +51,10 @@ def run_plan(run: DeprovisioningRun) -> list[PlannedAction]:
     ]
     covered = {(p.entitlement, p.system) for p in plan}
     when = run.execute_on + timedelta(days=run.grace_days)
-    entitlements = Entitlement.objects.filter(contract_id=run.contract_id).prefetch_related(
-        "enforced_by"
-    )
+    entitlements = (
+        Entitlement.objects.filter(contract_id=run.contract_id)
+        .exclude(state=Entitlement.State.PENDING).prefetch_related("enforced_by")
+    )  # fmt: skip
     for entitlement in entitlements.order_by("pk"):
         for system in entitlement.enforced_by.all():
             if (entitlement.pk, system.pk) not in covered:
@@ -72,7 +73,7 @@ def escalated_deliveries() -> QuerySet[Delivery]:
     """The review queue: deliveries that reached the ceiling, or failed beyond retrying."""
     return (
         Delivery.objects.filter(state=Delivery.State.ESCALATED, closed_at__isnull=True)
-        .select_related("run__contract", "system", "entitlement")
+        .select_related("run__contract", "system", "entitlement", "assignment")
         .order_by("escalated_at", "pk")
     )
 
@@ -131,6 +132,13 @@ class TerminationPreview:
     deferred_by_blackout: bool
     open_run: DeprovisioningRun | None
     recipients: list[str] = field(default_factory=list)
+
+
+def holder_words(assignment: Assignment) -> str:
+    """The holder as people know them: its name, and the group a role is held through."""
+    if assignment.group_id:
+        return f"{assignment.holder_label} in {assignment.group_label}"
+    return assignment.holder_label
 
 
 def _action_words(*, protocol: str, action: str, delete: bool, group_id: str) -> str:
@@ -194,8 +202,11 @@ def termination_preview(
     )  # fmt: skip
     live.sort(key=lambda e: (order.index(e.kind), e.pk))
     what = f"Grace of {grace} days, then revoke" if grace else "Revoke"
+    never = "Never activated: nothing to take back"
     steps, covered = [], set()
     for e in live:
+        if e.state == Entitlement.State.PENDING:
+            continue
         for a in e.assignments.all():
             if not a.system.protocol:
                 continue
@@ -205,7 +216,7 @@ def termination_preview(
                                   delete=delete and idp, group_id=a.group_id)  # fmt: skip
             steps.append(
                 PlanStep(
-                    e.name, e.get_kind_display(), a.system.name, a.external_id, words, stops_on
+                    e.name, e.get_kind_display(), a.system.name, holder_words(a), words, stops_on
                 )  # fmt: skip
             )
     open_run = (
@@ -218,10 +229,15 @@ def termination_preview(
         policy=policy, effective_date=effective_date, execute_on=execute_on, grace_days=grace,
         stops_on=stops_on,
         entitlements=[
-            EntitlementStep(e.name, e.get_kind_display(), e.get_state_display(), what, stops_on)
+            EntitlementStep(
+                e.name, e.get_kind_display(), e.get_state_display(),
+                never if e.state == Entitlement.State.PENDING else what, stops_on,
+            )  # fmt: skip
             for e in live
         ],
-        steps=steps + _unassigned_steps(live, covered, stops_on),
+        steps=steps + _unassigned_steps(
+            [e for e in live if e.state != Entitlement.State.PENDING], covered, stops_on
+        ),
         holds=list(active_holds(contract.pk).select_related("placed_by")),
         renewals_stopped=renewing if rules.get("suppress_renewal", True) else 0,
         deferred_by_blackout=execute_on != due, open_run=open_run,
@@ -250,7 +266,8 @@ def run_steps(run: DeprovisioningRun) -> list[PlanStep]:
     for d in run.deliveries.all():
         covered.add((d.entitlement_id, d.system_id))
         steps.append(PlanStep(
-            d.entitlement.name, d.entitlement.get_kind_display(), d.system.name, d.external_id,
+            d.entitlement.name, d.entitlement.get_kind_display(), d.system.name,
+            holder_words(d.assignment),
             _action_words(protocol=d.system.protocol, action=d.action, delete=d.delete,
                           group_id=d.assignment.group_id),
             d.scheduled_for, d.get_state_display(),
@@ -260,6 +277,7 @@ def run_steps(run: DeprovisioningRun) -> list[PlanStep]:
     gone = [Entitlement.State.REVOKED, Entitlement.State.EXPIRED]
     entitlements = (
         Entitlement.objects.filter(contract_id=run.contract_id)
+        .exclude(state=Entitlement.State.PENDING)
         .filter(~Q(state__in=gone) | Q(ledger__reason__startswith=f"Deprovisioning run {run.pk}:"))
         .distinct().prefetch_related("enforced_by").order_by("pk")
     )  # fmt: skip
@@ -268,13 +286,24 @@ def run_steps(run: DeprovisioningRun) -> list[PlanStep]:
 
 
 def run_waiting_on(run: DeprovisioningRun) -> list[Entitlement]:
-    """While a run executes: what of its contract is not revoked yet (in grace, or in a state
-    revocation does not leave, such as held), so the page says what the run waits for."""
-    if run.state != DeprovisioningRun.State.EXECUTING:
+    """While a run executes, or after it failed: what of its contract is not revoked (in grace,
+    or in a state revocation does not leave, such as held), so the page says what the run waits
+    for and what a person must act on."""
+    if run.state not in (DeprovisioningRun.State.EXECUTING, DeprovisioningRun.State.FAILED):
         return []
-    gone = [Entitlement.State.REVOKED, Entitlement.State.EXPIRED]
+    from .services import NOTHING_TO_TAKE
+
     return list(
-        Entitlement.objects.filter(contract_id=run.contract_id).exclude(state__in=gone)
+        Entitlement.objects.filter(contract_id=run.contract_id).exclude(state__in=NOTHING_TO_TAKE)
+        .order_by("pk")
+    )  # fmt: skip
+
+
+def run_never_activated(run: DeprovisioningRun) -> list[Entitlement]:
+    """Entitlements of the run's contract still pending: they granted nothing, so the run takes
+    nothing from them and tells no system about them."""
+    return list(
+        Entitlement.objects.filter(contract_id=run.contract_id, state=Entitlement.State.PENDING)
         .order_by("pk")
     )  # fmt: skip
 
@@ -359,9 +388,11 @@ def system_holders(system: ConnectedSystem) -> QuerySet[Assignment]:
 
 
 def system_reconciliations(system: ConnectedSystem, *, limit: int = 10):
+    findings = ReconciliationFinding.objects.select_related("assignment")
     return (
         Reconciliation.objects.filter(system=system).select_related("started_by")
-        .prefetch_related("findings").order_by("-created_at", "-pk")[:limit]
+        .prefetch_related(Prefetch("findings", queryset=findings))
+        .order_by("-created_at", "-pk")[:limit]
     )  # fmt: skip
 
 

@@ -238,8 +238,11 @@ def connected_system_create(
 @transaction.atomic
 def assignment_create(
     *, actor, entitlement: Entitlement, system: ConnectedSystem, external_id: str,
-    group_id: str = "", reason: str = "Holder assigned",
+    group_id: str = "", holder_name: str = "", group_name: str = "",
+    reason: str = "Holder assigned",
 ) -> Assignment:  # fmt: skip
+    """Record who holds ``entitlement`` at ``system``. Names not given are read from a SCIM
+    system after commit, so pages can name the holder and group rather than show their ids."""
     if not actor.has_perm("licensing.add_assignment"):
         raise ActionForbidden("Your role may not assign holders.")
     if Assignment.objects.filter(
@@ -247,12 +250,49 @@ def assignment_create(
     ).exists():
         raise DomainError(f"{external_id} already holds it at {system}.", field="external_id")
     assignment = Assignment(
-        entitlement=entitlement, system=system, external_id=external_id, group_id=group_id
-    )
+        entitlement=entitlement, system=system, external_id=external_id, group_id=group_id,
+        holder_name=holder_name.strip(), group_name=group_name.strip(),
+    )  # fmt: skip
     _stamp(assignment, actor=actor, reason=reason)
     assignment.save()
     data = {"entitlement": entitlement.pk, "system": system.pk, "external_id": external_id}
     _audit(actor, "assignment.create", assignment, reason=reason, data=data)
+    unnamed = not assignment.holder_name or (group_id and not assignment.group_name)
+    if system.protocol == ConnectedSystem.Protocol.SCIM2 and unnamed:
+        from .tasks import name_assignment
+
+        transaction.on_commit(lambda: name_assignment.delay(assignment.pk), robust=True)
+    return assignment
+
+
+def assignment_name(*, assignment_id: int) -> Assignment:
+    """Read the holder's and group's names from the SCIM system and keep them on the row.
+
+    HTTP first, outside any transaction; a system that cannot answer leaves the names empty
+    (pages then show the id) and changes nothing else.
+    """
+    assignment = Assignment.objects.select_related("system").get(pk=assignment_id)
+    connector = _connector(assignment.system)
+    try:
+        holder, group = connector.names(
+            assignment.external_id, group_id=assignment.group_id or None
+        )
+    except ConnectorError:
+        return assignment
+    finally:
+        connector.close()
+    with transaction.atomic():
+        assignment = Assignment.objects.select_for_update().get(pk=assignment_id)
+        changed = [
+            name for name, value in (("holder_name", holder), ("group_name", group))
+            if value and not getattr(assignment, name)
+        ]  # fmt: skip
+        if changed:
+            assignment.holder_name = assignment.holder_name or holder[:255]
+            assignment.group_name = assignment.group_name or group[:255]
+            actor = licensing.system_actor()
+            _stamp(assignment, actor=actor, reason="Names read from the identity provider")
+            assignment.save(update_fields=changed)
     return assignment
 
 
@@ -294,14 +334,20 @@ def _suppress_renewal(*, actor, contract: Contract, reason: str, policy) -> int:
     return len(entitlements)
 
 
+# States in which an entitlement gives nothing a run could take: gone already, or never
+# activated (a pending entitlement granted nothing, and a terminated contract activates none).
+NOTHING_TO_TAKE = (Entitlement.State.REVOKED, Entitlement.State.EXPIRED, Entitlement.State.PENDING)
+
+
 def _plan_deliveries(run: Run, policy: PolicyVersion) -> list[Delivery]:
     """One revoke delivery per holder at a system that is sent changes (ids only: a contract
-    may hold 10,000 entitlements, and loading each with its system costs more than the insert)."""
+    may hold 10,000 entitlements, and loading each with its system costs more than the insert).
+    Safe to call again: holders that already have a delivery in the run are left out."""
     delete = bool(policy.rules.get("delete_at_identity_providers", False))
     scheduled = run.execute_on + timedelta(days=run.grace_days)
     holders = (
         Assignment.objects.filter(entitlement__contract_id=run.contract_id)
-        .exclude(entitlement__state__in=[Entitlement.State.REVOKED, Entitlement.State.EXPIRED])
+        .exclude(entitlement__state__in=NOTHING_TO_TAKE)
         .exclude(system__protocol="").exclude(deliveries__run=run)
         .order_by("pk").values_list("pk", "entitlement_id", "system_id", "external_id",
                                     "system__kind")
@@ -490,6 +536,9 @@ def _transition_entitlements(run: Run, *, actor, on: date) -> None:
             actor=actor, contract_id=run.contract_id, transition=transition, reason=reason,
             effective_date=on, kinds=[kind], policy=run.policy, grace_days=run.grace_days,
         )  # fmt: skip
+    # An entitlement activated (or released from hold) since the run was planned has holders
+    # that need telling too.
+    _plan_deliveries(run, run.policy)
 
 
 def revoke_order(policy: PolicyVersion) -> list[str]:
@@ -523,11 +572,36 @@ def _send_due(run_id: int, *, on: date) -> None:
 
 
 def _run_try_finish(run: Run) -> None:
-    states = set(run.deliveries.values_list("state", flat=True))
-    waiting = run.contract.entitlements.filter(state=Entitlement.State.GRACE).exists()
-    if waiting or states - {Delivery.State.CONFIRMED, Delivery.State.ESCALATED}:
+    """Verify once every delivery that can be sent is answered and no grace is running.
+
+    A delivery is sent only once its entitlement is revoked; one the run could not revoke
+    (held: revocation does not take an entitlement from that state) keeps its delivery unsent
+    and the run ends ``failed`` naming it, so a person releases the hold and executes again.
+    """
+    entitlements = run.contract.entitlements
+    if entitlements.filter(state=Entitlement.State.GRACE).exists():
+        return
+    states = set(
+        run.deliveries.filter(entitlement__state=Entitlement.State.REVOKED)
+        .values_list("state", flat=True)
+    )  # fmt: skip
+    if states - {Delivery.State.CONFIRMED, Delivery.State.ESCALATED}:
         return
     actor = licensing.system_actor()
+    kept = list(
+        entitlements.exclude(state__in=NOTHING_TO_TAKE).order_by("pk").values_list("pk", "state")
+    )  # fmt: skip
+    if kept:
+        held = [pk for pk, state in kept if state == Entitlement.State.HELD]
+        run.fail()
+        _save_run(
+            run, actor=actor, action="fail",
+            reason=f"{len(kept)} entitlement{'s' if len(kept) != 1 else ''} could not be revoked "
+            f"({', '.join(sorted({Entitlement.State(s).label.lower() for _, s in kept}))}): "
+            "a person must act, then execute the run again",
+            data={"not_revoked": [pk for pk, _ in kept], "held": held},
+        )  # fmt: skip
+        return
     if Delivery.State.ESCALATED in states:
         run.fail()
         _save_run(run, actor=actor, reason="A delivery escalated: a person must act",
@@ -541,7 +615,10 @@ def _run_try_finish(run: Run) -> None:
 def _run_verify(run_id: int) -> None:
     """Read every holder back once more; the run completes only if all agree."""
     disagreeing = []
-    for delivery in Delivery.objects.filter(run_id=run_id).select_related("system", "assignment"):
+    # Only what was sent: a delivery planned for an entitlement that was never activated
+    # (planned before pending ones were left out) is not read back.
+    sent = Delivery.objects.filter(run_id=run_id, state=Delivery.State.CONFIRMED)
+    for delivery in sent.select_related("system", "assignment"):
         try:
             if not _reads_as_done(delivery):
                 disagreeing.append(delivery.pk)
@@ -595,6 +672,8 @@ def run_execute(*, actor, run_id: int, reason: str, on: date) -> Run:
             state=Delivery.State.PENDING, attempts=0, escalated_at=None, queued_at=None
         )
         run.execute()
+        # What the run could not revoke before (a hold since released) is revoked now.
+        _transition_entitlements(run, actor=actor, on=on)
     _save_run(run, actor=actor, reason=reason, action="execute_requested")
     _advance_on_commit(run.pk)
     return run
@@ -603,17 +682,33 @@ def run_execute(*, actor, run_id: int, reason: str, on: date) -> Run:
 # Holds ----------------------------------------------------------------------------------------
 
 
+def _governing_policy(contract_id: int, on: date) -> PolicyVersion:
+    """The revocation policy a hold or blackout is decided under: the open run's, whose
+    execution it changes, or else the one in force on ``on``."""
+    run = (
+        Run.objects.filter(contract_id=contract_id, state__in=Run.OPEN_STATES)
+        .select_related("policy").defer("notice_pdf").order_by("-created_at", "-pk").first()
+    )  # fmt: skip
+    return run.policy if run is not None else revocation_policy(on)
+
+
 @transaction.atomic
-def hold_place(*, actor, contract: Contract, kind: str, reason: str) -> DeprovisioningHold:
+def hold_place(
+    *, actor, contract: Contract, kind: str, reason: str, on: date
+) -> DeprovisioningHold:
     if not actor.has_perm("licensing.add_deprovisioninghold"):
         raise ActionForbidden("Your role may not place holds.")
     reason = _require_reason(reason)
     if kind not in DeprovisioningHold.Kind.values:
         raise DomainError(f"'{kind}' is not a kind of hold.", field="kind")
-    hold = DeprovisioningHold(contract=contract, kind=kind, reason=reason, placed_by=actor)
+    policy = _governing_policy(contract.pk, on)
+    hold = DeprovisioningHold(
+        contract=contract, kind=kind, reason=reason, placed_by=actor, policy=policy
+    )
     _stamp(hold, actor=actor, reason=reason)
     hold.save()
-    _audit(actor, "deprovisioning_hold.place", hold, reason=reason, data={"kind": kind})
+    _audit(actor, "deprovisioning_hold.place", hold, reason=reason, policy=policy,
+           data={"kind": kind})  # fmt: skip
     # A run told to the customer but not yet due waits too, so its page says so at once.
     run = (
         Run.objects.select_for_update()
@@ -636,7 +731,7 @@ def hold_lift_refusal(actor, hold: DeprovisioningHold) -> str | None:
 
 
 @transaction.atomic
-def hold_lift(*, actor, hold_id: int, reason: str) -> DeprovisioningHold:
+def hold_lift(*, actor, hold_id: int, reason: str, on: date) -> DeprovisioningHold:
     reason = _require_reason(reason)
     hold = DeprovisioningHold.objects.select_for_update().get(pk=hold_id)
     refusal = hold_lift_refusal(actor, hold)
@@ -644,9 +739,10 @@ def hold_lift(*, actor, hold_id: int, reason: str) -> DeprovisioningHold:
         error = TransitionNotAllowed if refusal.endswith("already lifted.") else ActionForbidden
         raise error(refusal)
     hold.lifted_by, hold.lifted_at, hold.lift_reason = actor, timezone.now(), reason
+    hold.policy = _governing_policy(hold.contract_id, on)
     _stamp(hold, actor=actor, reason=reason)
     hold.save()
-    _audit(actor, "deprovisioning_hold.lift", hold, reason=reason)
+    _audit(actor, "deprovisioning_hold.lift", hold, reason=reason, policy=hold.policy)
     if not _active_holds(hold.contract_id).exists():
         run = (
             Run.objects.select_for_update()
@@ -660,16 +756,21 @@ def hold_lift(*, actor, hold_id: int, reason: str) -> DeprovisioningHold:
 
 
 @transaction.atomic
-def blackout_add(*, actor, contract: Contract, starts_on: date, ends_on: date, reason: str):
+def blackout_add(
+    *, actor, contract: Contract, starts_on: date, ends_on: date, reason: str, on: date
+):
     if not actor.has_perm("licensing.add_blackoutwindow"):
         raise ActionForbidden("Your role may not add blackout windows.")
     reason = _require_reason(reason)
     if ends_on <= starts_on:
         raise DomainError("A blackout window ends after it starts.", field="ends_on")
-    window = BlackoutWindow(contract=contract, starts_on=starts_on, ends_on=ends_on, reason=reason)
+    policy = _governing_policy(contract.pk, on)
+    window = BlackoutWindow(
+        contract=contract, starts_on=starts_on, ends_on=ends_on, reason=reason, policy=policy
+    )
     _stamp(window, actor=actor, reason=reason)
     window.save()
-    _audit(actor, "blackout.add", window, reason=reason,
+    _audit(actor, "blackout.add", window, reason=reason, policy=policy,
            data={"starts_on": starts_on, "ends_on": ends_on})  # fmt: skip
     return window
 

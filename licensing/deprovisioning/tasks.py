@@ -28,6 +28,11 @@ def _settle_in_process(delivery_id: int) -> str:
 
 
 @shared_task(acks_late=True)
+def name_assignment(assignment_id: int) -> str:
+    return services.assignment_name(assignment_id=assignment_id).holder_label
+
+
+@shared_task(acks_late=True)
 def advance_run(run_id: int) -> str:
     return services.run_advance(run_id=run_id, on=timezone.localdate()).state
 

@@ -138,7 +138,9 @@ def hold_place(request, pk):
     if not form.is_valid():
         return _contract_form_failed(request, contract, hold_form=form)
     try:
-        hold = services.hold_place(actor=request.user, contract=contract, **form.cleaned_data)
+        hold = services.hold_place(
+            actor=request.user, contract=contract, on=timezone.localdate(), **form.cleaned_data
+        )
     except DomainError as error:
         add_to_form(form, error)
         return _contract_form_failed(request, contract, hold_form=form)
@@ -161,7 +163,10 @@ def hold_lift(request, pk):
     if not form.is_valid():
         return _contract_form_failed(request, contract, lift=(hold.pk, form))
     try:
-        services.hold_lift(actor=request.user, hold_id=hold.pk, reason=form.cleaned_data["reason"])
+        services.hold_lift(
+            actor=request.user, hold_id=hold.pk, reason=form.cleaned_data["reason"],
+            on=timezone.localdate(),
+        )  # fmt: skip
     except DomainError as error:
         return _refused(request, error, target)
     run = selectors.open_run_of(contract.pk)
@@ -183,7 +188,9 @@ def blackout_add(request, pk):
     if not form.is_valid():
         return _contract_form_failed(request, contract, blackout_form=form)
     try:
-        window = services.blackout_add(actor=request.user, contract=contract, **form.cleaned_data)
+        window = services.blackout_add(
+            actor=request.user, contract=contract, on=timezone.localdate(), **form.cleaned_data
+        )
     except DomainError as error:
         add_to_form(form, error)
         return _contract_form_failed(request, contract, blackout_form=form)
@@ -311,6 +318,7 @@ def _run_context(request, run, **forms) -> dict:
         "confirmed": sum(d.state == "confirmed" for d in deliveries),
         "events": list(selectors.run_events(run)),
         "waiting_on": selectors.run_waiting_on(run),
+        "never_activated": selectors.run_never_activated(run),
         "holds": holds,
         "may_act": may_act,
         "pending_rollback": pending,

@@ -207,7 +207,9 @@ def test_events_inside_their_keep_period_are_not_redacted(today):
 
 def test_a_legal_hold_stops_the_purge_for_the_contract_it_covers(manager, today):
     held, free = ContractFactory(), ContractFactory()
-    hold_place(actor=manager, contract=held, kind="legal_hold", reason="Litigation pending")
+    hold_place(
+        actor=manager, contract=held, kind="legal_hold", reason="Litigation pending", on=today
+    )
     covered = set(
         AuditEvent.objects.filter(object_type="licensing.contract", object_id=str(held.pk))
         .values_list("seq", flat=True)
@@ -226,7 +228,9 @@ def test_a_legal_hold_stops_the_purge_for_the_contract_it_covers(manager, today)
 
 def test_a_hold_of_another_kind_does_not_stop_the_purge(manager, today):
     contract = ContractFactory()
-    hold_place(actor=manager, contract=contract, kind="open_dispute", reason="Customer disputes")
+    hold_place(
+        actor=manager, contract=contract, kind="open_dispute", reason="Customer disputes", on=today
+    )
 
     retention_purge(on=_after_keep(today))
 

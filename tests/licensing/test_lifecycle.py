@@ -68,7 +68,7 @@ def test_legal_entitlement_transition_changes_state_and_records_it(manager, star
         manager,
         "Because.",
     )
-    assert entry.policy_version == "lifecycle/v1"
+    assert entry.policy_version == "lifecycle/v2"
     history = entitlement.history.latest()
     assert (history.state, history.history_user, history.history_change_reason) == (
         end,
@@ -79,7 +79,7 @@ def test_legal_entitlement_transition_changes_state_and_records_it(manager, star
     assert AuditEvent.objects.count() == events_before + 1
     assert event.action == f"entitlement.{transition}"
     assert event.data["from"] == start and event.data["to"] == end
-    assert event.actor == manager and event.policy_version == "lifecycle/v1"
+    assert event.actor == manager and event.policy_version == "lifecycle/v2"
 
 
 @pytest.mark.django_db

@@ -31,7 +31,7 @@ def _deprovisioning_ids(customer, manager) -> dict:
         effective_date=today, on=today,
     )  # fmt: skip
     hold = deprovisioning.hold_place(actor=manager, contract=contract, kind="legal_hold",
-                                     reason="Matrix")  # fmt: skip
+                                     reason="Matrix", on=today)  # fmt: skip
     revocation = PolicyVersion.objects.get(kind="revocation", number=1)
     return {"run": run.pk, "hold": hold.pk, "revocation_policy": revocation.pk,
             "told_run": _told_run(customer, manager, today),

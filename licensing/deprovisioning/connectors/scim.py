@@ -117,6 +117,17 @@ class ScimConnector:
         # RFC 7643 leaves `active` optional; a user without it is taken as active.
         return user.active is not False
 
+    def names(self, external_id: str, *, group_id: str | None = None) -> tuple[str, str]:
+        """What people call the user (displayName, else userName, else the first e-mail) and
+        the group (its displayName); empty where the system has none or does not know them."""
+        user = self._get(User, external_id, what=f"SCIM GET Users/{external_id}")
+        holder = ""
+        if user is not None:
+            emails = [e.value for e in user.emails or () if e.value]
+            holder = user.display_name or user.user_name or (emails[0] if emails else "")
+        group = self._get(Group, group_id, what=f"SCIM GET Groups/{group_id}") if group_id else None
+        return holder or "", (group.display_name or "") if group is not None else ""
+
     def list_holders(self, *, group_id: str | None = None) -> Iterator[Holder]:
         """Every user (or every member of the group), a page at a time."""
         if group_id:

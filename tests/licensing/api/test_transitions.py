@@ -83,7 +83,7 @@ def test_a_contract_transition_records_history_and_one_audit_event(api, manager)
         "Invoice 42 unpaid",
     )
     assert (event.data["from"], event.data["to"]) == ("active", "suspended")
-    assert event.policy_version == "lifecycle/v1"
+    assert event.policy_version == "lifecycle/v2"
 
 
 @pytest.mark.parametrize(

@@ -285,7 +285,7 @@ def test_the_run_page_reads_in_a_fixed_number_of_queries(
         client.get(f"/deprovisioning/runs/{run.pk}/")
 
 
-RUN_PAGE_QUERIES = 11
+RUN_PAGE_QUERIES = 12
 
 
 # Review queue, systems, policies, dashboard ----------------------------------------------
@@ -378,8 +378,8 @@ def policy_body(**changes):
         "summary": "Fourteen days' notice before execution", "effective_from":
         (timezone.localdate() + timedelta(days=1)).isoformat(), "notice_lead_days": 14,
         "max_grace_days": 90, "max_attempts": 5, "nonpayment_days_after_due": 30,
-        "suppress_renewal": "on", "revoke_order":
-        "api_quota, feature_flag, role_permission, product_key, seat_pool",
+        "suppress_renewal": "on", "revoke_1": "api_quota", "revoke_2": "feature_flag",
+        "revoke_3": "role_permission", "revoke_4": "product_key", "revoke_5": "seat_pool",
         "reason": "Legal asks for notice",
     }  # fmt: skip
     return {**body, **changes}
@@ -410,11 +410,56 @@ def test_a_policy_drafted_by_one_manager_is_published_only_by_another(client, ma
 def test_a_policy_draft_with_an_unknown_kind_is_refused_by_the_field(client, manager):
     client.force_login(manager)
 
-    response = client.post("/deprovisioning/policies/draft/",
-                           policy_body(revoke_order="seat_pool, tokens"))  # fmt: skip
+    response = client.post("/deprovisioning/policies/draft/", policy_body(revoke_2="tokens"))
 
-    assert response.status_code == 400 and "Unknown kind tokens" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 400 and "Choose a kind of entitlement from the list." in page
+    assert "Nothing was saved: correct what is marked below." in page
     assert not PolicyVersion.objects.filter(kind="revocation", number=2).exists()
+
+
+@pytest.mark.django_db  # nothing here waits for a commit
+def test_the_revocation_order_is_chosen_by_name_one_select_per_position(client, manager):
+    client.force_login(manager)
+
+    page = client.get("/deprovisioning/policies/").content.decode()
+
+    assert '<select name="revoke_1"' in page and '<select name="revoke_5"' in page
+    # The order in force is filled in, by name: API quota first, seat pool last.
+    assert '<option value="api_quota" selected>API quota</option>' in page
+    assert '<option value="seat_pool" selected>Seat pool</option>' in page
+    assert 'name="revoke_order"' not in page
+
+
+@pytest.mark.django_db  # nothing here waits for a commit
+def test_a_kind_chosen_twice_is_refused_beside_the_second_position_and_nothing_is_saved(
+    client, manager
+):
+    client.force_login(manager)
+
+    response = client.post(
+        "/deprovisioning/policies/draft/", policy_body(revoke_1="seat_pool", revoke_5="seat_pool")
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Seat pool is already chosen first: choose each kind once." in page
+    assert page.index("already chosen first") > page.index('name="revoke_5"')
+    assert not PolicyVersion.objects.filter(kind="revocation", number=2).exists()
+
+
+@pytest.mark.django_db  # nothing here waits for a commit
+def test_positions_left_unnamed_leave_those_kinds_to_be_revoked_last(client, manager):
+    client.force_login(manager)
+
+    client.post(
+        "/deprovisioning/policies/draft/",
+        policy_body(revoke_1="seat_pool", revoke_2="", revoke_3="api_quota", revoke_4="",
+                    revoke_5=""),
+    )  # fmt: skip
+
+    draft = PolicyVersion.objects.get(kind="revocation", number=2)
+    assert draft.rules["revoke_order"] == ["seat_pool", "api_quota"]
 
 
 @pytest.mark.django_db  # nothing here waits for a commit

@@ -43,7 +43,7 @@ def test_grace_is_what_the_contract_grants(db, manager, today):
 def test_a_contract_without_grace_days_is_revoked_at_once_whatever_the_lifecycle_policy_says(
     db, manager, today
 ):
-    # lifecycle/v1 still carries "default_grace_days": 30 in its rules; nothing applies it.
+    # lifecycle/v1 carried "default_grace_days": 30 (v2 dropped it); nothing applies it.
     entitlement = EntitlementFactory(contract=ContractFactory(grace_days=0))
 
     run = terminate(manager, entitlement.contract, today)

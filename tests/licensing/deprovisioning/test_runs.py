@@ -187,3 +187,85 @@ def test_a_second_trigger_joins_the_open_run(manager, estate):
 
     assert again.pk == first.pk
     assert DeprovisioningRun.objects.count() == 1
+
+
+def hold_entitlement(user, entitlement):
+    from licensing.services import entitlement_transition
+
+    return entitlement_transition(
+        actor=user, entitlement_id=entitlement.pk, transition="hold", reason="Audit of keys"
+    )
+
+
+def test_a_run_with_a_held_entitlement_ends_failed_naming_it_rather_than_executing_forever(
+    api, client, manager, estate, flaky_receiver
+):
+    _seats, key, _role = estate["entitlements"]
+    hold_entitlement(manager, key)
+
+    run_id = terminate(api, manager, estate["contract"]).json()["deprovisioning_run"]
+
+    run = DeprovisioningRun.objects.get(pk=run_id)
+    assert run.state == "failed"
+    assert set(Entitlement.objects.values_list("pk", "state")) == {
+        (e.pk, "held" if e == key else "revoked") for e in estate["entitlements"]
+    }
+    by_holder = dict(Delivery.objects.filter(run=run).values_list("external_id", "state"))
+    assert by_holder == {estate["user"]: "confirmed", estate["member"]: "confirmed",
+                         "acct-7": "pending"}  # fmt: skip
+    assert flaky_receiver.holders["acct-7"] is True
+    from audit.models import AuditEvent
+
+    failed = AuditEvent.objects.get(action="deprovisioning.fail", object_id=str(run.pk))
+    assert failed.data["held"] == [key.pk] and failed.policy_version == "revocation/v1"
+    assert "could not be revoked (on hold)" in failed.reason
+    client.force_login(manager)
+    page = client.get(f"/deprovisioning/runs/{run.pk}/").content.decode()
+    assert "Not revoked: 1 entitlement" in page and key.name in page
+    assert "Release its hold on its page, then execute this run again" in page
+
+
+def test_once_its_hold_is_released_executing_again_revokes_it_and_the_run_completes(
+    api, manager, estate, flaky_receiver
+):
+    _seats, key, _role = estate["entitlements"]
+    hold_entitlement(manager, key)
+    run_id = terminate(api, manager, estate["contract"]).json()["deprovisioning_run"]
+    from licensing.services import entitlement_transition
+
+    entitlement_transition(
+        actor=manager, entitlement_id=key.pk, transition="release_hold", reason="Audit done"
+    )
+    again = api(manager).post(
+        f"/api/v1/deprovisioning-runs/{run_id}/execute/", {"reason": "Hold released"},
+        format="json",
+    )  # fmt: skip
+
+    assert again.status_code == 200
+    assert DeprovisioningRun.objects.get(pk=run_id).state == "completed"
+    assert set(Entitlement.objects.values_list("state", flat=True)) == {"revoked"}
+    assert set(Delivery.objects.filter(run_id=run_id).values_list("state", flat=True)) == {
+        "confirmed"
+    }
+    assert flaky_receiver.holders["acct-7"] is False
+
+
+def test_a_pending_entitlement_is_reported_never_activated_and_the_run_completes(
+    api, client, manager, admin_user, estate
+):
+    idp = estate["systems"][0]
+    pending = EntitlementFactory(contract=estate["contract"], state="pending", name="Seats later")
+    services.assignment_create(
+        actor=admin_user, entitlement=pending, system=idp, external_id="not-yet-provisioned"
+    )
+
+    run_id = terminate(api, manager, estate["contract"]).json()["deprovisioning_run"]
+
+    body = api(manager).get(f"/api/v1/deprovisioning-runs/{run_id}/").json()
+    assert body["state"] == "completed"
+    assert "not-yet-provisioned" not in {d["external_id"] for d in body["deliveries"]}
+    assert "not-yet-provisioned" not in {p["external_id"] for p in body["plan"]}
+    assert Entitlement.objects.get(pk=pending.pk).state == "pending"
+    client.force_login(manager)
+    page = client.get(f"/deprovisioning/runs/{run_id}/").content.decode()
+    assert "Never activated, nothing to take back:" in page and "Seats later" in page
