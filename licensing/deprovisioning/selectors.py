@@ -39,6 +39,14 @@ def run_detail(*, base: QuerySet[DeprovisioningRun], pk) -> DeprovisioningRun:
     )
 
 
+def run_entitlements(run: DeprovisioningRun) -> QuerySet[Entitlement]:
+    """What the run takes back: its one entitlement, or everything its contract granted."""
+    entitlements = Entitlement.objects.filter(contract_id=run.contract_id)
+    if run.entitlement_id:
+        entitlements = entitlements.filter(pk=run.entitlement_id)
+    return entitlements
+
+
 def run_plan(run: DeprovisioningRun) -> list[PlannedAction]:
     """The dry run: each holder at each system, what happens there, and when.
 
@@ -51,9 +59,7 @@ def run_plan(run: DeprovisioningRun) -> list[PlannedAction]:
     ]
     covered = {(p.entitlement, p.system) for p in plan}
     when = run.execute_on + timedelta(days=run.grace_days)
-    entitlements = Entitlement.objects.filter(contract_id=run.contract_id).prefetch_related(
-        "enforced_by"
-    )
+    entitlements = run_entitlements(run).prefetch_related("enforced_by")
     for entitlement in entitlements.order_by("pk"):
         for system in entitlement.enforced_by.all():
             if (entitlement.pk, system.pk) not in covered:
@@ -236,7 +242,7 @@ def run_page(*, pk) -> DeprovisioningRun:
     return (
         DeprovisioningRun.objects.select_related(
             "contract__customer", "contract__account_manager", "policy", "created_by",
-            "rollback_requested_by", "rollback_approved_by",
+            "rollback_requested_by", "rollback_approved_by", "entitlement",
         )
         .defer("notice_pdf")
         .prefetch_related(Prefetch("deliveries", queryset=deliveries))
@@ -259,7 +265,7 @@ def run_steps(run: DeprovisioningRun) -> list[PlanStep]:
     # transitions' ledger entries name it); not what was revoked before it.
     gone = [Entitlement.State.REVOKED, Entitlement.State.EXPIRED]
     entitlements = (
-        Entitlement.objects.filter(contract_id=run.contract_id)
+        run_entitlements(run)
         .filter(~Q(state__in=gone) | Q(ledger__reason__startswith=f"Deprovisioning run {run.pk}:"))
         .distinct().prefetch_related("enforced_by").order_by("pk")
     )  # fmt: skip
@@ -274,7 +280,7 @@ def run_waiting_on(run: DeprovisioningRun) -> list[Entitlement]:
         return []
     gone = [Entitlement.State.REVOKED, Entitlement.State.EXPIRED]
     return list(
-        Entitlement.objects.filter(contract_id=run.contract_id).exclude(state__in=gone)
+        run_entitlements(run).exclude(state__in=gone)
         .order_by("pk")
     )  # fmt: skip
 
