@@ -63,19 +63,21 @@ def breach_deprovision_approve(*, actor, case_id: int, reason: str, on: date) ->
         raise TransitionNotAllowed("Nobody has asked for deprovisioning yet.")
     if case.deprovision_requested_by_id == actor.pk:
         raise ActionForbidden("Somebody other than the person who asked must approve.")
-    entitlement = entitlement_deprovision(
+    # Licensing's run, scoped to the entitlement: its holders at every connected system are
+    # revoked, read back and reconciled after this transaction commits.
+    run = entitlement_deprovision(
         actor=actor, entitlement_id=case.entitlement_id, on=on,
         reason=f"Breach case {case.pk}: {case.deprovision_reason} (approved: {reason})",
     )  # fmt: skip
     case.deprovision_approved_by, case.deprovision_approved_at = actor, timezone.now()
-    case.deprovision_reference = f"licensing.entitlement:{entitlement.pk}:{entitlement.state}"
+    case.deprovision_reference = f"licensing.deprovisioningrun:{run.pk}"
     stamp(case, actor=actor, reason=reason)
     case.save()
     event(case, kind=CaseEvent.Kind.DEPROVISIONING, action="deprovision", actor=actor,
-          reason=reason, summary=f"Entitlement {entitlement.get_state_display().lower()}: "
-          "deprovisioning approved", data={"entitlement_state": entitlement.state})  # fmt: skip
+          reason=reason, summary=f"Deprovisioning of {case.entitlement.name} approved: it is "
+          "taken back at every connected system", data={"run": run.pk})  # fmt: skip
     audit(actor, "breach_case.deprovision", case, reason=reason, policy=case.policy, data={
         "requested_by": case.deprovision_requested_by.get_username(),
-        "entitlement": entitlement.pk, "entitlement_state": entitlement.state,
+        "entitlement": case.entitlement_id, "run": run.pk,
     })  # fmt: skip
     return case

@@ -13,9 +13,14 @@ from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+# The states in which a run is open for the one-open-run rules (a failed run is not: a person
+# acts on it, and a new trigger starts afresh).
+OPEN_UNIQUE = ["planned", "notified", "on_hold", "executing", "verifying"]
+
 
 class DeprovisioningRun(ConcurrentTransitionMixin, models.Model):
-    """Taking back, everywhere, what one contract granted. One open run per contract."""
+    """Taking back, everywhere, what one contract granted (one open run per contract), or one
+    entitlement of it (an escalated breach case: one open run per entitlement)."""
 
     class State(models.TextChoices):
         PLANNED = "planned", "Planned"
@@ -41,6 +46,11 @@ class DeprovisioningRun(ConcurrentTransitionMixin, models.Model):
     )
     state = FSMField(default=S.PLANNED, choices=State.choices, protected=True)
     trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    # Blank: everything the contract granted. Set: only this entitlement is taken back.
+    entitlement = models.ForeignKey(
+        "licensing.Entitlement", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="deprovisioning_runs",
+    )  # fmt: skip
     policy = models.ForeignKey(
         "licensing.PolicyVersion", on_delete=models.PROTECT, related_name="+"
     )
@@ -75,9 +85,14 @@ class DeprovisioningRun(ConcurrentTransitionMixin, models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["contract"],
-                condition=Q(state__in=["planned", "notified", "on_hold", "executing", "verifying"]),
+                condition=Q(state__in=OPEN_UNIQUE, entitlement__isnull=True),
                 name="deprovisioningrun_one_open_per_contract",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["entitlement"],
+                condition=Q(state__in=OPEN_UNIQUE, entitlement__isnull=False),
+                name="deprovisioningrun_one_open_per_entitlement",
+            ),
         ]
         indexes = [models.Index(fields=["state", "execute_on"])]
 

@@ -7,6 +7,7 @@ from weasyprint import HTML
 
 from ..models import Assignment, Entitlement
 from .models import DeprovisioningRun
+from .selectors import run_entitlements
 
 SUPPORT_CONTACT = "support@licensedesk.example"
 # Up to this many alike entitlements are listed by name; more read as one line with a count.
@@ -17,7 +18,7 @@ def _what_stops(run: DeprovisioningRun) -> list[dict]:
     """What stops, where: one row per entitlement, or per kind and scope where many alike share
     the same systems (a contract of 10,000 seats reads as one line, not 200 pages)."""
     live = (
-        Entitlement.objects.filter(contract_id=run.contract_id)
+        run_entitlements(run)
         .exclude(state__in=[Entitlement.State.REVOKED, Entitlement.State.EXPIRED])
     )  # fmt: skip
     systems: dict[int, set[str]] = {}

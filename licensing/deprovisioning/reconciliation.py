@@ -29,6 +29,7 @@ from ..models import Assignment, ConnectedSystem, Entitlement
 from ..services._common import _require_reason, _stamp
 from .connectors import ConnectorError
 from .models import Delivery, DeprovisioningRun, Reconciliation, ReconciliationFinding
+from .selectors import run_entitlements
 from .services import _audit, _connector, _locked, _save_run, revocation_policy
 
 Finding = ReconciliationFinding
@@ -337,7 +338,7 @@ def rollback_approve(*, actor, run_id: int, reason: str, on: date) -> Deprovisio
                   data={"requested_by": run.rollback_requested_by_id})  # fmt: skip
         why = f"Rollback of deprovisioning run {run.pk}: {reason}"
         restored = []
-        for entitlement in Entitlement.objects.filter(contract_id=run.contract_id).order_by("pk"):
+        for entitlement in run_entitlements(run).order_by("pk"):
             renewal = _renewal_before(entitlement, run)
             if entitlement.state == Entitlement.State.GRACE:
                 licensing.entitlement_transition(

@@ -39,6 +39,14 @@ def run_detail(*, base: QuerySet[DeprovisioningRun], pk) -> DeprovisioningRun:
     )
 
 
+def run_entitlements(run: DeprovisioningRun) -> QuerySet[Entitlement]:
+    """What the run takes back: its one entitlement, or everything its contract granted."""
+    entitlements = Entitlement.objects.filter(contract_id=run.contract_id)
+    if run.entitlement_id:
+        entitlements = entitlements.filter(pk=run.entitlement_id)
+    return entitlements
+
+
 def run_plan(run: DeprovisioningRun) -> list[PlannedAction]:
     """The dry run: each holder at each system, what happens there, and when.
 
@@ -52,8 +60,8 @@ def run_plan(run: DeprovisioningRun) -> list[PlannedAction]:
     covered = {(p.entitlement, p.system) for p in plan}
     when = run.execute_on + timedelta(days=run.grace_days)
     entitlements = (
-        Entitlement.objects.filter(contract_id=run.contract_id)
-        .exclude(state=Entitlement.State.PENDING).prefetch_related("enforced_by")
+        run_entitlements(run).exclude(state=Entitlement.State.PENDING)
+        .prefetch_related("enforced_by")
     )  # fmt: skip
     for entitlement in entitlements.order_by("pk"):
         for system in entitlement.enforced_by.all():
@@ -252,7 +260,7 @@ def run_page(*, pk) -> DeprovisioningRun:
     return (
         DeprovisioningRun.objects.select_related(
             "contract__customer", "contract__account_manager", "policy", "created_by",
-            "rollback_requested_by", "rollback_approved_by",
+            "rollback_requested_by", "rollback_approved_by", "entitlement",
         )
         .defer("notice_pdf")
         .prefetch_related(Prefetch("deliveries", queryset=deliveries))
@@ -276,7 +284,7 @@ def run_steps(run: DeprovisioningRun) -> list[PlanStep]:
     # transitions' ledger entries name it); not what was revoked before it.
     gone = [Entitlement.State.REVOKED, Entitlement.State.EXPIRED]
     entitlements = (
-        Entitlement.objects.filter(contract_id=run.contract_id)
+        run_entitlements(run)
         .exclude(state=Entitlement.State.PENDING)
         .filter(~Q(state__in=gone) | Q(ledger__reason__startswith=f"Deprovisioning run {run.pk}:"))
         .distinct().prefetch_related("enforced_by").order_by("pk")
@@ -294,16 +302,16 @@ def run_waiting_on(run: DeprovisioningRun) -> list[Entitlement]:
     from .services import NOTHING_TO_TAKE
 
     return list(
-        Entitlement.objects.filter(contract_id=run.contract_id).exclude(state__in=NOTHING_TO_TAKE)
+        run_entitlements(run).exclude(state__in=NOTHING_TO_TAKE)
         .order_by("pk")
     )  # fmt: skip
 
 
 def run_never_activated(run: DeprovisioningRun) -> list[Entitlement]:
-    """Entitlements of the run's contract still pending: they granted nothing, so the run takes
+    """Entitlements the run covers that are still pending: they granted nothing, so the run takes
     nothing from them and tells no system about them."""
     return list(
-        Entitlement.objects.filter(contract_id=run.contract_id, state=Entitlement.State.PENDING)
+        run_entitlements(run).filter(state=Entitlement.State.PENDING)
         .order_by("pk")
     )  # fmt: skip
 

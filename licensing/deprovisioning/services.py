@@ -36,6 +36,7 @@ from ..services._common import _require_reason, _stamp
 from .connectors import Change, ConnectorError, connector_for
 from .connectors.webhook import check_webhook_secret
 from .models import BlackoutWindow, Delivery, DeprovisioningHold, DeprovisioningRun
+from .selectors import run_entitlements
 from .systems import base_url_refusal, open_secret, seal_secret
 
 Run = DeprovisioningRun
@@ -314,11 +315,14 @@ def _grace_days(contract: Contract, policy: PolicyVersion) -> int:
     return min(contract.grace_days, int(policy.rules.get("max_grace_days", contract.grace_days)))
 
 
-def _suppress_renewal(*, actor, contract: Contract, reason: str, policy) -> int:
-    entitlements = list(
-        Entitlement.objects.select_for_update(of=("self",))
-        .filter(contract=contract).exclude(renewal=Entitlement.Renewal.NONE).order_by("pk")
-    )  # fmt: skip
+def _suppress_renewal(
+    *, actor, contract: Contract, reason: str, policy, only: int | None = None
+) -> int:
+    """Renewal stops at once: for the whole contract, or ``only`` that entitlement."""
+    rows = Entitlement.objects.select_for_update(of=("self",)).filter(contract=contract)
+    if only is not None:
+        rows = rows.filter(pk=only)
+    entitlements = list(rows.exclude(renewal=Entitlement.Renewal.NONE).order_by("pk"))
     if not entitlements:
         return 0
     Entitlement.objects.filter(pk__in=[e.pk for e in entitlements]).update(
@@ -345,8 +349,11 @@ def _plan_deliveries(run: Run, policy: PolicyVersion) -> list[Delivery]:
     Safe to call again: holders that already have a delivery in the run are left out."""
     delete = bool(policy.rules.get("delete_at_identity_providers", False))
     scheduled = run.execute_on + timedelta(days=run.grace_days)
+    holders = Assignment.objects.filter(entitlement__contract_id=run.contract_id)
+    if run.entitlement_id:
+        holders = holders.filter(entitlement_id=run.entitlement_id)
     holders = (
-        Assignment.objects.filter(entitlement__contract_id=run.contract_id)
+        holders
         .exclude(entitlement__state__in=NOTHING_TO_TAKE)
         .exclude(system__protocol="").exclude(deliveries__run=run)
         .order_by("pk").values_list("pk", "entitlement_id", "system_id", "external_id",
@@ -391,7 +398,8 @@ def run_start(
         raise DomainError(refusal, field="trigger")
     open_run = (
         Run.objects.select_for_update()
-        .filter(contract=contract, state__in=Run.OPEN_STATES[:-1]).first()
+        .filter(contract=contract, state__in=Run.OPEN_STATES[:-1], entitlement__isnull=True)
+        .first()
     )  # fmt: skip
     if open_run is not None:
         _audit(actor, "deprovisioning.join", open_run, reason=reason, policy=open_run.policy,
@@ -531,10 +539,12 @@ def _transition_entitlements(run: Run, *, actor, on: date) -> None:
     transition = "start_grace" if run.grace_days else "revoke"
     reason = f"Deprovisioning run {run.pk}: {run.reason}"
     # The run's policy decides, so ledger and audit name it; grace is the run's (capped) days.
+    only = [run.entitlement_id] if run.entitlement_id else None
     for kind in revoke_order(run.policy):
         licensing.entitlements_bulk_transition(
             actor=actor, contract_id=run.contract_id, transition=transition, reason=reason,
             effective_date=on, kinds=[kind], policy=run.policy, grace_days=run.grace_days,
+            entitlement_ids=only,
         )  # fmt: skip
     # An entitlement activated (or released from hold) since the run was planned has holders
     # that need telling too.
@@ -578,7 +588,7 @@ def _run_try_finish(run: Run) -> None:
     (held: revocation does not take an entitlement from that state) keeps its delivery unsent
     and the run ends ``failed`` naming it, so a person releases the hold and executes again.
     """
-    entitlements = run.contract.entitlements
+    entitlements = run_entitlements(run)
     if entitlements.filter(state=Entitlement.State.GRACE).exists():
         return
     states = set(
@@ -967,18 +977,63 @@ def nonpayment_runs(*, actor, on: date) -> int:
 
 
 @transaction.atomic
-def entitlement_deprovision(*, actor, entitlement_id: int, reason: str, on: date) -> Entitlement:
+def entitlement_deprovision(
+    *, actor, entitlement_id: int, reason: str, on: date, trigger: str = Run.Trigger.BREACH,
+    effective_date: date | None = None,
+) -> Run:  # fmt: skip
     """Take back one entitlement rather than a whole contract (an escalated breach case).
 
-    Grace first where the contract grants it (capped by the revocation policy), else revoked
-    at once, through the lifecycle service (ledger, history, audit). The nightly job revokes
-    it when the grace ends. No run is opened: runs take back whole contracts.
+    The same run as a termination's, scoped to the entitlement: its renewal stops at once, one
+    delivery per holder at each connected system (SCIM, license-server webhooks), the customer's
+    notice, grace where the contract grants it (capped by the policy), revocation through the
+    lifecycle service, read-back, reconciliation and rollback. The contract's open run, if it
+    has one, already takes the entitlement back and is joined; so is the entitlement's own.
+    Runs on after commit (Celery), like every run.
     """
     reason = _require_reason(reason)
-    entitlement = Entitlement.objects.select_related("contract").get(pk=entitlement_id)
-    grace = _grace_days(entitlement.contract, revocation_policy(on))
-    transition = "start_grace" if grace else "revoke"
-    return licensing.entitlement_transition(
-        actor=actor, entitlement_id=entitlement.pk, transition=transition, reason=reason,
-        effective_date=on,
+    if not actor.has_perm("licensing.change_deprovisioningrun"):
+        raise ActionForbidden("Your role may not deprovision entitlements.")
+    entitlement = (
+        Entitlement.objects.select_for_update(of=("self",)).select_related("contract")
+        .get(pk=entitlement_id)
     )  # fmt: skip
+    if entitlement.state in (Entitlement.State.REVOKED, Entitlement.State.EXPIRED):
+        raise TransitionNotAllowed(
+            f"{entitlement.name} is {entitlement.get_state_display().lower()}: "
+            "there is nothing to take back."
+        )
+    policy = revocation_policy(on)
+    refusal = trigger_refusal(trigger, policy)
+    if refusal:
+        raise DomainError(refusal, field="trigger")
+    contract = entitlement.contract
+    open_run = (
+        Run.objects.select_for_update(of=("self",))
+        .filter(contract=contract, state__in=Run.OPEN_STATES[:-1])
+        .filter(Q(entitlement__isnull=True) | Q(entitlement=entitlement))
+        .order_by("pk").first()
+    )  # fmt: skip
+    if open_run is not None:
+        _audit(actor, "deprovisioning.join", open_run, reason=reason, policy=open_run.policy,
+               data={"trigger": trigger, "entitlement": entitlement.pk})  # fmt: skip
+        return open_run
+    effective_date = effective_date or on
+    lead = int(policy.rules.get("notice_lead_days", 0))
+    execute_on = _execution_day(contract.pk, max(effective_date, on + timedelta(days=lead)))
+    run = Run(
+        contract=contract, entitlement=entitlement, trigger=trigger, policy=policy,
+        reason=reason, effective_date=effective_date, execute_on=execute_on, created_by=actor,
+        grace_days=_grace_days(contract, policy),
+    )  # fmt: skip
+    _stamp(run, actor=actor, reason=reason)
+    run.save()
+    if policy.rules.get("suppress_renewal", True):
+        _suppress_renewal(actor=actor, contract=contract, reason=reason, policy=policy,
+                          only=entitlement.pk)  # fmt: skip
+    deliveries = _plan_deliveries(run, policy)
+    _audit(actor, "deprovisioning.plan", run, reason=reason, policy=policy, data={
+        "trigger": trigger, "entitlement": entitlement.pk, "effective_date": effective_date,
+        "execute_on": execute_on, "grace_days": run.grace_days, "deliveries": len(deliveries),
+    })  # fmt: skip
+    _advance_on_commit(run.pk)
+    return run

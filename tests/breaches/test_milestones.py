@@ -16,6 +16,7 @@ from breaches.services import (
     milestone_create,
 )
 from breaches.tasks import process_milestones
+from licensing.deprovisioning.models import DeprovisioningRun
 from licensing.errors import ActionForbidden, DomainError, TransitionNotAllowed
 from licensing.models import Entitlement
 from licensing.roles import Role
@@ -133,11 +134,16 @@ def test_an_unresolved_willful_case_past_its_final_deadline_deprovisions_with_tw
     case = breach_deprovision_approve(actor=second_manager, case_id=overdue_willful.pk, on=on,
                                       reason="Agreed: nothing else worked")  # fmt: skip
 
-    entitlement = Entitlement.objects.get(pk=case.entitlement_id)
-    assert entitlement.state in ("grace", "revoked")
-    assert entitlement.ledger.latest("id").actor == second_manager
+    # Licensing's deprovisioning run for the one entitlement, started by the approver; it runs
+    # on after commit (tests/licensing/deprovisioning/test_entitlement_run.py follows it to the
+    # connected systems), and the entitlement's renewal stops at once.
+    run = DeprovisioningRun.objects.get(entitlement_id=case.entitlement_id)
+    assert (run.trigger, run.created_by, run.state) == ("breach", second_manager, "planned")
+    assert Entitlement.objects.get(pk=case.entitlement_id).renewal == "none"
+    assert case.deprovision_reference == f"licensing.deprovisioningrun:{run.pk}"
     assert case.deprovision_approved_by == second_manager
-    assert AuditEvent.objects.get(action="breach_case.deprovision").data["requested_by"] == "maya"
+    audit = AuditEvent.objects.get(action="breach_case.deprovision")
+    assert (audit.data["requested_by"], audit.data["run"]) == ("maya", run.pk)
 
 
 def test_the_person_who_asked_cannot_approve_deprovisioning(overdue_willful, manager):
@@ -168,3 +174,41 @@ def test_an_inadvertent_case_never_leads_to_deprovisioning(overdue_willful, mana
         breach_deprovision_request(actor=manager, case_id=overdue_willful.pk, on=on, reason="x")
     assert not Milestone.objects.filter(case=overdue_willful, done_on__isnull=False,
                                         is_final=True).exists()  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)  # the run advances after commit, as in production
+def test_approved_deprovisioning_revokes_the_holder_at_the_license_server_after_grace(
+    overdue_willful, manager, second_manager, admin_user, settings, pinned_clock
+):
+    from licensing.deprovisioning.connectors.webhook import new_webhook_secret
+    from licensing.deprovisioning.services import assignment_create, connected_system_create
+    from licensing.deprovisioning.tasks import deprovisioning_nightly
+    from licensing.deprovisioning.testing import WebhookReceiver, serve_in_thread
+
+    settings.DEBUG = True  # loopback base URLs are accepted in debug only
+    secret = new_webhook_secret()
+    receiver = WebhookReceiver(secret=secret, holders={"acct-1": True})
+    on = overdue_willful.milestones.get(is_final=True).due_on + timedelta(days=1)
+    with serve_in_thread(receiver) as url:
+        system = connected_system_create(
+            actor=admin_user, name="License server", kind="license_server", protocol="webhook",
+            base_url=url, secret=secret,
+        )  # fmt: skip
+        assignment_create(actor=admin_user, entitlement=overdue_willful.entitlement,
+                          system=system, external_id="acct-1")  # fmt: skip
+        breach_deprovision_request(actor=manager, case_id=overdue_willful.pk, on=on,
+                                   reason="No reply to three reminders")  # fmt: skip
+        breach_deprovision_approve(actor=second_manager, case_id=overdue_willful.pk, on=on,
+                                   reason="Agreed: nothing else worked")  # fmt: skip
+        run = DeprovisioningRun.objects.get(entitlement_id=overdue_willful.entitlement_id)
+        if run.grace_days:  # the contract grants grace: it ends, then the nightly job revokes
+            assert (run.state, run.entitlement.state) == ("executing", "grace")
+            assert receiver.attempts == []
+            pinned_clock.shift(timedelta(days=run.grace_days))
+            deprovisioning_nightly.delay().get()
+        run.refresh_from_db()
+
+    [delivery] = run.deliveries.all()
+    assert (run.state, delivery.state) == ("completed", "confirmed")
+    assert receiver.holders["acct-1"] is False
+    assert Entitlement.objects.get(pk=overdue_willful.entitlement_id).state == "revoked"
