@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from licensing.models import CustomerMembership
 from outbox.services import mail_enqueue
 
 from .models import BreachCase, UsageWarning
@@ -19,21 +20,40 @@ def site_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+def message(*, kind: str, to, subject: str, paragraphs: list[str], facts=(), link=None,
+            attachments=()) -> dict:  # fmt: skip
+    """A mail rendered from the one pair of templates, as `mail_enqueue` takes it."""
+    context = {"subject": subject, "paragraphs": paragraphs, "facts": list(facts), "link": link}
+    return {
+        "kind": kind, "to": to, "subject": subject,
+        "body": render_to_string("breaches/mail/message.txt", context),
+        "html": render_to_string("breaches/mail/message.html", context),
+        "attachments": attachments,
+    }  # fmt: skip
+
+
 def send(*, kind: str, to, subject: str, paragraphs: list[str], facts=(), link=None,
          attachments=()):  # fmt: skip
-    context = {"subject": subject, "paragraphs": paragraphs, "facts": list(facts), "link": link}
-    return mail_enqueue(
-        kind=kind, to=to, subject=subject,
-        body=render_to_string("breaches/mail/message.txt", context),
-        html=render_to_string("breaches/mail/message.html", context),
-        attachments=attachments,
-    )  # fmt: skip
+    return mail_enqueue(**message(kind=kind, to=to, subject=subject, paragraphs=paragraphs,
+                                  facts=facts, link=link, attachments=attachments))  # fmt: skip
 
 
 def customer_contacts(customer) -> list[str]:
     """The customer's billing address and its portal users' addresses."""
     members = customer.members.select_related("user").filter(user__is_active=True)
     return [customer.billing_email, *(m.user.email for m in members)]
+
+
+def member_emails(customer_ids) -> dict[int, list[str]]:
+    """The addresses of the active portal users of many customers, by customer id, in one
+    query (`customer_contacts` without the billing address, for many customers)."""
+    contacts: dict[int, list[str]] = {pk: [] for pk in customer_ids}
+    rows = CustomerMembership.objects.filter(
+        customer_id__in=list(contacts), user__is_active=True
+    ).values_list("customer_id", "user__email")
+    for customer_id, email in rows:
+        contacts[customer_id].append(email)
+    return contacts
 
 
 def manager_contacts(entitlement) -> list[str]:
@@ -48,6 +68,14 @@ def metric_words(metric: str) -> str:
 
 def tell_usage_warning(warning: UsageWarning):
     entitlement = warning.entitlement
+    to = customer_contacts(entitlement.contract.customer) + manager_contacts(entitlement)
+    return mail_enqueue(**usage_warning_mail(warning, to=to))
+
+
+def usage_warning_mail(warning: UsageWarning, *, to: list[str]) -> dict:
+    """The warning's mail as `mail_enqueue` takes it; the entitlement's contract, customer and
+    account manager already fetched."""
+    entitlement = warning.entitlement
     contract = entitlement.contract
     subject = (
         f"{entitlement.name}: usage reached {warning.threshold}% of the entitlement "
@@ -61,9 +89,9 @@ def tell_usage_warning(warning: UsageWarning):
         "is a friendly heads-up so there is time to adjust usage or talk to us about a bigger "
         "plan. We tell you once for each threshold.",
     ]
-    return send(
+    return message(
         kind=f"breach.warning.{warning.threshold}",
-        to=customer_contacts(contract.customer) + manager_contacts(entitlement),
+        to=to,
         subject=subject,
         paragraphs=paragraphs,
         facts=[

@@ -32,18 +32,37 @@ def mail_enqueue(
     `attachments` are `{"renderer": name, "kwargs": {...}, "filename": ..., "mimetype": ...}`,
     rendered by the task when it sends (see outbox.attachments).
     """
-    recipients = sorted({address for address in to if address})
-    if not recipients:
-        return None
-    attachments = list(attachments)
-    for spec in attachments:
-        attachment_renderers.check(spec)
-    mail = Mail.objects.create(
-        kind=kind, recipients=recipients, subject=subject, body=body, html=html,
-        attachments=attachments,
-    )  # fmt: skip
-    _send_on_commit(mail.pk)
-    return mail
+    spec = {"kind": kind, "to": to, "subject": subject, "body": body, "html": html,
+            "attachments": attachments}  # fmt: skip
+    return mail_enqueue_many([spec])[0]
+
+
+def mail_enqueue_many(specs: Iterable[dict]) -> list[Mail | None]:
+    """`mail_enqueue` for many mails at once (keyword dicts of its arguments), in one INSERT:
+    the mails in the order given, None where nobody is to be told."""
+    mails: list[Mail | None] = []
+    for spec in specs:
+        recipients = sorted({address for address in spec["to"] if address})
+        attachments = list(spec.get("attachments", ()))
+        for attachment in attachments:
+            attachment_renderers.check(attachment)
+        mails.append(
+            Mail(
+                kind=spec["kind"],
+                recipients=recipients,
+                subject=spec["subject"],
+                body=spec["body"],
+                html=spec.get("html", ""),
+                attachments=attachments,
+            )  # fmt: skip
+            if recipients
+            else None
+        )
+    Mail.objects.bulk_create([m for m in mails if m is not None], batch_size=1000)
+    for mail in mails:
+        if mail is not None:
+            _send_on_commit(mail.pk)
+    return mails
 
 
 def _send_on_commit(mail_id: int) -> None:

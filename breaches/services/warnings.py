@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Min
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
+from audit.services import EventSpec, audit_record_many
 from licensing.errors import ActionForbidden, DomainError
+from licensing.models import Entitlement
+from outbox.services import mail_enqueue_many
 
 from .. import mail
 from ..models import UsageFigure, UsageWarning
@@ -28,6 +33,9 @@ def usage_warnings_raise(
     The customer's contacts and the account manager get an e-mail (outbox); the portal shows a
     banner (`selectors.usage_warning_banners`). Safe to run again: a threshold already warned
     of is never warned of twice. One audit event per warning.
+
+    Set-based: one query per threshold finds every first day not yet warned of, however many
+    figures there are; the warnings, their mails, history and audit events are written in bulk.
     """
     actor = actor or system()
     policy = breach_policy(on)
@@ -39,52 +47,109 @@ def usage_warnings_raise(
     )
     if entitlement_ids is not None:
         figures = figures.filter(entitlement_id__in=list(entitlement_ids))
-    warned = set(
-        UsageWarning.objects.filter(
-            entitlement_id__in=figures.values("entitlement_id")
-        ).values_list("entitlement_id", "metric", "threshold")
+    found = [
+        warning for threshold in rules.warning_thresholds
+        for warning in _first_days(figures, threshold, policy)
+    ]  # fmt: skip
+    if not found:
+        return []
+    # Two jobs may look at once (the task after a report, the nightly run): the entitlements are
+    # locked in primary-key order and what was warned of is read again behind the lock.
+    ids = sorted({w.entitlement_id for w in found})
+    list(
+        Entitlement.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
-    created = []
-    for threshold in rules.warning_thresholds:
-        # Whole numbers: figure x 100 >= quantity x threshold.
-        reached = (
-            figures.alias(scaled=F("quantity") * 100, limit=F("entitlement__quantity") * threshold)
-            .filter(scaled__gte=F("limit"))
-            .values("entitlement_id", "metric")
-            .annotate(first_day=Min("day"))
-            .order_by("entitlement_id", "metric")
+    warned = set(
+        UsageWarning.objects.filter(entitlement_id__in=ids).values_list(
+            "entitlement_id", "metric", "threshold"
         )
-        for row in reached:
-            key = (row["entitlement_id"], row["metric"], threshold)
-            if key in warned:
-                continue
-            figure = figures.select_related("entitlement__contract__customer").get(
-                entitlement_id=row["entitlement_id"], metric=row["metric"], day=row["first_day"]
-            )
-            warning = UsageWarning(
-                entitlement=figure.entitlement, metric=row["metric"], threshold=threshold,
-                day=row["first_day"], figure=figure.quantity,
-                quantity=figure.entitlement.quantity, policy=policy,
+    )
+    created = [w for w in found if (w.entitlement_id, w.metric, w.threshold) not in warned]
+    if not created:
+        return []
+    members = mail.member_emails({w.entitlement.contract.customer_id for w in created})
+    mails = mail_enqueue_many(
+        mail.usage_warning_mail(w, to=_recipients(w, members)) for w in created
+    )
+    for warning, sent in zip(created, mails, strict=True):
+        warning.mail = sent
+    bulk_create_with_history(
+        created, UsageWarning, batch_size=1000, default_user=actor, default_change_reason=reason
+    )
+    audit_record_many(
+        actor=actor,
+        specs=[
+            EventSpec(
+                "usage_warning.raise",
+                "breaches.usagewarning",
+                str(w.pk),
+                reason,
+                policy.label,
+                {
+                    "entitlement": w.entitlement_id,
+                    "metric": w.metric,
+                    "threshold": w.threshold,
+                    "day": w.day,
+                    "figure": w.figure,
+                    "quantity": w.quantity,
+                    "recipients": w.mail.recipients if w.mail else [],
+                },
             )  # fmt: skip
-            stamp(warning, actor=actor, reason=reason)
-            try:
-                with transaction.atomic():
-                    warning.save()
-            except IntegrityError:  # another job warned of it a moment ago: once is enough
-                continue
-            warning.mail = mail.tell_usage_warning(warning)
-            if warning.mail is not None:
-                stamp(warning, actor=actor, reason=reason)
-                warning.save(update_fields=["mail"])
-            audit(actor, "usage_warning.raise", warning, reason=reason, policy=policy, data={
-                "entitlement": warning.entitlement_id, "metric": warning.metric,
-                "threshold": threshold, "day": warning.day, "figure": warning.figure,
-                "quantity": warning.quantity,
-                "recipients": warning.mail.recipients if warning.mail else [],
-            })  # fmt: skip
-            warned.add(key)
-            created.append(warning)
+            for w in created
+        ],
+    )
     return created
+
+
+def _first_days(figures, threshold: int, policy) -> list[UsageWarning]:
+    """One query: for each entitlement and metric not yet warned of at `threshold`, its first
+    day reaching it, as an unsaved warning with the entitlement, contract, customer and account
+    manager fetched."""
+    not_warned = ~Exists(
+        UsageWarning.objects.filter(
+            entitlement_id=OuterRef("entitlement_id"),
+            metric=OuterRef("metric"),
+            threshold=threshold,
+        )
+    )
+    first = Window(
+        RowNumber(),
+        partition_by=[F("entitlement_id"), F("metric")],
+        order_by=[F("day").asc(), F("pk").asc()],
+    )
+    reached = (
+        # Whole numbers: figure x 100 >= quantity x threshold.
+        figures.alias(scaled=F("quantity") * 100, limit=F("entitlement__quantity") * threshold)
+        .filter(not_warned, scaled__gte=F("limit"))
+        .annotate(position=first)
+        .filter(position=1)
+        .select_related("entitlement__contract__customer", "entitlement__contract__account_manager")
+        .order_by("entitlement_id", "metric")
+    )
+    return [
+        UsageWarning(
+            entitlement=figure.entitlement,
+            metric=figure.metric,
+            threshold=threshold,
+            day=figure.day,
+            figure=figure.quantity,
+            quantity=figure.entitlement.quantity,
+            policy=policy,
+        )  # fmt: skip
+        for figure in reached
+    ]
+
+
+def _recipients(warning: UsageWarning, members: dict[int, list[str]]) -> list[str]:
+    contract = warning.entitlement.contract
+    return [
+        contract.customer.billing_email,
+        *members[contract.customer_id],
+        *mail.manager_contacts(warning.entitlement),
+    ]
 
 
 @transaction.atomic

@@ -118,3 +118,31 @@ def test_customers_list_their_own_warnings_and_put_one_away_through_the_api(
     assert [w["threshold"] for w in own] == [80] and others == []
     assert refused.status_code == 404
     assert dismissed.status_code == 200 and dismissed.json()["dismissed"] is True
+
+
+def _warn_queries(manager, customer_a, today, entitlements: int, days: int) -> tuple[int, int]:
+    """(queries, warnings) of one run over `entitlements` new entitlements, each with `days`
+    figures reaching both thresholds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    watched = [
+        EntitlementFactory(contract=ContractFactory(customer=customer_a), quantity=10)
+        for _ in range(entitlements)
+    ]
+    for entitlement in watched:
+        report_usage(manager, entitlement, days_from(today - timedelta(days=days), *[10] * days))
+    with CaptureQueriesContext(connection) as queries:
+        created = usage_warnings_raise(on=today, entitlement_ids=[e.pk for e in watched])
+    return len(queries), len(created)
+
+
+def test_the_warnings_job_asks_as_many_queries_for_many_figures_and_warnings_as_for_few(
+    manager, customer_a, today
+):
+    usage_warnings_raise(on=today, entitlement_ids=[])  # the system account exists from here
+    few = _warn_queries(manager, customer_a, today, entitlements=1, days=2)
+    many = _warn_queries(manager, customer_a, today, entitlements=4, days=12)
+
+    assert (few[1], many[1]) == (2, 8)  # 80% and 100% for each entitlement
+    assert many[0] == few[0]
