@@ -9,9 +9,10 @@ from .models import ExportJob
 from .timeline import (
     HISTORY_ACTIONS,
     TimelineFilter,
-    action_label,
+    action_choice_label,
     distinct_event_values,
     object_type_choices,
+    policy_label,
 )
 
 
@@ -66,10 +67,10 @@ class TimelineFilterForm(forms.Form):
                 field.label_from_instance = lambda c: f"{c} · {c.customer}"
         self.fields["object_type"].choices = [("", "Any"), *object_type_choices()]
         self.fields["policy_version"].choices = [
-            ("", "Any"), *((v, v) for v in distinct_event_values("policy_version"))
+            ("", "Any"), *((v, policy_label(v)) for v in distinct_event_values("policy_version"))
         ]  # fmt: skip
         history = [(name, f"{name.capitalize()} (history rows)") for name in HISTORY_ACTIONS]
-        events = [(a, action_label(a)) for a in distinct_event_values("action")]
+        events = [(a, action_choice_label(a)) for a in distinct_event_values("action")]
         self.fields["action"].choices = [("", "Any"), ("History", history), ("Events", events)]
 
     def clean(self):

@@ -57,7 +57,7 @@ def name_field(model: type[models.Model]) -> str | None:
     return next((name for name in NAME_FIELDS if name in fields), None)
 
 
-def _path_to(model: type[models.Model], target: type[models.Model]) -> str | None:
+def path_to(model: type[models.Model], target: type[models.Model]) -> str | None:
     """The shortest chain of forward foreign keys from `model` to `target`'s primary key."""
     if model is target:
         return "pk"
@@ -91,7 +91,7 @@ def history_sources() -> tuple[Source, ...]:
         live = model.instance_type
         paths = {}
         for scope, target in scopes.items():
-            path = _path_to(live, target) if target is not None else None
+            path = path_to(live, target) if target is not None else None
             if path is not None:
                 paths[scope] = path
         found.append(

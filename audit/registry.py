@@ -2,7 +2,8 @@
 
 A leaf module: audit names no consumer. Apps register
 - what their holds cover (`register_hold_source`): the purge leaves those records alone;
-- panels of the governance dashboard (`register_governance_panel`), drawn from their own data.
+- panels of the governance dashboard (`register_governance_panel`), drawn from their own data;
+- names of their event actions where the generic wording reads wrong (`register_event_names`).
 """
 
 from collections.abc import Callable, Iterable
@@ -41,6 +42,7 @@ class Panel:
 class _Registry:
     hold_sources: dict[str, Callable[[date], Iterable[HeldRecords]]] = field(default_factory=dict)
     panels: dict[str, Panel] = field(default_factory=dict)
+    event_names: dict[str, str] = field(default_factory=dict)
 
 
 _registry = _Registry()
@@ -61,3 +63,12 @@ def register_governance_panel(key: str, title: str, build: Callable[..., dict], 
 
 def governance_panels() -> list[Panel]:
     return sorted(_registry.panels.values(), key=lambda panel: panel.order)
+
+
+def register_event_names(names: dict[str, str]) -> None:
+    """Names of event actions as pages show them ({"credit.approve_step": "Step approved"})."""
+    _registry.event_names.update(names)
+
+
+def event_name(code: str) -> str | None:
+    return _registry.event_names.get(code)

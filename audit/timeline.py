@@ -36,10 +36,12 @@ from .history import (
     live_model,
     name_field,
     object_types,
+    path_to,
     scope_model,
     source_for,
 )
 from .models import AuditEvent
+from .registry import event_name
 
 EVENT_KIND = 0
 # The history tables' change types, as the timeline's action filter names them.
@@ -113,17 +115,79 @@ class Entry:
         return f"h-{self.object_type}-{self.key}"
 
     @property
+    def policy_label(self) -> str:
+        return policy_label(self.policy_version)
+
+    @property
     def action_label(self) -> str:
         if self.is_event:
             return action_label(self.action)
         return {"+": "Created", "~": "Changed", "-": "Deleted"}.get(self.action, self.action)
 
 
+# Past participles the generic rule (add -d or -ed) gets wrong.
+_IRREGULAR = {
+    "hold": "held", "withdraw": "withdrawn", "set": "set", "send": "sent", "run": "run",
+    "begin": "begun", "submit": "submitted", "resubmit": "resubmitted", "drop": "dropped",
+    "admin": "admin", "sign": "signed", "reopen": "reopened", "open": "opened",
+}  # fmt: skip
+
+
+def _past(verb: str) -> str:
+    if verb in _IRREGULAR:
+        return _IRREGULAR[verb]
+    if verb.endswith("e"):
+        return verb + "d"
+    if verb.endswith("y") and verb[-2:-1] not in "aeiou":
+        return verb[:-1] + "ied"
+    return verb + "ed"
+
+
+# The verbs actions are named with, so a many-word action knows which word to put in the past:
+# `milestone_add` is "Milestone added", `approve_step` "Approved step".
+_VERBS = frozenset((
+    "accept", "activate", "add", "adjust", "apply", "approve", "assign", "calculate", "cancel",
+    "change", "classify", "clear", "close", "complete", "confirm", "create", "decline", "defer",
+    "delete", "deprovision", "detect", "dismiss", "draft", "drop", "escalate", "execute",
+    "export", "extend", "fail", "grant", "hold", "issue", "notify", "open", "publish", "purge",
+    "reactivate", "record", "reject", "release", "remove", "renew", "reopen", "request",
+    "restore", "resubmit", "resume", "reverse", "review", "revoke", "sign", "submit", "suspend",
+    "terminate", "update", "verify", "waive", "withdraw",
+))  # fmt: skip
+
+
 def action_label(code: str) -> str:
-    """`entitlement.suspend` reads as "Entitlement: suspend"."""
-    subject, _, verb = code.rpartition(".")
-    words = verb.replace("_", " ")
-    return f"{subject.replace('_', ' ').capitalize()}: {words}" if subject else words.capitalize()
+    """What an event did, in words: a name its app registered (audit.registry), else its verb
+    in the past (the Record column names the subject): `breach_case.escalate` reads as
+    "Escalated", `credit.apply_to_invoice` as "Applied to invoice"."""
+    named = event_name(code)
+    if named:
+        return named
+    words = code.rpartition(".")[2].split("_")
+    if len(words) > 1 and any(w.endswith("ed") or w == "done" for w in words):
+        pass  # already in the past: `execute_requested`
+    elif words[0] in _VERBS or len(words) == 1:
+        words[0] = _past(words[0])
+    elif words[-1] in _VERBS:
+        words[-1] = _past(words[-1])
+    return " ".join(words).capitalize()
+
+
+def action_choice_label(code: str) -> str:
+    """An action as the filter offers it, where the subject tells apart the same verb's uses:
+    "Breach case: escalated"."""
+    subject = code.rpartition(".")[0].replace("_", " ").replace(".", " ").capitalize()
+    label = action_label(code)
+    return f"{subject}: {label[:1].lower()}{label[1:]}" if subject else label
+
+
+def policy_label(code: str) -> str:
+    """A policy version's name: `breach/v1` reads as "Breach policy v1"; a code of another
+    shape is shown as it is."""
+    kind, slash, version = code.partition("/")
+    if not slash or not version.startswith("v") or not version[1:].isdigit() or not kind:
+        return code
+    return f"{kind.replace('_', ' ').capitalize()} policy {version}"
 
 
 def _start_of(day: date) -> datetime:
@@ -415,11 +479,30 @@ def timeline_name(entries: list[Entry]) -> None:
             e.name = str(row[-1] or "")
         contracts.add(e.contract_id)
         customers.add(e.customer_id)
-    contract_names = _names(scope_model("contract"), contracts)
+    contract_names, contract_customers = _contracts(contracts)
+    for e in entries:
+        # A record that reaches its contract but not its customer (an option of a breach
+        # case) has the contract's customer.
+        if e.customer_id is None and e.contract_id is not None:
+            e.customer_id = contract_customers.get(e.contract_id)
+            customers.add(e.customer_id)
     customer_names = _names(scope_model("customer"), customers)
     for e in entries:
         e.contract = str(contract_names.get(e.contract_id, ""))
         e.customer = str(customer_names.get(e.customer_id, ""))
+
+
+def _contracts(ids: set) -> tuple[dict, dict]:
+    """Contracts' names and their customers' ids, in one query."""
+    model, ids = scope_model("contract"), {i for i in ids if i is not None}
+    if model is None or not ids:
+        return {}, {}
+    customer = scope_model("customer")
+    path = path_to(model, customer) if customer is not None else None
+    columns = ["pk", name_field(model) or "pk", path or "pk"]
+    rows = list(model.objects.filter(pk__in=ids).values_list(*columns))
+    names = {pk: name for pk, name, _ in rows} if name_field(model) else {}
+    return names, ({pk: owner for pk, _, owner in rows} if path and path != "pk" else {})
 
 
 # The filter form's choices, read without walking a million rows.

@@ -22,6 +22,7 @@ from .timeline import (
     action_label,
     describe_filter,
     object_label,
+    policy_label,
     timeline_count_at_most,
     timeline_page,
 )
@@ -73,6 +74,7 @@ def event_entry(request, seq: int):
         "event": event,
         "actor": _actor(event.actor) if event.actor_id else event.actor_username or "the system",
         "action": action_label(event.action),
+        "policy": policy_label(event.policy_version),
         "object": object_label(event.object_type),
         "name": record_name(event.object_type, event.object_id),
         "data": event_data(event),

@@ -5,6 +5,7 @@ reported, and a real change is still caught."""
 import pytest
 from django.db import connection
 
+from audit.models import AuditEvent
 from audit.selectors import audit_verify_chain
 from audit.services import audit_record
 
@@ -41,3 +42,28 @@ def test_a_changed_awkward_value_is_still_caught():
 
     assert not report.ok and report.first_bad_id == event.pk
     assert report.problem == "content does not match its hash"
+
+
+def test_a_break_found_mid_stream_leaves_the_connection_usable():
+    events = [audit_record(actor=None, action="test.event", object_type="tests.thing",
+                           object_id=i) for i in range(5)]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET reason = 'x' WHERE id = %s", [events[1].pk])
+
+    first = audit_verify_chain()
+    second = audit_verify_chain()
+
+    assert (first.first_bad_id, second.first_bad_id) == (events[1].pk, events[1].pk)
+    assert AuditEvent.objects.count() == 5
+
+
+def test_true_written_as_1_in_the_json_column_is_caught():
+    event = audit_record(actor=None, action="test.event", object_type="tests.thing", object_id=1,
+                         data={"flag": True})  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET data = %s WHERE id = %s",
+                       ['{"flag": 1}', event.pk])  # fmt: skip
+
+    report = audit_verify_chain()
+
+    assert not report.ok and report.first_bad_id == event.pk

@@ -233,3 +233,71 @@ def test_the_timeline_pages_query_count_does_not_grow_with_its_rows(
 
     assert len(response.context["page"].entries) >= 3 + 2 * extra
     assert Entitlement.objects.filter(contract=world["ours"]).count() == 1 + extra
+
+
+# Names, not codes (breach options and notices reach their contract, not their customer).
+
+
+@pytest.fixture
+def dropped_option(manager, customer_a):
+    from breaches.services import remediation_option_drop
+    from tests.breaches.support import march_case, move
+
+    case = move(manager, march_case(manager, customer_a), "review", "confirm")
+    option = case.options.get(kind="grace_extension")
+    remediation_option_drop(actor=manager, option_id=option.pk, reason="Not for this customer")
+    return option
+
+
+def test_a_breach_options_entries_name_the_customer_of_its_contract(dropped_option, customer_a):
+    contract = dropped_option.case.entitlement.contract
+
+    entries = [e for e in _all(TimelineFilter(contract=contract.pk))
+               if e.object_type == "breaches.remediationoption"]  # fmt: skip
+
+    assert entries and {e.contract for e in entries} == {contract.number}
+    assert {e.customer for e in entries} == {customer_a.name}
+
+
+def test_the_timeline_page_shows_what_happened_and_the_policy_by_name(
+    client, auditor, dropped_option
+):
+    client.force_login(auditor)
+    event = AuditEvent.objects.get(action="remediation_option.drop")
+
+    page = client.get(TIMELINE, {"action": "remediation_option.drop"}).content.decode()
+
+    table = page.split('<table class="audit-timeline">', 1)[1].split("</table>", 1)[0]
+    assert ">Dropped</a>" in table and ">remediation_option" not in table
+    assert f"Event #{event.seq} · Breach policy v" in table
+    assert event.policy_version not in table
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [
+        ("breach_case.escalate", "Escalated"),
+        ("entitlement.suspend", "Suspended"),
+        ("credit.apply_to_invoice", "Applied to invoice"),
+        ("breach_case.milestone_add", "Milestone added"),
+        ("breach_case.earlier_accept", "Earlier accepted"),
+        ("breaches.execute_requested", "Execute requested"),
+        ("dispute.open", "Opened"),
+        ("audit.purge", "Redacted by the retention purge"),
+    ],
+)
+def test_an_action_reads_as_what_was_done(code, name):
+    from audit.timeline import action_label
+
+    assert action_label(code) == name
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [("breach/v1", "Breach policy v1"), ("lifecycle/v12", "Lifecycle policy v12"),
+     ("retention/v2", "Retention policy v2"), ("custom-rule", "custom-rule")],
+)  # fmt: skip
+def test_a_policy_version_reads_as_its_name(code, name):
+    from audit.timeline import policy_label
+
+    assert policy_label(code) == name
