@@ -484,6 +484,23 @@ ROUTES = {
     ),
 }
 
+# --- breach case page forms (breachpages helper): POST only, so a GET is refused first ---
+POST_ONLY = "302 405 405 405 405 405 405 405 405"
+ROUTES.update({
+    "breaches:case-assign": ("/breaches/cases/{case}/assign/", POST_ONLY),
+    "breaches:case-note": ("/breaches/cases/{case}/note/", POST_ONLY),
+    "breaches:milestone-add": ("/breaches/cases/{case}/milestones/", POST_ONLY),
+    "breaches:milestone-done": ("/breaches/cases/{case}/milestones/1/done/", POST_ONLY),
+    "breaches:case-deprovision": ("/breaches/cases/{case}/deprovision/request/", POST_ONLY),
+    "breaches:option-adjust": ("/breaches/cases/{case}/options/1/adjust/", POST_ONLY),
+    # Staff only; no attachment 1 on the world's case, so staff get 404 and customers 403.
+    "breaches:attachment": (
+        "/breaches/cases/{case}/attachments/1/",
+        "302 404 404 404 404 404 404 403 403",
+    ),
+})  # fmt: skip
+# --- end of the breach case page block ---
+
 # Set ACCESS_MATRIX_PROBE=/tmp/file to write what each persona got (to draft a new row).
 PROBE = os.environ.get("ACCESS_MATRIX_PROBE")
 

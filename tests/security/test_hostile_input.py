@@ -582,6 +582,12 @@ ROWS_TO_WRITE = {
     "breaches_portal:agree", "audit:exports", "breaches_portal:warning-dismiss",
     "breaches:earlier-decide", "breaches:option-change", "licensing:scheduled-change-cancel",
 }  # fmt: skip
+# --- breach case page forms (breachpages helper): rows still to write ---
+ROWS_TO_WRITE |= {
+    "breaches:case-assign", "breaches:case-note", "breaches:milestone-add",
+    "breaches:milestone-done", "breaches:case-deprovision", "breaches:option-adjust",
+}  # fmt: skip
+# --- end of the breach case page block ---
 PAGE_WRITES = {
     "login": Write("anon", "/login/", accepted=302,
                    form={"username": "maya", "password": "pw"}),
