@@ -6,7 +6,13 @@ class BreachesConfig(AppConfig):
 
     def ready(self):
         from licensing.roles import Role
+        from outbox import attachments
         from shell import registry
+
+        from . import mail
+
+        attachments.register(mail.CASE_FILE_RENDERER, mail.render_case_file)
+        attachments.register(mail.NOTICE_RENDERER, mail.render_notice)
 
         registry.register_nav("Usage", "breaches_portal:usage", roles={Role.CUSTOMER}, order=25)
         registry.register_nav("Breach cases", "breaches:cases", roles=registry.STAFF_AND_ADMIN,

@@ -16,6 +16,12 @@ def _reason(initial: str = "") -> forms.CharField:
     )  # fmt: skip
 
 
+def _attachment() -> forms.FileField:
+    from .services.communications import ATTACHMENT_HELP
+
+    return forms.FileField(label="Attachment", required=False, help_text=ATTACHMENT_HELP)
+
+
 class MoveForm(forms.Form):
     reason = _reason()
     option = forms.ChoiceField(label="Option agreed", required=False)
@@ -48,6 +54,7 @@ class LogForm(forms.Form):
     # The API's limits (case_serializers.CommunicationInput), so a page takes no more.
     body = forms.CharField(label="What was said", max_length=20000,
                            widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+    attachments = _attachment()
     reason = forms.CharField(widget=forms.HiddenInput, initial="Logged from the case page",
                              max_length=REASON_MAX_LENGTH)  # fmt: skip
 
@@ -61,6 +68,7 @@ class EmailForm(forms.Form):
         label="A paragraph of your own", required=False, max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )  # fmt: skip
+    attachments = _attachment()
     reason = forms.CharField(widget=forms.HiddenInput, initial="Sent from the case page",
                              max_length=REASON_MAX_LENGTH)  # fmt: skip
 
@@ -73,3 +81,81 @@ class NoticeForm(forms.Form):
     def __init__(self, *args, kinds=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = list(kinds)
+
+
+class ReasonForm(forms.Form):
+    """An action that needs nothing but its reason: drop, restore, complete, deprovision."""
+
+    reason = _reason()
+
+
+class OptionAdjustForm(forms.Form):
+    amount = forms.DecimalField(label="License fees", max_digits=14, required=False)
+    fees = forms.DecimalField(label="Other fees", max_digits=14, required=False,
+                              help_text="Shown apart from the license fees.")  # fmt: skip
+    deadline = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    explanation = forms.CharField(
+        label="What the customer reads", required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )  # fmt: skip
+    reason = _reason()
+
+    def __init__(self, *args, option=None, **kwargs):
+        if option is not None:
+            kwargs.setdefault("initial", {
+                "amount": option.amount, "fees": option.fees, "deadline": option.deadline,
+                "explanation": option.explanation,
+            })  # fmt: skip
+        super().__init__(*args, **kwargs)
+        if option is not None and not option.has_deadline:
+            del self.fields["deadline"]
+
+    @staticmethod
+    def changes(data: dict, option) -> dict:
+        """Only what differs from the option as it stands: the service records each change."""
+        return {
+            name: value for name, value in data.items()
+            if name != "reason" and value not in (None, "") and value != getattr(option, name)
+        }  # fmt: skip
+
+
+class MilestoneForm(forms.Form):
+    title = forms.CharField(label="What is due", max_length=200)
+    due_on = forms.DateField(label="Due on", widget=forms.DateInput(attrs={"type": "date"}))
+    our_contact = forms.TypedChoiceField(label="Who answers for us", coerce=int,
+                                         required=False, empty_value=None)  # fmt: skip
+    customer_contact_name = forms.CharField(
+        label="The customer's contact", max_length=200, required=False,
+        help_text="Left empty: the customer's first portal user, else its billing contact.",
+    )  # fmt: skip
+    customer_contact_email = forms.EmailField(label="Their e-mail", required=False)
+    is_final = forms.BooleanField(
+        label="Final deadline", required=False,
+        help_text="Usage must be back within the entitlement by then.",
+    )  # fmt: skip
+    reason = _reason()
+
+    def __init__(self, *args, managers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["our_contact"].choices = [("", "The case owner")] + [
+            (user.pk, user.get_full_name() or user.get_username()) for user in managers
+        ]
+
+
+class AssignForm(forms.Form):
+    owner = forms.TypedChoiceField(label="Owner", coerce=int)
+    reason = _reason()
+
+    def __init__(self, *args, managers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [
+            (user.pk, user.get_full_name() or user.get_username()) for user in managers
+        ]
+
+
+class NoteForm(forms.Form):
+    notes = forms.CharField(
+        label="Staff notes", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Never shown to the customer. These replace the notes as they stand.",
+    )  # fmt: skip
+    reason = _reason("Staff notes updated")

@@ -123,3 +123,31 @@ def case_facts(case: BreachCase) -> list[tuple[str, str]]:
 def tell_case(case: BreachCase, *, kind: str, to, subject: str, paragraphs: list[str]):
     return send(kind=f"breach.{kind}", to=to, subject=subject, paragraphs=paragraphs,
                 facts=case_facts(case))  # fmt: skip
+
+
+# Files a breach mail carries, rendered by the outbox when it sends (see outbox.attachments):
+# what is attached is the stored bytes, so the mail holds what the case holds.
+CASE_FILE_RENDERER = "breaches.case_file"
+NOTICE_RENDERER = "breaches.notice"
+
+
+def case_file_attachment(file) -> dict:
+    """The spec of a file kept with a communication, found again by its hash when the mail is
+    sent (the row is written in the same transaction as the mail)."""
+    return {"renderer": CASE_FILE_RENDERER, "kwargs": {"sha256": file.sha256},
+            "filename": file.filename, "mimetype": file.content_type}  # fmt: skip
+
+
+def render_case_file(*, sha256: str) -> bytes:
+    from .models import CommunicationAttachment
+
+    row = CommunicationAttachment.objects.filter(sha256=sha256).order_by("pk").first()
+    if row is None:
+        raise LookupError(f"No case file with SHA-256 {sha256} is stored.")
+    return bytes(row.content)
+
+
+def render_notice(*, notice_id: int) -> bytes:
+    from .models import BreachNotice
+
+    return bytes(BreachNotice.objects.only("pdf").get(pk=notice_id).pdf)

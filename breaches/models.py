@@ -383,6 +383,11 @@ class RemediationOption(models.Model):
     def is_offered(self) -> bool:
         return self.dropped_at is None
 
+    @property
+    def has_deadline(self) -> bool:
+        """A grace extension ends, and a reduction plan is due, on a day; the others do not."""
+        return self.kind in (self.Kind.GRACE_EXTENSION, self.Kind.REDUCTION_PLAN)
+
 
 class EarlierOveruse(models.Model):
     """Over-use in a billing period before the one the true-up prices, priced the same way.

@@ -23,7 +23,15 @@ from licensing.access import customer_of
 from licensing.models import Contract, Invoice
 from licensing.roles import is_staff_role
 
-from .models import BreachCase, BreachNotice, CaseEvent, Communication, Milestone, Severity
+from .models import (
+    BreachCase,
+    BreachNotice,
+    CaseEvent,
+    Communication,
+    CommunicationAttachment,
+    Milestone,
+    Severity,
+)
 
 SEVERITY_RANK = Case(
     When(severity=Severity.HIGH, then=Value(3)),
@@ -81,7 +89,9 @@ def case_detail(*, base: QuerySet[BreachCase], pk: int) -> BreachCase:
             Prefetch(
                 "communications",
                 queryset=Communication.objects.select_related("logged_by")
-                .prefetch_related("attachments")
+                .prefetch_related(
+                    Prefetch("attachments", CommunicationAttachment.objects.defer("content"))
+                )
                 .order_by("-occurred_at", "-pk"),
             ),
             Prefetch(
@@ -137,3 +147,23 @@ def _plus_days(field: str, days: int):
     from django.db.models import DateField, ExpressionWrapper, F
 
     return ExpressionWrapper(F(field) + timedelta(days=days), output_field=DateField())
+
+
+def account_managers():
+    """The people a case may be handed to or a milestone named for: active users whose role
+    may move breach cases."""
+    from django.contrib.auth import get_user_model
+
+    from .services._common import MANAGE_PERM
+
+    app_label, codename = MANAGE_PERM.split(".")
+    return list(
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            groups__permissions__content_type__app_label=app_label,
+            groups__permissions__codename=codename,
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )

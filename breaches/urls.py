@@ -16,6 +16,29 @@ urlpatterns = [
     path("cases/<int:pk>/log/", case_views.case_log, name="case-log"),
     path("cases/<int:pk>/email/", case_views.case_email, name="case-email"),
     path("cases/<int:pk>/notices/", case_views.case_notice, name="case-notice"),
+    path("cases/<int:pk>/assign/", case_views.case_assign, name="case-assign"),
+    path("cases/<int:pk>/note/", case_views.case_note, name="case-note"),
+    path("cases/<int:pk>/milestones/", case_views.milestone_add, name="milestone-add"),
+    path(
+        "cases/<int:pk>/milestones/<int:milestone_pk>/done/",
+        case_views.milestone_done,
+        name="milestone-done",
+    ),
+    path(
+        "cases/<int:pk>/deprovision/<str:step>/",
+        case_views.case_deprovision,
+        name="case-deprovision",
+    ),
+    path(
+        "cases/<int:pk>/attachments/<int:attachment_pk>/",
+        case_views.attachment_file,
+        name="attachment",
+    ),
+    path(
+        "cases/<int:pk>/options/<int:option_pk>/adjust/",
+        case_views.option_adjust,
+        name="option-adjust",
+    ),
     path(
         "cases/<int:pk>/options/<int:option_pk>/<str:action>/",
         case_views.option_change,

@@ -2,6 +2,7 @@ import contextlib
 import os
 import re
 import shutil
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,9 @@ def browser_page(request, live_server, monkeypatch):
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
+    # The live server's first request imports every URLconf and view module (about 10 s on a
+    # busy 2-core machine): paid here, before the page's 15 s timeouts start counting.
+    urllib.request.urlopen(f"{live_server.url}/login/", timeout=120).read()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(

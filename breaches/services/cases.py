@@ -282,6 +282,7 @@ def breach_case_assign(*, actor, case_id: int, owner, reason: str) -> BreachCase
         "breach_case.assign",
         case,
         reason=reason,
+        policy=case.policy,
         data={"from": before.get_username() if before else "", "to": owner.get_username()},
     )
     return case
@@ -290,11 +291,17 @@ def breach_case_assign(*, actor, case_id: int, owner, reason: str) -> BreachCase
 @transaction.atomic
 def breach_case_note(*, actor, case_id: int, notes: str, reason: str = "Staff notes") -> BreachCase:
     """Replace the staff notes (never shown to the customer)."""
+    reason = require_reason(reason, field="reason")
     if not may_manage(actor) or customer_of(actor) is not None:
         raise ActionForbidden("Your role may not write case notes.")
     case = locked_case(case_id)
+    before = case.staff_notes
     case.staff_notes = (notes or "").strip()
     stamp(case, actor=actor, reason=reason)
     case.save()
-    audit(actor, "breach_case.note", case, reason=reason)
+    event(case, kind=CaseEvent.Kind.TRANSITION, action="note", actor=actor, reason=reason,
+          summary="Staff notes updated" if case.staff_notes else "Staff notes cleared",
+          customer_visible=False)  # fmt: skip
+    audit(actor, "breach_case.note", case, reason=reason, policy=case.policy,
+          data={"had_notes": bool(before), "has_notes": bool(case.staff_notes)})  # fmt: skip
     return case

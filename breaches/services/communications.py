@@ -19,6 +19,22 @@ from ..models import BreachCase, CaseEvent, Communication, CommunicationAttachme
 from ._common import audit, event, locked_case, require_manager, require_reason, stamp
 
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+# What a case file may hold: the kinds of document a customer sends or we send back. The type
+# is judged by the name's ending and by the first bytes, never by what the sender claims.
+# ending: (content type, leading bytes or None for text)
+ATTACHMENT_TYPES = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "txt": ("text/plain", None),
+    "csv": ("text/csv", None),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+             (b"PK\x03\x04",)),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             (b"PK\x03\x04",)),
+}  # fmt: skip
+ATTACHMENT_HELP = "PDF, PNG, JPEG, text, CSV, Word or Excel (.docx, .xlsx); at most 5 MB."
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,16 +44,67 @@ class Attachment:
     content: bytes
 
 
+def attachment_refusal(file: Attachment) -> str | None:
+    """Why this file may not be kept with a communication, or None."""
+    name = (file.filename or "").strip()
+    if not name:
+        return "The file has no name."
+    if not file.content:
+        return f"{name} is empty."
+    if len(file.content) > MAX_ATTACHMENT_BYTES:
+        return f"{name} is larger than 5 MB."
+    ending = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    kind = ATTACHMENT_TYPES.get(ending)
+    if kind is None:
+        return f"{name} is not a file type kept with a case: {ATTACHMENT_HELP}"
+    leading = kind[1]
+    if leading is None:
+        try:
+            file.content.decode("utf-8")
+        except UnicodeDecodeError:
+            return f"{name} is not plain text (UTF-8) as its name says."
+        if b"\x00" in file.content:
+            return f"{name} is not plain text as its name says."
+    elif not file.content.startswith(leading):
+        return f"{name} does not hold what its name says ({ending.upper()})."
+    return None
+
+
+def attachment_from_upload(upload) -> Attachment:
+    """A file uploaded through a page, read once; judged when it is kept."""
+    return Attachment(filename=upload.name, content_type=upload.content_type or "",
+                      content=upload.read(MAX_ATTACHMENT_BYTES + 1))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """A file as it will be kept: its name, judged type and hash (for the mail's spec)."""
+
+    file: Attachment
+
+    @property
+    def filename(self) -> str:
+        return self.file.filename.strip()[:255]
+
+    @property
+    def content_type(self) -> str:
+        return ATTACHMENT_TYPES[self.file.filename.rsplit(".", 1)[-1].lower()][0]
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.file.content).hexdigest()
+
+
 def _attach(entry: Communication, files: Iterable[Attachment], *, actor, reason: str) -> list:
     kept = []
     for file in files:
-        if not file.filename or len(file.content) > MAX_ATTACHMENT_BYTES:
-            raise DomainError("Each attachment needs a name and at most 5 MB.", field="attachments")
+        refusal = attachment_refusal(file)
+        if refusal:
+            raise DomainError(refusal, field="attachments")
+        kept_as = _Kept(file)
         row = CommunicationAttachment(
-            communication=entry, filename=file.filename[:255],
-            content_type=(file.content_type or "application/octet-stream")[:100],
-            content=file.content, size=len(file.content),
-            sha256=hashlib.sha256(file.content).hexdigest(),
+            communication=entry, filename=kept_as.filename, content_type=kept_as.content_type,
+            content=file.content, size=len(file.content), sha256=kept_as.sha256,
         )  # fmt: skip
         stamp(row, actor=actor, reason=reason)
         row.save()
@@ -72,9 +139,16 @@ def send_from_template(case: BreachCase, *, actor, template: str, reason: str, t
     recipients = sorted({address for address in to if address})
     if not recipients:
         raise DomainError("Nobody to send to: the customer has no contact address.", field="to")
+    files = list(files)
+    for file in files:  # judged before anything is written or sent
+        refusal = attachment_refusal(file)
+        if refusal:
+            raise DomainError(refusal, field="attachments")
+    # The uploaded files go with the mail too, as the bytes kept with the entry.
+    sent_files = [mail.case_file_attachment(_Kept(f)) for f in files]
     sent = mail.send(kind=f"breach.{template}", to=recipients, subject=subject,
                      paragraphs=paragraphs, facts=mail.case_facts(case),
-                     attachments=attachments)  # fmt: skip
+                     attachments=[*attachments, *sent_files])  # fmt: skip
     entry = Communication(
         case=case, kind=Communication.Kind.EMAIL, template=template, subject=subject[:300],
         body="\n\n".join(paragraphs), recipients=recipients, occurred_at=timezone.now(),

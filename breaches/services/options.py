@@ -250,7 +250,7 @@ def remediation_option_adjust(
     if fees is not None:
         option.fees_explanation = "Fee set by the account manager, apart from license fees."
     if deadline is not None:
-        if option.kind not in (K.GRACE_EXTENSION, K.REDUCTION_PLAN):
+        if not option.has_deadline:
             raise DomainError("Only a grace extension or a reduction plan has a deadline.",
                               field="deadline")  # fmt: skip
         changes["deadline"] = {"from": str(option.deadline), "to": str(deadline)}

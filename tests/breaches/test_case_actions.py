@@ -181,12 +181,14 @@ def test_an_option_is_dropped_before_the_offer_and_put_back(client, manager, cas
     client.force_login(manager)
     assert client.get(url(case)).context["editable"] is True
 
-    client.post(url(case, f"options/{option.pk}/drop/"), {"reason": "Not for this customer"})
+    client.post(url(case, f"options/{option.pk}/drop/"),
+                {f"option-{option.pk}-reason": "Not for this customer"})  # fmt: skip
     option.refresh_from_db()
     assert option.dropped_at is not None
     assert case.events.filter(kind="option", action="drop").exists()
 
-    client.post(url(case, f"options/{option.pk}/restore/"), {"reason": "Asked for it"})
+    client.post(url(case, f"options/{option.pk}/restore/"),
+                {f"option-{option.pk}-reason": "Asked for it"})  # fmt: skip
     option.refresh_from_db()
     assert option.dropped_at is None
 
@@ -196,8 +198,8 @@ def test_options_are_fixed_once_offered(client, manager, case):
     option = case.options.exclude(kind="true_up").first()
     client.force_login(manager)
 
-    response = client.post(url(case, f"options/{option.pk}/drop/"), {"reason": "Late"},
-                           follow=True)  # fmt: skip
+    response = client.post(url(case, f"options/{option.pk}/drop/"),
+                           {f"option-{option.pk}-reason": "Late"}, follow=True)  # fmt: skip
 
     assert "Options change only before the offer" in response.content.decode()
     option.refresh_from_db()

@@ -511,6 +511,23 @@ ROUTES.update(
     }
 )
 # --- end deprov10b ----------------------------------------------------------------------------
+# --- breach case page forms (breachpages helper): POST only, so a GET is refused first ---
+POST_ONLY = "302 405 405 405 405 405 405 405 405"
+ROUTES.update({
+    "breaches:case-assign": ("/breaches/cases/{case}/assign/", POST_ONLY),
+    "breaches:case-note": ("/breaches/cases/{case}/note/", POST_ONLY),
+    "breaches:milestone-add": ("/breaches/cases/{case}/milestones/", POST_ONLY),
+    "breaches:milestone-done": (
+        "/breaches/cases/{shown_case}/milestones/{milestone}/done/", POST_ONLY),
+    "breaches:case-deprovision": ("/breaches/cases/{case}/deprovision/request/", POST_ONLY),
+    "breaches:option-adjust": ("/breaches/cases/{shown_case}/options/{option}/adjust/", POST_ONLY),
+    # Staff only: the logged call's attachment on the case the customer is shown.
+    "breaches:attachment": (
+        "/breaches/cases/{shown_case}/attachments/{attachment}/",
+        "302 200 200 200 200 200 200 403 403",
+    ),
+})  # fmt: skip
+# --- end of the breach case page block ---
 
 # Set ACCESS_MATRIX_PROBE=/tmp/file to write what each persona got (to draft a new row).
 PROBE = os.environ.get("ACCESS_MATRIX_PROBE")

@@ -698,6 +698,12 @@ ROWS_TO_WRITE |= {
     "deprovisioning:blackout-remove",
 }
 # --- end deprov10b ----------------------------------------------------------------------------
+# --- breach case page forms (breachpages helper): rows still to write ---
+ROWS_TO_WRITE |= {
+    "breaches:case-assign", "breaches:case-note", "breaches:milestone-add",
+    "breaches:milestone-done", "breaches:case-deprovision", "breaches:option-adjust",
+}  # fmt: skip
+# --- end of the breach case page block ---
 PAGE_WRITES = {
     "login": Write("anon", "/login/", accepted=302,
                    form={"username": "maya", "password": "pw"}),
