@@ -88,9 +88,9 @@ def _told_run(customer, manager, today) -> int:
 
 # --- Rows the matrix once probed with a literal id 1 (sec9b): a real row of each customer's --
 def _breach_ids(customer, manager, entitlement) -> dict:
-    """A case confirmed with the customer (so their portal shows it), with its priced options,
-    a breach notice, a logged call with an attachment and a milestone; and a usage warning on
-    the entitlement."""
+    """A case confirmed with the customer (so their portal shows it), with its priced options
+    and an earlier period's over-use, a breach notice, a logged call with an attachment and a
+    milestone; and a usage warning on the entitlement."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -99,10 +99,13 @@ def _breach_ids(customer, manager, entitlement) -> dict:
     from breaches.models import UsageWarning
     from breaches.notices import breach_notice_issue
     from breaches.services.warnings import usage_warnings_raise
+    from tests.breaches.support import detected_case
     from tests.breaches.usage import report_usage
 
     today = timezone.localdate()
-    case = opened_case(entitlement)
+    # Over-use reported and detected from three weeks ago into this month: confirming prices the
+    # previous period's as earlier over-use.
+    case = detected_case(manager, entitlement, start=today - timedelta(days=21), days=12)
     for transition in ("review", "confirm"):  # confirming prices the remediation options
         case = breaches.breach_case_transition(
             actor=manager, case_id=case.pk, transition=transition, reason="Matrix", on=today
@@ -124,6 +127,7 @@ def _breach_ids(customer, manager, entitlement) -> dict:
     return {
         "shown_case": case.pk, "notice": notice.pk, "attachment": call.attachments.get().pk,
         "milestone": milestone.pk, "option": case.options.earliest("pk").pk,
+        "earlier": case.earlier_overuse.get().pk,
         "warning": UsageWarning.objects.filter(entitlement=entitlement).earliest("pk").pk,
     }  # fmt: skip
 
