@@ -63,7 +63,7 @@ def _review_ids(customer, manager) -> dict:
     finding = reconcile_system(actor=manager, system_id=system.pk, on=today, report=iter(()))
     window = deprovisioning.blackout_add(
         actor=manager, contract=contract, starts_on=today + timedelta(days=30),
-        ends_on=today + timedelta(days=37), reason="Matrix",
+        ends_on=today + timedelta(days=37), reason="Matrix", on=today,
     )  # fmt: skip
     return {"delivery": run.deliveries.get().pk, "finding": finding.findings.get().pk,
             "blackout": window.pk}  # fmt: skip
@@ -82,7 +82,8 @@ def _told_run(customer, manager, today) -> int:
         actor=manager, contract=contract, trigger="termination", reason="Matrix",
         effective_date=today, on=today,
     )  # fmt: skip
-    deprovisioning.hold_place(actor=manager, contract=contract, kind="legal_hold", reason="Matrix")
+    deprovisioning.hold_place(actor=manager, contract=contract, kind="legal_hold", reason="Matrix",
+                              on=today)  # fmt: skip
     return deprovisioning.run_advance(run_id=run.pk, on=today).pk
 
 

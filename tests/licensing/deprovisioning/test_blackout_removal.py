@@ -21,7 +21,7 @@ def window_of(manager, contract, *, starts: int, ends: int) -> BlackoutWindow:
     today = timezone.localdate()
     return services.blackout_add(
         actor=manager, contract=contract, starts_on=today + timedelta(days=starts),
-        ends_on=today + timedelta(days=ends), reason="Year-end freeze",
+        ends_on=today + timedelta(days=ends), reason="Year-end freeze", on=today,
     )  # fmt: skip
 
 

@@ -91,7 +91,7 @@ def test_a_manager_sends_an_escalated_delivery_again_and_the_run_completes(
 
 def test_a_retry_is_refused_while_the_contract_is_under_hold(manager, manager2, escalated):
     services.hold_place(actor=manager2, contract=escalated.run.contract, kind="legal_hold",
-                        reason="Litigation")  # fmt: skip
+                        reason="Litigation", on=timezone.localdate())  # fmt: skip
     before = Snapshot(escalated)
 
     with pytest.raises(TransitionNotAllowed, match="under hold"):
