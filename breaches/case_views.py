@@ -122,15 +122,14 @@ CONSEQUENCES = {
 }
 
 
-def _blocker(case: BreachCase, name: str) -> str | None:
+def _blocker(request, case: BreachCase, name: str) -> str | None:
     """Why a move the state allows would still be refused by its guard, said beforehand."""
-    from .services import cases as case_services
+    from .services import breach_case_offer_refusal, breach_case_resolve_refusal
 
-    if name == "offer" and not case.has_options():
-        return case_services._guard_message(case, name)
-    in_remediation = case.state == BreachCase.State.IN_REMEDIATION
-    if name == "resolve" and in_remediation and not case_services._compliant_since_agreement(case):
-        return case_services._guard_message(case, name)
+    if name == "offer":
+        return breach_case_offer_refusal(request.user, case)
+    if name == "resolve" and case.state == BreachCase.State.IN_REMEDIATION:
+        return breach_case_resolve_refusal(request.user, case)
     return None
 
 
@@ -147,7 +146,7 @@ def _moves(request, case: BreachCase, bound: dict) -> list[dict]:
             form.fields.pop("option", None)
         moves.append({
             "name": name, "label": LABELS_BY_MOVE[name], "form": form,
-            "blocker": _blocker(case, name),
+            "blocker": _blocker(request, case, name),
             "confirm": CONSEQUENCES[name].format(pk=case.pk, customer=customer),
             "danger": name in ("dismiss", "escalate"),
         })  # fmt: skip

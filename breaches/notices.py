@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from licensing.errors import ActionForbidden, DomainError, TransitionNotAllowed
 
+from . import mail
 from .models import BreachCase, BreachNotice, CaseEvent, UsageFigure
 from .notice_pdf import (
     Contact,
@@ -28,6 +29,7 @@ from .notice_pdf import (
 )
 from .policy import breach_rules
 from .services._common import audit, event, locked_case, may_manage, require_reason, stamp
+from .services.communications import send_from_template
 from .services.milestones import default_customer_contact
 
 S = BreachCase.State
@@ -183,4 +185,21 @@ def _store(case_id: int, version: int, rendered, *, actor, reason: str) -> Breac
                                                    "sha256": rendered.sha256})  # fmt: skip
     audit(actor, "breach_notice.issue", notice, reason=reason, policy=case.policy,
           data={"case": case.pk, "kind": rendered.kind, "sha256": rendered.sha256})  # fmt: skip
+    _send(case, notice, actor=actor, reason=reason)
     return notice
+
+
+def _send(case: BreachCase, notice: BreachNotice, *, actor, reason: str) -> None:
+    """E-mail the notice to the customer's contacts with the PDF attached, as stored (the
+    outbox sends it once the transaction commits), and log the e-mail on the case. A customer
+    with no contact address still has the notice in the portal."""
+    if not any(mail.customer_contacts(case.entitlement.contract.customer)):
+        return
+    label = NoticeKind(notice.kind).label
+    filename = f"case-{case.pk}-{notice.kind.replace('_', '-')}-{notice.created_at:%Y-%m-%d}.pdf"
+    send_from_template(
+        case, actor=actor, template=notice.kind, reason=reason,
+        note=f"The {label.lower()} is attached as a PDF; you can also read it in the portal.",
+        attachments=[{"renderer": mail.NOTICE_RENDERER, "kwargs": {"notice_id": notice.pk},
+                      "filename": filename, "mimetype": "application/pdf"}],
+    )  # fmt: skip

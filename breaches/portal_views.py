@@ -20,6 +20,7 @@ from . import page_selectors, usage_selectors
 from .case_views import evidence_chart, notice_response
 from .charts import usage_chart
 from .models import BreachCase, BreachNotice
+from .portal_wording import customer_sentence
 from .selectors import usage_warning_banners
 from .services import allowed_transitions, breach_case_transition, usage_warning_dismiss
 
@@ -89,15 +90,11 @@ def usage(request):
     return render(request, "breaches_portal/usage.html", context)
 
 
-# Cases, as the customer sees them: from the moment we confirmed the breach with them (a case
-# still under our review, or dismissed in review, is ours alone), never staff notes or names
-# of who did what on our side, and only timeline entries marked for the customer.
-HIDDEN_STATES = (BreachCase.State.DETECTED, BreachCase.State.UNDER_REVIEW,
-                 BreachCase.State.DISMISSED)  # fmt: skip
-
-
+# Cases, as the customer sees them: all of their own, in every state (as the API answers),
+# each state said in the customer's words; never staff notes or names of who did what on our
+# side, and only timeline entries marked for the customer, as plain sentences.
 def portal_cases(user):
-    return page_selectors.cases_for_user(user).exclude(state__in=HIDDEN_STATES)
+    return page_selectors.cases_for_user(user)
 
 
 @login_required
@@ -130,6 +127,7 @@ def case(request, pk: int):
     case = _portal_case(request, pk)
     today = timezone.localdate()
     offered = [o for o in case.options.all() if o.dropped_at is None]
+    milestones = {m.pk: m for m in case.milestones.all()}
     may_agree = case.state == BreachCase.State.REMEDIATION_OFFERED and "agree" in (
         allowed_transitions(request.user, case)
     )
@@ -143,9 +141,13 @@ def case(request, pk: int):
         if case.state == BreachCase.State.REMEDIATION_OFFERED
         else [o for o in offered if o.pk == case.agreed_option_id],
         "may_agree": may_agree,
-        "milestones": [m for m in case.milestones.all()],
+        "milestones": list(milestones.values()),
         "notices": list(case.notices.all()),
-        "events": [e for e in case.events.all() if e.customer_visible],
+        "events": [
+            {"at": e.at, "text": customer_sentence(e, case, milestones)}
+            for e in case.events.all()
+            if e.customer_visible
+        ],  # fmt: skip
         "contact": case.owner or case.entitlement.contract.account_manager,
     }
     return render(request, "breaches_portal/case.html", context)

@@ -7,6 +7,8 @@ from .cases import (
     breach_case_assign,
     breach_case_classify,
     breach_case_note,
+    breach_case_offer_refusal,
+    breach_case_resolve_refusal,
     breach_case_transition,
     breach_case_transition_refusal,
 )
@@ -29,7 +31,8 @@ from .warnings import usage_warning_dismiss, usage_warnings_raise
 
 __all__ = [
     "TRANSITIONS", "Attachment", "allowed_transitions", "breach_case_assign",
-    "breach_case_classify", "breach_case_note", "breach_case_transition",
+    "breach_case_classify", "breach_case_note", "breach_case_offer_refusal",
+    "breach_case_resolve_refusal", "breach_case_transition",
     "breach_case_transition_refusal", "breach_deprovision_approve", "breach_deprovision_refusal",
     "breach_deprovision_request", "breach_detect", "breach_detect_refusal",
     "communication_log", "communication_send_email", "earlier_overuse_decide",

@@ -63,7 +63,7 @@ def allowed_transitions(actor, case: BreachCase) -> list[str]:
     ]  # fmt: skip
 
 
-def _compliant_since_agreement(case: BreachCase) -> bool:
+def compliant_since_agreement(case: BreachCase) -> bool:
     """A figure for a day on or after the agreement's date, reported after the agreement, is
     within the entitlement (at most its quantity), for every metric that was over."""
     if case.agreed_on is None or case.agreed_at is None:
@@ -78,17 +78,38 @@ def _compliant_since_agreement(case: BreachCase) -> bool:
     return set(figures.values_list("metric", flat=True).distinct()) == metrics
 
 
-def _guard_message(case: BreachCase, transition: str) -> str:
-    if transition == "offer":
+def breach_case_offer_refusal(actor, case: BreachCase) -> str | None:
+    """Why the options cannot be offered now (the offer's guard, said before it is tried),
+    or None. Who may move the case at all is breach_case_transition_refusal's question."""
+    if not case.has_options():
         return "No option to offer: keep at least one remediation option before offering."
-    if transition in ("resolve", "dismiss") and case.state == S.ESCALATED:
+    return None
+
+
+def breach_case_resolve_refusal(actor, case: BreachCase) -> str | None:
+    """Why a case in remediation cannot be resolved yet, or None: usage reported after the
+    agreement must be within the entitlement. An escalated case ends on a second person's
+    approval instead (breach_case_transition records the request)."""
+    if case.state == S.ESCALATED and case.close_requested_to != S.RESOLVED:
         return "An escalated case ends only with a second person's approval."
-    if transition == "resolve":
-        since = f"{case.agreed_on:%-d %B %Y}" if case.agreed_on else "the agreement"
+    if case.agreed_on is not None and not compliant_since_agreement(case):
+        since = f"{case.agreed_on:%-d %B %Y}"
         return (
             f"Not yet resolvable: no usage figure within the entitlement has been reported, "
             f"since the agreement, for a day on or after {since}."
         )
+    return None
+
+
+def _guard_message(case: BreachCase, transition: str) -> str:
+    """What a refused guard answers: the public refusals' words, so page and API agree."""
+    refusal = {"offer": breach_case_offer_refusal, "resolve": breach_case_resolve_refusal}.get(
+        transition
+    )
+    if refusal is not None and (message := refusal(None, case)):
+        return message
+    if transition == "dismiss" and case.state == S.ESCALATED:
+        return "An escalated case ends only with a second person's approval."
     return f"The case cannot {transition} now."
 
 
@@ -102,7 +123,7 @@ def apply_transition(case: BreachCase, transition: str, *, actor, reason: str, o
             f"A case that is {case.get_state_display().lower()} ({case.state}) cannot {transition}."
         )
     if transition == "resolve" and case.agreed_on is not None:
-        case.compliant_since_agreement = _compliant_since_agreement(case)
+        case.compliant_since_agreement = compliant_since_agreement(case)
     if not can_proceed(method):
         raise TransitionNotAllowed(
             f"{_guard_message(case, transition)} (state {case.state}, move {transition})"

@@ -16,6 +16,14 @@ def case_state(value: str) -> str:
 
 # The states in the customer's words: what it means for them, not our workflow.
 CUSTOMER_STATES = {
+    "detected": ("Being checked", "Our records show use above what your contract grants. We "
+                 "are checking the figures before we talk it through with you; nothing changes "
+                 "to your service while we do."),
+    "under_review": ("Being checked", "We are checking these figures against our records. "
+                     "Your contact will be in touch if there is anything to agree; nothing "
+                     "changes to your service meanwhile."),
+    "dismissed": ("Closed, nothing to do", "We checked the figures and closed this case: there "
+                  "is nothing to pay and nothing for you to do."),
     "confirmed": ("Being prepared", "We have checked the figures below with our records and are "
                   "preparing ways back to compliance for you to choose from."),
     "remediation_offered": ("Your choice", "These are the ways back to compliance we can offer. "
