@@ -33,8 +33,9 @@ def test_a_hold_stops_the_run_until_a_second_manager_lifts_it_and_every_system_c
 
     page.get_by_role("link", name="Terminate…").click()
     plan = page.locator("#plan")
-    for holder, action in [(estate["user"], "Deactivate the user"),
-                           (estate["member"], "Remove from the group"),
+    # Holders by name (the SCIM userName, the group's displayName), not by SCIM id.
+    for holder, action in [("alice", "Deactivate the user"),
+                           ("bob in admins", "Remove from the group"),
                            ("acct-7", "Send entitlement.revoked")]:  # fmt: skip
         expect(plan.locator("tr", has_text=holder)).to_contain_text(action)
     expect(plan).to_contain_text("the run will wait on hold")
