@@ -7,6 +7,7 @@ never sees two answers for one day of use. Fees are computed apart and never fol
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -84,9 +85,9 @@ def fee(amount: Decimal, percent: Decimal, currency: str, *, why: str) -> tuple[
 
 
 def true_up_option(current: PeriodPrice | None, *, currency: str, unit: str,
-                   included: Decimal = ZERO) -> Priced:  # fmt: skip
+                   included: Sequence[PeriodPrice] = ()) -> Priced:  # fmt: skip
     """Always offered: the current period's true-up (zero when no day of it was over), plus
-    earlier periods the manager included."""
+    the earlier periods the manager included, each priced the same way."""
     charge = current.charge if current else round_money(ZERO, currency)
     if current is None:
         text = "No over-use falls in the current billing period: nothing to true up for it."
@@ -95,12 +96,35 @@ def true_up_option(current: PeriodPrice | None, *, currency: str, unit: str,
             f"Buy the {current.peak - current.quantity:,} extra {unit} used, back-dated to "
             f"{current.overuse_start:%-d %B %Y}, for the rest of the period. {current.explanation}"
         )
+    earlier = sum((p.charge for p in included), ZERO)
     if included:
-        text += f" Earlier periods included: {money_text(included, currency)}."
-    details = {"current_charge": str(charge), "included": str(included)}
+        text += " " + included_text(charge, included, currency=currency)
+    details = {"current_charge": str(charge), "included": str(earlier)}
     if current is not None:
         details |= _period_details(current)
-    return Priced("true_up", charge + included, currency, text, details=details)
+    return Priced("true_up", charge + earlier, currency, text, details=details)
+
+
+INCLUDED_TEXT = "Earlier periods included:"
+
+
+def included_text(current_charge: Decimal, included: Sequence[PeriodPrice], *, currency: str,
+                  adjustment: Decimal = ZERO) -> str:  # fmt: skip
+    """What the true-up adds for earlier periods: each period with the numbers it was priced
+    from, then the sum that makes the amount, so every figure in it can be checked."""
+    if not included:
+        return ""
+    ordered = sorted(included, key=lambda p: p.start)
+    periods = "; ".join(p.explanation for p in ordered)
+    terms = [f"{money_text(current_charge, currency)} for the current period"]
+    terms += [f"+ {money_text(p.charge, currency)} for {_period_text(p.start, p.end)}"
+              for p in ordered]  # fmt: skip
+    if adjustment > 0:
+        terms.append(f"+ {money_text(adjustment, currency)} added by the account manager")
+    elif adjustment < 0:
+        terms.append(f"− {money_text(-adjustment, currency)} taken off by the account manager")
+    total = current_charge + sum((p.charge for p in ordered), ZERO) + adjustment
+    return f"{INCLUDED_TEXT} {periods}. Total: {' '.join(terms)} = {money_text(total, currency)}."
 
 
 def _period_details(p: PeriodPrice) -> dict:

@@ -21,7 +21,6 @@ from ..models import BreachCase, CaseEvent, EarlierOveruse, RemediationOption
 from ..policy import breach_rules
 from ._common import audit, event, locked_case, require_manager, require_reason, stamp
 
-INCLUDED_TEXT = "Earlier periods included:"
 TIER_ORDER = [tier for tier, _ in Plan.Tier.choices]
 K = RemediationOption.Kind
 
@@ -247,6 +246,7 @@ def remediation_option_adjust(
     if amount is not None and option.kind == K.TRUE_UP:
         adjustment = option.amount - _true_up_base(case, option)
         option.details = {**option.details, "adjustment": str(adjustment)}
+        _explain_included(case, option)
     if fees is not None:
         option.fees_explanation = "Fee set by the account manager, apart from license fees."
     if deadline is not None:
@@ -265,6 +265,32 @@ def remediation_option_adjust(
     return _record(
         case, option, actor=actor, action="adjust", reason=reason, summary=summary, data=changes
     )
+
+
+def _explain_included(case: BreachCase, true_up: RemediationOption) -> None:
+    """What the customer reads says what the true-up holds: each earlier period included, with
+    the numbers it was priced from, and the sum that makes the amount (an adjustment too)."""
+    base_text = true_up.explanation.split(pricing.INCLUDED_TEXT)[0].rstrip()
+    periods = [
+        _period_price(x)
+        for x in case.earlier_overuse.filter(decision=EarlierOveruse.Decision.INCLUDED)
+    ]
+    suffix = pricing.included_text(
+        Decimal(true_up.details.get("current_charge", "0")), periods,
+        currency=true_up.currency, adjustment=Decimal(true_up.details.get("adjustment", "0")),
+    )  # fmt: skip
+    true_up.explanation = f"{base_text} {suffix}".rstrip()
+
+
+def _period_price(item: EarlierOveruse) -> pricing.PeriodPrice:
+    """An earlier period as it was priced, for the true-up's explanation."""
+    return pricing.PeriodPrice(
+        start=item.period_start, end=item.period_end, amount_paid=item.amount_paid,
+        amount_source="", quantity=item.quantity, peak=item.peak,
+        overuse_start=item.first_day_over, days_over=(item.period_end - item.first_day_over).days,
+        days=(item.period_end - item.period_start).days, charge=item.amount,
+        explanation=item.explanation,
+    )  # fmt: skip
 
 
 def _true_up_base(case: BreachCase, option: RemediationOption) -> Decimal:
@@ -321,15 +347,12 @@ def earlier_overuse_decide(*, actor, item_id: int, decision: str, reason: str) -
     stamp(item, actor=actor, reason=reason)
     item.save()
     true_up = case.options.select_for_update().get(kind=K.TRUE_UP)
-    included = _true_up_base(case, true_up) - Decimal(true_up.details.get("current_charge", "0"))
+    current_charge = Decimal(true_up.details.get("current_charge", "0"))
+    included = _true_up_base(case, true_up) - current_charge
     adjustment = Decimal(true_up.details.get("adjustment", "0"))
     true_up.amount = _true_up_base(case, true_up) + adjustment
     true_up.details = {**true_up.details, "included": str(included)}
-    # What the customer reads says what the amount holds: the earlier periods included.
-    base_text = true_up.explanation.split(INCLUDED_TEXT)[0].rstrip()
-    true_up.explanation = base_text + (
-        f" {INCLUDED_TEXT} {money_text(included, true_up.currency)}." if included else ""
-    )
+    _explain_included(case, true_up)
     true_up.fees, true_up.fees_explanation = (
         (true_up.fees, true_up.fees_explanation) if true_up.adjusted_by_id
         else _fees(case, true_up.amount, true_up.currency)

@@ -1,8 +1,9 @@
 """Options priced from the contract line when a case is confirmed: the credits engine run the
 other way, fees apart, earlier periods listed to include or waive, adjustable before the offer."""
 
+import re
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -66,12 +67,72 @@ def test_an_earlier_period_included_joins_the_true_up_and_waived_leaves_it(manag
     earlier_overuse_decide(actor=manager, item_id=earlier.pk, decision="included",
                            reason="Over-use was known in February")  # fmt: skip
     assert _options(case)["true_up"].amount == Decimal("332.14")
-    assert "Earlier periods included: USD 22.14." in _options(case)["true_up"].explanation
+    assert "Earlier periods included: 1 Feb 2026 to 28 Feb 2026:" in (
+        _options(case)["true_up"].explanation
+    )
     earlier_overuse_decide(actor=manager, item_id=earlier.pk, decision="waived",
                            reason="Goodwill")  # fmt: skip
     assert _options(case)["true_up"].amount == Decimal("310.00")
     assert "Earlier periods" not in _options(case)["true_up"].explanation
     assert earlier.history.count() == 3
+
+
+def _money(text: str) -> Decimal:
+    return Decimal(text.replace(",", ""))
+
+
+def _checked_total(explanation: str) -> tuple[Decimal, list[Decimal]]:
+    """The total the explanation states, after checking that its parts add up to it."""
+    found = re.search(r"Total: (.+) = USD ([\d,]+\.\d\d)\.$", explanation)
+    assert found, explanation
+    parts = [
+        -_money(amount) if sign == "−" else _money(amount)
+        for sign, amount in re.findall(r"([+−]?) ?USD ([\d,]+\.\d\d)", found.group(1))
+    ]
+    assert sum(parts) == _money(found.group(2)), explanation
+    return _money(found.group(2)), parts
+
+
+def test_with_an_earlier_period_included_every_number_in_the_explanation_checks_out(
+    manager, customer_a
+):
+    case = _confirmed(manager, march_case(manager, customer_a, start=date(2026, 2, 27), days=4))
+    earlier = case.earlier_overuse.get()
+
+    earlier_overuse_decide(actor=manager, item_id=earlier.pk, decision="included",
+                           reason="Over-use was known in February")  # fmt: skip
+
+    true_up = _options(case)["true_up"]
+    total, parts = _checked_total(true_up.explanation)
+    assert total == true_up.amount == Decimal("332.14")
+    assert parts == [Decimal(true_up.details["current_charge"]), earlier.amount]
+    # Each period's own formula gives the figure it states, rounded half up to the cent.
+    formulas = re.findall(
+        r"USD ([\d,]+\.\d\d) × (\d+)/(\d+) × (\d+)/(\d+) = USD ([\d,]+\.\d\d)",
+        true_up.explanation,
+    )
+    assert len(formulas) == 2
+    for paid, excess, quantity, days_over, days, charge in formulas:
+        exact = _money(paid) * int(excess) / int(quantity) * int(days_over) / int(days)
+        assert exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) == _money(charge)
+    assert {_money(f[5]) for f in formulas} == {Decimal("310.00"), Decimal("22.14")}
+
+
+def test_an_adjusted_true_up_names_the_adjustment_in_its_sum(manager, customer_a):
+    case = _confirmed(manager, march_case(manager, customer_a, start=date(2026, 2, 27), days=4))
+    earlier = case.earlier_overuse.get()
+    true_up = _options(case)["true_up"]
+    remediation_option_adjust(actor=manager, option_id=true_up.pk, amount=Decimal("300.00"),
+                              reason="Goodwill")  # fmt: skip
+
+    earlier_overuse_decide(actor=manager, item_id=earlier.pk, decision="included",
+                           reason="Over-use was known in February")  # fmt: skip
+
+    true_up = _options(case)["true_up"]
+    total, parts = _checked_total(true_up.explanation)
+    assert total == true_up.amount == Decimal("322.14")
+    assert parts == [Decimal("310.00"), Decimal("22.14"), Decimal("-10.00")]
+    assert "− USD 10.00 taken off by the account manager = USD 322.14." in true_up.explanation
 
 
 def test_the_upgrade_is_the_next_higher_tier_of_the_same_product_and_currency(manager, customer_a):
