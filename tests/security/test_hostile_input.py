@@ -690,14 +690,6 @@ ROWS_TO_WRITE = {
     "breaches_portal:agree", "audit:exports", "breaches_portal:warning-dismiss",
     "breaches:earlier-decide", "breaches:option-change", "licensing:scheduled-change-cancel",
 }  # fmt: skip
-# --- deprov10b: the review queue's decisions and blackout removal (issue 10) ----------------
-ROWS_TO_WRITE |= {
-    "deprovisioning:delivery-retry",
-    "deprovisioning:delivery-close",
-    "deprovisioning:finding-resolve",
-    "deprovisioning:blackout-remove",
-}
-# --- end deprov10b ----------------------------------------------------------------------------
 # --- breach case page forms (breachpages helper): rows still to write ---
 ROWS_TO_WRITE |= {
     "breaches:case-assign", "breaches:case-note", "breaches:milestone-add",
@@ -776,6 +768,18 @@ PAGE_WRITES = {
         form={"kind": "legal_hold", "reason": "Litigation hold, matter 2026-114"}),
     "deprovisioning:hold-lift": Write("manager2", "/deprovisioning/holds/{hold}/lift/",
                                       accepted=302, form={"reason": "Settled"}),
+    "deprovisioning:delivery-retry": Write(
+        "manager", "/deprovisioning/deliveries/{escalated_delivery}/retry/", accepted=302,
+        form={"reason": "The license server is back"}),
+    "deprovisioning:delivery-close": Write(
+        "manager", "/deprovisioning/deliveries/{escalated_delivery}/close/", accepted=302,
+        form={"reason": "The account was removed by hand"}),
+    "deprovisioning:finding-resolve": Write(
+        "manager", "/deprovisioning/findings/{finding}/resolve/", accepted=302,
+        form={"reason": "The holder left the company"}),
+    "deprovisioning:blackout-remove": Write(
+        "manager", "/deprovisioning/blackouts/{blackout}/remove/", accepted=302,
+        form={"reason": "The customer no longer needs the freeze"}),
     "deprovisioning:blackout-add": Write(
         "manager", "/deprovisioning/contracts/{contract}/blackouts/", accepted=302,
         form={"starts_on": "{in_a_week}", "ends_on": "{in_a_month}",
@@ -926,7 +930,40 @@ def page_targets(targets, customer_a, customer_user, manager, analyst, controlle
         "month_ago": (today - timedelta(days=30)).isoformat(),
         "this_morning": f"{today.isoformat()}T08:30",
         **_more_page_targets(targets, paid_contract(customer_a, period=period), manager, today),
+        **_review_targets(manager, customer_a, today),
     }  # fmt: skip
+
+
+def _review_targets(manager, customer, today) -> dict:
+    """The review queue's rows: an escalated delivery, an open reconciliation finding, and a
+    blackout window still to come. The system is at a public address and is never called:
+    every attempt is rolled back before anything would be sent."""
+    from licensing.deprovisioning.models import Delivery
+    from licensing.deprovisioning.reconciliation import reconcile_system
+    from tests.factories import ContractFactory, EntitlementFactory
+
+    contract = ContractFactory(customer=customer)
+    system = connected_system(name="Hostile review")
+    entitlement = EntitlementFactory(contract=contract)
+    deprovisioning.assignment_create(actor=manager, entitlement=entitlement, system=system,
+                                     external_id="hostile-holder")  # fmt: skip
+    run = deprovisioning.run_start(
+        actor=manager, contract=contract, trigger="termination", reason="Hostile",
+        effective_date=today, on=today,
+    )  # fmt: skip
+    # Escalating takes five failed attempts against a server; the row needs only the state.
+    delivery = run.deliveries.get()
+    Delivery.objects.filter(pk=delivery.pk).update(
+        state=Delivery.State.ESCALATED, attempts=5, escalated_at=timezone.now()
+    )
+    # An empty report: the holder is missing at the system, a finding for a person.
+    finding = reconcile_system(actor=manager, system_id=system.pk, on=today, report=iter(()))
+    window = deprovisioning.blackout_add(
+        actor=manager, contract=contract, starts_on=today + timedelta(days=30),
+        ends_on=today + timedelta(days=37), reason="Year-end freeze", on=today,
+    )  # fmt: skip
+    return {"escalated_delivery": delivery.pk, "finding": finding.findings.get().pk,
+            "blackout": window.pk}  # fmt: skip
 
 
 def _more_page_targets(targets, contract, manager, today) -> dict:
