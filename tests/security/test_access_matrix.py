@@ -242,9 +242,10 @@ ROUTES = {
     ),
     "breaches_portal:cases": ("/portal/breaches/cases/", "302 403 403 403 403 403 403 200 200"),
     # The world's cases are just detected: under our review, not shown to customers yet.
+    # A customer reads its own cases in every state (the world's case is just detected).
     "breaches_portal:case": (
         "/portal/breaches/cases/{case}/",
-        "302 403 403 403 403 403 403 404 404",
+        "302 403 403 403 403 403 403 200 404",
     ),
     "breaches_portal:agree": (
         "/portal/breaches/cases/{case}/agree/",
