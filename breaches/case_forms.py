@@ -102,8 +102,11 @@ class OptionAdjustForm(forms.Form):
 
     def __init__(self, *args, option=None, **kwargs):
         if option is not None:
+            from licensing.money import round_money
+
             kwargs.setdefault("initial", {
-                "amount": option.amount, "fees": option.fees, "deadline": option.deadline,
+                "amount": round_money(option.amount, option.currency),
+                "fees": round_money(option.fees, option.currency), "deadline": option.deadline,
                 "explanation": option.explanation,
             })  # fmt: skip
         super().__init__(*args, **kwargs)

@@ -10,6 +10,7 @@ through `breaches.policy`. Every write goes through `breaches.services`.
 """
 
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -382,6 +383,12 @@ class RemediationOption(models.Model):
     @property
     def is_offered(self) -> bool:
         return self.dropped_at is None
+
+    @property
+    def included_amount(self) -> Decimal:
+        """For a true-up: what earlier periods the manager included add to it (JSON keeps the
+        figure as text)."""
+        return Decimal(self.details.get("included") or "0")
 
     @property
     def has_deadline(self) -> bool:

@@ -4,7 +4,7 @@ approved; files kept with communications. Each goes through the one POST helper:
 back at the top of the form and by the field, and every change records who, why and the
 policy."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit.models import AuditEvent
 from breaches.models import BreachCase, Communication, CommunicationAttachment, Milestone
-from breaches.services import breach_case_classify
+from breaches.services import breach_case_classify, earlier_overuse_decide
 from breaches.tasks import process_milestones
 from licensing.models import Entitlement
 from licensing.roles import Role
@@ -384,3 +384,25 @@ def test_a_customer_cannot_download_a_case_file_from_the_staff_page(
     client.force_login(customer_user)
 
     assert client.get(url(case, f"attachments/{kept.pk}/")).status_code == 403
+
+
+def test_the_pages_show_what_earlier_periods_add_to_the_true_up(
+    client, manager, customer_a, customer_user
+):
+    case = march_case(manager, customer_a, start=date(2026, 2, 27), days=4)
+    case = move(manager, case, "review", "confirm")
+    earlier_overuse_decide(actor=manager, item_id=case.earlier_overuse.get().pk,
+                           decision="included", reason="Known in February")  # fmt: skip
+    client.force_login(manager)
+
+    staff = client.get(url(case))
+    move(manager, case, "offer")
+    client.force_login(customer_user)
+    portal = client.get(f"/portal/breaches/cases/{case.pk}/")
+
+    assert staff.status_code == 200 and "with USD 22.14 from earlier periods" in (
+        staff.content.decode()
+    )
+    assert portal.status_code == 200 and "It includes USD 22.14 for use above the entitlement" in (
+        portal.content.decode()
+    )

@@ -243,9 +243,9 @@ ROUTES = {
     ),
     "breaches_portal:index": ("/portal/breaches/", "302 302 302 302 302 302 302 302 302"),
     "breaches_portal:cases": ("/portal/breaches/cases/", "302 403 403 403 403 403 403 200 200"),
-    # {case} is just detected (ours alone until confirmed); {shown_case} is confirmed with them.
+    # A customer reads its own cases in every state (the world's case is just detected).
     "breaches_portal:case": (
-        "/portal/breaches/cases/{shown_case}/",
+        "/portal/breaches/cases/{case}/",
         "302 403 403 403 403 403 403 200 404",
     ),
     "breaches_portal:agree": (
