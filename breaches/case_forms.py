@@ -4,9 +4,11 @@ from a template, and notices. The services judge; these only parse."""
 from django import forms
 
 from audit.limits import REASON_MAX_LENGTH
+from licensing.validation import DateFormField
 
 from .letters import TEMPLATES
 from .models import Classification, Communication
+from .services.cases import NOTES_MAX_LENGTH
 
 
 def _reason(initial: str = "") -> forms.CharField:
@@ -93,9 +95,10 @@ class OptionAdjustForm(forms.Form):
     amount = forms.DecimalField(label="License fees", max_digits=14, required=False)
     fees = forms.DecimalField(label="Other fees", max_digits=14, required=False,
                               help_text="Shown apart from the license fees.")  # fmt: skip
-    deadline = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = DateFormField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # The API's limit (case_serializers: an option's explanation).
     explanation = forms.CharField(
-        label="What the customer reads", required=False,
+        label="What the customer reads", required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )  # fmt: skip
     reason = _reason()
@@ -124,7 +127,7 @@ class OptionAdjustForm(forms.Form):
 
 class MilestoneForm(forms.Form):
     title = forms.CharField(label="What is due", max_length=200)
-    due_on = forms.DateField(label="Due on", widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = DateFormField(label="Due on", widget=forms.DateInput(attrs={"type": "date"}))
     our_contact = forms.TypedChoiceField(label="Who answers for us", coerce=int,
                                          required=False, empty_value=None)  # fmt: skip
     customer_contact_name = forms.CharField(
@@ -158,7 +161,8 @@ class AssignForm(forms.Form):
 
 class NoteForm(forms.Form):
     notes = forms.CharField(
-        label="Staff notes", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        label="Staff notes", required=False, max_length=NOTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Never shown to the customer. These replace the notes as they stand.",
     )  # fmt: skip
     reason = _reason("Staff notes updated")

@@ -7,7 +7,13 @@ app_name = "breaches_portal"
 
 urlpatterns = [
     # The section's own address opens its list of cases.
-    path("", RedirectView.as_view(pattern_name="breaches_portal:cases"), name="index"),
+    path(
+        "",
+        RedirectView.as_view(
+            pattern_name="breaches_portal:cases", http_method_names=["get", "head"]
+        ),
+        name="index",
+    ),
     path("usage/", portal_views.usage, name="usage"),
     path("cases/", portal_views.cases, name="cases"),
     path("warnings/<int:pk>/dismiss/", portal_views.warning_dismiss, name="warning-dismiss"),

@@ -7,7 +7,11 @@ app_name = "breaches"
 
 urlpatterns = [
     # The section's own address opens its list of cases.
-    path("", RedirectView.as_view(pattern_name="breaches:cases"), name="index"),
+    path(
+        "",
+        RedirectView.as_view(pattern_name="breaches:cases", http_method_names=["get", "head"]),
+        name="index",
+    ),
     path("usage/upload/", views.usage_upload, name="usage-upload"),
     path("cases/", case_views.case_queue, name="cases"),
     path("cases/<int:pk>/", case_views.case_detail, name="case"),

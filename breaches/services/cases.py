@@ -309,10 +309,16 @@ def breach_case_assign(*, actor, case_id: int, owner, reason: str) -> BreachCase
     return case
 
 
+# Staff notes are a working memo, as long as a logged call's account of what was said.
+NOTES_MAX_LENGTH = 20000
+
+
 @transaction.atomic
 def breach_case_note(*, actor, case_id: int, notes: str, reason: str = "Staff notes") -> BreachCase:
     """Replace the staff notes (never shown to the customer)."""
     reason = require_reason(reason, field="reason")
+    if len(notes or "") > NOTES_MAX_LENGTH:
+        raise DomainError(f"Keep the notes to {NOTES_MAX_LENGTH:,} characters.", field="notes")
     if not may_manage(actor) or customer_of(actor) is not None:
         raise ActionForbidden("Your role may not write case notes.")
     case = locked_case(case_id)

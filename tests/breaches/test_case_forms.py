@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from breaches.models import BreachCase, Communication, CommunicationAttachment, Milestone
 from breaches.services import breach_case_classify, earlier_overuse_decide
 from breaches.tasks import process_milestones
+from licensing.deprovisioning.models import DeprovisioningRun
 from licensing.models import Entitlement
 from licensing.roles import Role
 from tests.breaches.support import current_case, march_case, move
@@ -279,7 +280,11 @@ def test_deprovisioning_is_asked_for_by_one_and_approved_by_another(
     client.post(url(overdue_willful, "deprovision/approve/"),
                 {"deprovision-reason": "Agreed: nothing else worked"})  # fmt: skip
 
-    assert Entitlement.objects.get(pk=entitlement.pk).state in ("grace", "revoked")
+    # A deprovisioning run for the one entitlement (licensing carries it to the connected
+    # systems); its renewal stops at once.
+    run = DeprovisioningRun.objects.get(entitlement_id=entitlement.pk)
+    assert (run.trigger, run.created_by) == ("breach", omar)
+    assert Entitlement.objects.get(pk=entitlement.pk).renewal == "none"
     event = audited("breach_case.deprovision", "Agreed: nothing else worked")
     assert event.actor == omar and event.data["requested_by"] == manager.username
     assert event.policy_version == overdue_willful.policy.label

@@ -678,24 +678,6 @@ def test_simultaneous_identical_creates_answer_one_201_and_no_500(manager):
 # customer's user (a route that answers 405 or 404 to both takes none). Signing out is no write.
 NOT_PAGE_WRITES = {"logout"}
 PAGE_WRITES = {"logout"}
-# Page writes that landed (deprovisioning pages, breach cases, audit exports) after this table
-# was written: named here so that they are remembered, not forgotten, until each has its row
-# below. A new write that is in neither fails `test_every_page_that_takes_a_post_has_a_row`.
-ROWS_TO_WRITE = {
-    "deprovisioning:terminate", "deprovisioning:hold-place", "deprovisioning:hold-lift",
-    "deprovisioning:blackout-add", "deprovisioning:run-execute", "deprovisioning:run-rollback",
-    "deprovisioning:run-rollback-approve", "deprovisioning:system-reconcile",
-    "deprovisioning:policy-draft", "deprovisioning:policy-publish", "breaches:case-move",
-    "breaches:case-classify", "breaches:case-log", "breaches:case-email", "breaches:case-notice",
-    "breaches_portal:agree", "audit:exports", "breaches_portal:warning-dismiss",
-    "breaches:earlier-decide", "breaches:option-change", "licensing:scheduled-change-cancel",
-}  # fmt: skip
-# --- breach case page forms (breachpages helper): rows still to write ---
-ROWS_TO_WRITE |= {
-    "breaches:case-assign", "breaches:case-note", "breaches:milestone-add",
-    "breaches:milestone-done", "breaches:case-deprovision", "breaches:option-adjust",
-}  # fmt: skip
-# --- end of the breach case page block ---
 PAGE_WRITES = {
     "login": Write("anon", "/login/", accepted=302,
                    form={"username": "maya", "password": "pw"}),
@@ -820,6 +802,26 @@ PAGE_WRITES = {
     "breaches:case-notice": Write(
         "manager", "/breaches/cases/{offered_case}/notices/", accepted=302,
         form={"notice-kind": "{notice_kind}", "notice-reason": "Issued from the case page"}),
+    "breaches:case-assign": Write(
+        "manager", "/breaches/cases/{detected_case}/assign/", accepted=302,
+        form={"assign-owner": "{manager_id}", "assign-reason": "Maya knows the customer"}),
+    "breaches:case-note": Write(
+        "manager", "/breaches/cases/{detected_case}/note/", accepted=302,
+        form={"note-notes": "Their IT lead prefers calls", "note-reason": "Staff notes updated"}),
+    "breaches:milestone-add": Write(
+        "manager", "/breaches/cases/{offered_case}/milestones/", accepted=302,
+        form={"milestone-title": "Send the seat count", "milestone-due_on": "{in_a_week}",
+              "milestone-reason": "Agreed on the call"}),
+    "breaches:milestone-done": Write(
+        "manager", "/breaches/cases/{offered_case}/milestones/{milestone}/done/", accepted=302,
+        form={"complete-{milestone}-reason": "Done as agreed"}),
+    "breaches:case-deprovision": Write(
+        "manager2", "/breaches/cases/{overdue_case}/deprovision/approve/", accepted=302,
+        form={"deprovision-reason": "Final deadline passed unmet"}),
+    "breaches:option-adjust": Write(
+        "manager", "/breaches/cases/{confirmed_case}/options/{option}/adjust/", accepted=302,
+        form={"adjust-{option}-explanation": "Thirty more days to bring usage down",
+              "adjust-{option}-reason": "Customer asked for plainer words"}),
     "breaches:option-change": Write(
         "manager", "/breaches/cases/{confirmed_case}/options/{option}/drop/", accepted=302,
         form={"reason": "Not for this customer"}),
