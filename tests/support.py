@@ -250,3 +250,30 @@ def bundle_of(*products, code: str = "SUITE"):
 
     items = [(product, 1, Decimal("10.00")) for product in products]
     return bundle_create(actor=admin_actor(), code=code, name=f"{code.title()} bundle", items=items)
+
+
+def review_queue_rows(manager, customer, *, name: str) -> dict:
+    """What the deprovisioning review queue acts on, on a contract of its own: a planned run's
+    pending delivery, an open reconciliation finding, and a blackout window still to come. The
+    system `name` is at a public address and is never called: nothing here commits."""
+    from licensing.deprovisioning import services as deprovisioning
+    from licensing.deprovisioning.reconciliation import reconcile_system
+
+    today = timezone.localdate()
+    contract = ContractFactory(customer=customer)
+    system = connected_system(name=name)
+    entitlement = EntitlementFactory(contract=contract)
+    deprovisioning.assignment_create(actor=manager, entitlement=entitlement, system=system,
+                                     external_id="queue-holder")  # fmt: skip
+    run = deprovisioning.run_start(
+        actor=manager, contract=contract, trigger="termination", reason="Contract ended",
+        effective_date=today, on=today,
+    )  # fmt: skip
+    # An empty report: the holder is missing at the system, a finding for a person.
+    finding = reconcile_system(actor=manager, system_id=system.pk, on=today, report=iter(()))
+    window = deprovisioning.blackout_add(
+        actor=manager, contract=contract, starts_on=today + timedelta(days=30),
+        ends_on=today + timedelta(days=37), reason="Year-end freeze", on=today,
+    )  # fmt: skip
+    return {"delivery": run.deliveries.get().pk, "finding": finding.findings.get().pk,
+            "blackout": window.pk}  # fmt: skip

@@ -1,7 +1,5 @@
 """The world the security tables probe: a real row of each kind for each of two customers."""
 
-from datetime import timedelta
-
 import pytest
 
 from tests.breaches.cases import opened_case
@@ -13,6 +11,7 @@ from tests.support import (
     open_dispute,
     paid_contract,
     requested_credit,
+    review_queue_rows,
 )
 
 
@@ -35,41 +34,8 @@ def _deprovisioning_ids(customer, manager) -> dict:
     revocation = PolicyVersion.objects.get(kind="revocation", number=1)
     return {"run": run.pk, "hold": hold.pk, "revocation_policy": revocation.pk,
             "told_run": _told_run(customer, manager, today),
-            **_review_ids(customer, manager)}  # fmt: skip
-
-
-# --- deprov10b: the review queue's rows and a blackout window (issue 10) ---------------------
-def _review_ids(customer, manager) -> dict:
-    """A planned run's pending delivery, an open finding and a blackout window, on a contract of
-    their own (the system is at a public address and is never called: nothing commits)."""
-    from django.utils import timezone
-
-    from licensing.deprovisioning import services as deprovisioning
-    from licensing.deprovisioning.reconciliation import reconcile_system
-    from tests.factories import ContractFactory, EntitlementFactory
-    from tests.support import connected_system
-
-    today = timezone.localdate()
-    contract = ContractFactory(customer=customer)
-    system = connected_system(name=f"Matrix review {customer.code}")
-    entitlement = EntitlementFactory(contract=contract)
-    deprovisioning.assignment_create(actor=manager, entitlement=entitlement, system=system,
-                                     external_id="matrix-holder")  # fmt: skip
-    run = deprovisioning.run_start(
-        actor=manager, contract=contract, trigger="termination", reason="Matrix",
-        effective_date=today, on=today,
-    )  # fmt: skip
-    # An empty report: the holder is missing at the system, a finding for a person.
-    finding = reconcile_system(actor=manager, system_id=system.pk, on=today, report=iter(()))
-    window = deprovisioning.blackout_add(
-        actor=manager, contract=contract, starts_on=today + timedelta(days=30),
-        ends_on=today + timedelta(days=37), reason="Matrix", on=today,
-    )  # fmt: skip
-    return {"delivery": run.deliveries.get().pk, "finding": finding.findings.get().pk,
-            "blackout": window.pk}  # fmt: skip
-
-
-# --- end deprov10b ----------------------------------------------------------------------------
+            **review_queue_rows(manager, customer,
+                                name=f"Matrix review {customer.code}")}  # fmt: skip
 
 
 def _told_run(customer, manager, today) -> int:

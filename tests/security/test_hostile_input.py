@@ -45,6 +45,7 @@ from tests.support import (
     paid_contract,
     placed_hold,
     requested_credit,
+    review_queue_rows,
     terminated_run,
 )
 
@@ -932,40 +933,21 @@ def page_targets(targets, customer_a, customer_user, manager, analyst, controlle
         "month_ago": (today - timedelta(days=30)).isoformat(),
         "this_morning": f"{today.isoformat()}T08:30",
         **_more_page_targets(targets, paid_contract(customer_a, period=period), manager, today),
-        **_review_targets(manager, customer_a, today),
+        **_review_targets(manager, customer_a),
     }  # fmt: skip
 
 
-def _review_targets(manager, customer, today) -> dict:
-    """The review queue's rows: an escalated delivery, an open reconciliation finding, and a
-    blackout window still to come. The system is at a public address and is never called:
-    every attempt is rolled back before anything would be sent."""
+def _review_targets(manager, customer) -> dict:
+    """The review queue's rows, its delivery escalated: escalating takes five failed attempts
+    against a server, and the rows need only the state."""
     from licensing.deprovisioning.models import Delivery
-    from licensing.deprovisioning.reconciliation import reconcile_system
-    from tests.factories import ContractFactory, EntitlementFactory
 
-    contract = ContractFactory(customer=customer)
-    system = connected_system(name="Hostile review")
-    entitlement = EntitlementFactory(contract=contract)
-    deprovisioning.assignment_create(actor=manager, entitlement=entitlement, system=system,
-                                     external_id="hostile-holder")  # fmt: skip
-    run = deprovisioning.run_start(
-        actor=manager, contract=contract, trigger="termination", reason="Hostile",
-        effective_date=today, on=today,
-    )  # fmt: skip
-    # Escalating takes five failed attempts against a server; the row needs only the state.
-    delivery = run.deliveries.get()
-    Delivery.objects.filter(pk=delivery.pk).update(
+    rows = review_queue_rows(manager, customer, name="Hostile review")
+    Delivery.objects.filter(pk=rows["delivery"]).update(
         state=Delivery.State.ESCALATED, attempts=5, escalated_at=timezone.now()
     )
-    # An empty report: the holder is missing at the system, a finding for a person.
-    finding = reconcile_system(actor=manager, system_id=system.pk, on=today, report=iter(()))
-    window = deprovisioning.blackout_add(
-        actor=manager, contract=contract, starts_on=today + timedelta(days=30),
-        ends_on=today + timedelta(days=37), reason="Year-end freeze", on=today,
-    )  # fmt: skip
-    return {"escalated_delivery": delivery.pk, "finding": finding.findings.get().pk,
-            "blackout": window.pk}  # fmt: skip
+    return {"escalated_delivery": rows["delivery"], "finding": rows["finding"],
+            "blackout": rows["blackout"]}  # fmt: skip
 
 
 def _more_page_targets(targets, contract, manager, today) -> dict:
