@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 from licensing.errors import ActionForbidden, DomainError, TransitionNotAllowed, add_to_form
 from licensing.roles import is_staff_role
 
-from . import page_selectors, usage_selectors
+from . import mail, page_selectors, usage_selectors
 from .case_forms import (
     AssignForm,
     ClassifyForm,
@@ -391,7 +391,11 @@ def case_notice(request, pk: int):
     def run(case, data):
         notice = breach_notice_issue(actor=request.user, case_id=case.pk, kind=data["kind"],
                                      on=timezone.localdate(), reason=data["reason"])  # fmt: skip
-        return f"{notice.get_kind_display()} issued; the customer can read it in the portal."
+        if any(mail.customer_contacts(case.entitlement.contract.customer)):
+            return (f"{notice.get_kind_display()} issued and e-mailed to the customer's contacts "
+                    "with the PDF attached; they can also read it in the portal.")  # fmt: skip
+        return (f"{notice.get_kind_display()} issued; the customer can read it in the portal. "
+                "No contact address is on file, so nothing was e-mailed.")  # fmt: skip
 
     return _post(request, pk, key="notice", form=form, run=run)
 

@@ -147,10 +147,13 @@ def test_a_breach_notice_is_issued_stored_with_its_hash_and_downloads_as_issued(
     move(manager, case, "review", "confirm")
     client.force_login(manager)
 
-    client.post(url(case, "notices/"), {"notice-kind": "breach_notice",
-                                        "notice-reason": "Issued from the case page"})  # fmt: skip
+    response = client.post(url(case, "notices/"), {"notice-kind": "breach_notice",
+                           "notice-reason": "Issued from the case page"}, follow=True)  # fmt: skip
 
     notice = BreachNotice.objects.get(case=case)
+    [message] = [str(m) for m in response.context["messages"]]
+    assert message == ("Breach notice issued and e-mailed to the customer's contacts with the "
+                       "PDF attached; they can also read it in the portal.")  # fmt: skip
     pdf = bytes(notice.pdf)
     assert notice.sha256 == hashlib.sha256(pdf).hexdigest()
     text = pdf_text(pdf)
