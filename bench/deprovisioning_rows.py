@@ -74,7 +74,8 @@ def _assign_all(system_id: int, contract_id: int, holders: int) -> int:
     with connection.cursor() as cur:
         cur.execute(
             "INSERT INTO licensing_assignment (entitlement_id, system_id, external_id, group_id,"
-            " created_at) SELECT e.id, %s, 'u' || e.id || '-' || g, '', now()"
+            " holder_name, group_name, created_at)"
+            " SELECT e.id, %s, 'u' || e.id || '-' || g, '', '', '', now()"
             " FROM licensing_entitlement e CROSS JOIN generate_series(1, %s) g"
             " WHERE e.contract_id = %s ORDER BY e.id, g",
             [system_id, holders, contract_id],
@@ -245,9 +246,9 @@ def _raw_terminate(conn, *, actor, key: bytes, contract, system_id: int, on: dat
         cur.execute(
             "INSERT INTO licensing_delivery (run_id, assignment_id, entitlement_id, system_id,"
             " external_id, action, delete, state, scheduled_for, attempts, idempotency_key,"
-            " policy_id, last_error) SELECT %s, a.id, a.entitlement_id, a.system_id,"
+            " policy_id, last_error, close_reason) SELECT %s, a.id, a.entitlement_id, a.system_id,"
             " a.external_id, 'revoke', false, 'pending', %s, 0,"
-            " 'msg_' || replace(gen_random_uuid()::text, '-', ''), %s, ''"
+            " 'msg_' || replace(gen_random_uuid()::text, '-', ''), %s, '', ''"
             " FROM licensing_assignment a WHERE a.entitlement_id = ANY(%s) AND a.system_id = %s"
             " ORDER BY a.id",
             [run_id, on, policy_id, ids, system_id],
