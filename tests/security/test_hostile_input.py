@@ -825,10 +825,10 @@ PAGE_WRITES = {
               "adjust-{option}-reason": "Customer asked for plainer words"}),
     "breaches:option-change": Write(
         "manager", "/breaches/cases/{confirmed_case}/options/{option}/drop/", accepted=302,
-        form={"reason": "Not for this customer"}),
+        form={"option-{option}-reason": "Not for this customer"}),
     "breaches:earlier-decide": Write(
         "manager", "/breaches/cases/{confirmed_case}/earlier/{earlier}/waived/", accepted=302,
-        form={"reason": "Goodwill"}),
+        form={"earlier-{earlier}-reason": "Goodwill"}),
     "breaches_portal:agree": Write(
         "customer_user", "/portal/breaches/cases/{offered_case}/agree/", accepted=302,
         form={"option": "true_up", "comment": "We will pay for the extra seats"}),
