@@ -44,6 +44,8 @@ NOT_ONE_TRANSACTION = {
     "reversal_refusal": "reads only",
     "allowed_transitions": "reads only",
     "breach_case_transition_refusal": "reads only",
+    "breach_case_offer_refusal": "reads only",
+    "breach_case_resolve_refusal": "reads only",
     "breach_deprovision_refusal": "reads only",
     "breach_detect_refusal": "reads only",
 }
