@@ -140,6 +140,14 @@ class TerminationPreview:
     deferred_by_blackout: bool
     open_run: DeprovisioningRun | None
     recipients: list[str] = field(default_factory=list)
+    # Entitlements the run cannot take back now (on hold: revocation does not take an
+    # entitlement from that state), so the run would end failed until a person acts.
+    held: list[str] = field(default_factory=list)
+    # How many entitlements the run takes back, and the systems told (by name).
+    revoked: int = 0
+    systems: list[str] = field(default_factory=list)
+    # Open runs that take back one entitlement of the contract (an escalated breach case).
+    entitlement_runs: list[DeprovisioningRun] = field(default_factory=list)
 
 
 def holder_words(assignment: Assignment) -> str:
@@ -211,7 +219,9 @@ def termination_preview(
     live.sort(key=lambda e: (order.index(e.kind), e.pk))
     what = f"Grace of {grace} days, then revoke" if grace else "Revoke"
     never = "Never activated: nothing to take back"
-    steps, covered = [], set()
+    on_hold = "On hold: cannot be revoked until the hold is released; the run ends failed"
+    actions = {Entitlement.State.PENDING: never, Entitlement.State.HELD: on_hold}
+    steps, covered, told = [], set(), set()
     for e in live:
         if e.state == Entitlement.State.PENDING:
             continue
@@ -222,24 +232,32 @@ def termination_preview(
             idp = a.system.kind == ConnectedSystem.Kind.IDENTITY_PROVIDER
             words = _action_words(protocol=a.system.protocol, action="revoke",
                                   delete=delete and idp, group_id=a.group_id)  # fmt: skip
+            if e.state == Entitlement.State.HELD:
+                words = "Nothing is sent while the entitlement is on hold"
+            else:
+                told.add(a.system.name)
             steps.append(
                 PlanStep(
                     e.name, e.get_kind_display(), a.system.name, holder_words(a), words, stops_on
                 )  # fmt: skip
             )
-    open_run = (
+    # The runs a termination would meet: a contract-wide one it joins (as ``run_start`` does,
+    # a failed run is not joined), and one-entitlement runs it goes on beside.
+    open_runs = list(
         DeprovisioningRun.objects.filter(
-            contract_id=contract.pk, state__in=DeprovisioningRun.OPEN_STATES
-        ).defer("notice_pdf").order_by("-created_at", "-pk").first()
+            contract_id=contract.pk, state__in=DeprovisioningRun.OPEN_STATES[:-1]
+        ).select_related("entitlement").defer("notice_pdf").order_by("-created_at", "-pk")
     )  # fmt: skip
+    open_run = next((r for r in open_runs if r.entitlement_id is None), None)
     renewing = sum(e.renewal != Entitlement.Renewal.NONE for e in live)
+    taken = [e for e in live if e.state not in actions]
     return TerminationPreview(
         policy=policy, effective_date=effective_date, execute_on=execute_on, grace_days=grace,
         stops_on=stops_on,
         entitlements=[
             EntitlementStep(
                 e.name, e.get_kind_display(), e.get_state_display(),
-                never if e.state == Entitlement.State.PENDING else what, stops_on,
+                actions.get(e.state, what), stops_on,
             )  # fmt: skip
             for e in live
         ],
@@ -249,6 +267,9 @@ def termination_preview(
         holds=list(active_holds(contract.pk).select_related("placed_by")),
         renewals_stopped=renewing if rules.get("suppress_renewal", True) else 0,
         deferred_by_blackout=execute_on != due, open_run=open_run,
+        held=[e.name for e in live if e.state == Entitlement.State.HELD],
+        revoked=len(taken), systems=sorted(told),
+        entitlement_runs=[r for r in open_runs if r.entitlement_id is not None],
     )  # fmt: skip
 
 
