@@ -181,6 +181,11 @@ class Delivery(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     close_reason = models.TextField(blank=True)
+    # Another run's confirmed delivery of the same change to the same holder (a contract's run
+    # beside one for a single entitlement): nothing was sent again, the holder was read back.
+    covered_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # Set on a re-revocation sent because reconciliation found the holder active again.
     reconciliation = models.ForeignKey(
         "licensing.Reconciliation", null=True, blank=True, on_delete=models.PROTECT,

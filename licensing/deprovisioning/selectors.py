@@ -275,9 +275,9 @@ def termination_preview(
 
 def run_page(*, pk) -> DeprovisioningRun:
     """A run with everything its page shows, in a fixed number of queries."""
-    deliveries = Delivery.objects.select_related("entitlement", "system", "assignment").order_by(
-        "scheduled_for", "pk"
-    )
+    deliveries = Delivery.objects.select_related(
+        "entitlement", "system", "assignment", "covered_by"
+    ).order_by("scheduled_for", "pk")
     return (
         DeprovisioningRun.objects.select_related(
             "contract__customer", "contract__account_manager", "policy", "created_by",

@@ -816,21 +816,63 @@ def _reads_as_done(delivery: Delivery) -> bool:
     return state is not True  # inactive, or gone
 
 
+@transaction.atomic
+def _claim(delivery_id: int) -> tuple[bool, Delivery | None]:
+    """Claim a delivery for sending: ``(claimed, covering)``.
+
+    ``covering`` is another run's confirmed delivery of the same change to the same holder, the
+    holder's last confirmed change (a contract's run beside one for a single entitlement of it):
+    then nothing need be sent, only read back. Claims lock the holder's assignment first, so of
+    two runs' deliveries to one holder only one is on its way at a time; one whose twin is on
+    its way is not claimed, and the lost-message sweep queues it again later, when the twin's
+    confirmation covers it.
+    """
+    assignment_id, run_id, action, repair = Delivery.objects.values_list(
+        "assignment_id", "run_id", "action", "reconciliation_id"
+    ).get(pk=delivery_id)
+    Assignment.objects.select_for_update().filter(pk=assignment_id).first()
+    waiting = Delivery.objects.filter(
+        pk=delivery_id, state__in=[Delivery.State.PENDING, Delivery.State.FAILED]
+    )
+    if not waiting.exists():
+        return False, None
+    others = Delivery.objects.filter(assignment_id=assignment_id).exclude(run_id=run_id)
+    # On its way: sent, and not so long ago that its sender must have died mid-send.
+    in_flight = Q(state=Delivery.State.SENT, sent_at__gte=timezone.now() - LOST_AFTER)
+    if others.filter(in_flight, action=action).exists():
+        return False, None
+    covering = None
+    if repair is None:  # a drift repair is sent because the holder is active again: always sent
+        last = (
+            others.filter(state=Delivery.State.CONFIRMED)
+            .order_by("-confirmed_at", "-pk").only("pk", "action", "run_id").first()
+        )  # fmt: skip
+        covering = last if last is not None and last.action == action else None
+    waiting.update(state=Delivery.State.SENT, sent_at=timezone.now())
+    return True, covering
+
+
 def delivery_attempt(*, delivery_id: int) -> str:
     """Send one delivery and read it back. Returns the delivery's state afterwards.
 
-    Claimed with a conditional update, so a duplicate task changes nothing. A retryable failure
-    below the policy's ceiling leaves it ``failed`` (the task tries again); at the ceiling, or
-    for a failure no retry can mend, it is ``escalated`` to a person.
+    Claimed under lock, so a duplicate task changes nothing. A change another run already made
+    to this holder (confirmed, and still its last) is not sent twice: the holder is read back
+    and the delivery records that confirmation. A retryable failure below the policy's ceiling
+    leaves it ``failed`` (the task tries again); at the ceiling, or for a failure no retry can
+    mend, it is ``escalated`` to a person.
     """
-    claimed = Delivery.objects.filter(
-        pk=delivery_id, state__in=[Delivery.State.PENDING, Delivery.State.FAILED]
-    ).update(state=Delivery.State.SENT, sent_at=timezone.now())
+    claimed, covering = _claim(delivery_id)
     delivery = Delivery.objects.select_related("system", "assignment", "run", "policy").get(
         pk=delivery_id
     )
     if not claimed:
         return delivery.state
+    if covering is not None:
+        try:
+            if _reads_as_done(delivery):
+                return _record_covered(delivery_id, covering)
+        except ConnectorError:
+            pass  # cannot tell: send it, as if nothing covered it
     error, retryable = "", True
     try:
         connector = _connector(delivery.system)
@@ -874,6 +916,27 @@ def _record_attempt(delivery_id: int, *, error: str, retryable: bool) -> str:
     data = {"attempts": delivery.attempts, "run": delivery.run_id}
     _audit(actor, action, delivery, reason=error or "Confirmed by read-back",
            policy=delivery.policy, data=data)  # fmt: skip
+    return delivery.state
+
+
+@transaction.atomic
+def _record_covered(delivery_id: int, covering: Delivery) -> str:
+    """Confirmed by another run's delivery and a read-back of our own; nothing was sent."""
+    delivery = Delivery.objects.select_for_update().select_related("policy").get(pk=delivery_id)
+    actor = licensing.system_actor()
+    reason = (
+        f"Already {delivery.action}d by deliveries of run {covering.run_id}; "
+        "read back, not sent again"
+    )
+    delivery.state, delivery.confirmed_at, delivery.last_error = (
+        Delivery.State.CONFIRMED, timezone.now(), ""
+    )  # fmt: skip
+    delivery.covered_by_id = covering.pk
+    _stamp(delivery, actor=actor, reason=reason)
+    delivery.save()
+    _audit(actor, "delivery.confirm_existing", delivery, reason=reason, policy=delivery.policy,
+           data={"run": delivery.run_id, "covered_by": covering.pk,
+                 "covered_by_run": covering.run_id})  # fmt: skip
     return delivery.state
 
 
