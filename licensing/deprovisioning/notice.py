@@ -7,6 +7,7 @@ from weasyprint import HTML
 
 from ..models import Assignment, Entitlement
 from .models import DeprovisioningRun
+from .registration import NOTICE_RENDERER
 from .selectors import run_entitlements
 
 SUPPORT_CONTACT = "support@licensedesk.example"
@@ -64,6 +65,17 @@ def _refuse(url: str, *args, **kwargs):
     raise ValueError(f"The notice loads no resources ({url}).")
 
 
+def stored_notice(*, run_id: int) -> bytes:
+    """The notice exactly as kept on the run (its hash is in the mail), for the attachment."""
+    return bytes(DeprovisioningRun.objects.values_list("notice_pdf", flat=True).get(pk=run_id))
+
+
+def notice_attachment(run: DeprovisioningRun) -> dict:
+    return {"renderer": NOTICE_RENDERER, "kwargs": {"run_id": run.pk},
+            "filename": f"notice-{run.contract.number}-run-{run.pk}.pdf",
+            "mimetype": "application/pdf"}  # fmt: skip
+
+
 def notice_mail(run: DeprovisioningRun) -> tuple[str, str, list[str]]:
     contract = run.contract
     customer = contract.customer
@@ -72,14 +84,29 @@ def notice_mail(run: DeprovisioningRun) -> tuple[str, str, list[str]]:
     if contract.account_manager:
         recipients.append(contract.account_manager.email)
     stops_on = run.execute_on + timedelta(days=run.grace_days)
-    subject = f"Contract {contract.number} ends: access stops on {stops_on:%-d %B %Y}"
+    if run.entitlement_id:
+        name = run.entitlement.name
+        subject = (
+            f"{name} under contract {contract.number} is withdrawn: access to it stops on "
+            f"{stops_on:%-d %B %Y}"
+        )
+        opening = (
+            f"{name} under contract {contract.number} of {customer.name} is withdrawn "
+            f"({run.reason}), effective {run.effective_date:%-d %B %Y}. The rest of the "
+            "contract is not affected.\n"
+        )
+    else:
+        subject = f"Contract {contract.number} ends: access stops on {stops_on:%-d %B %Y}"
+        opening = (
+            f"Contract {contract.number} of {customer.name} ends ({run.reason}), effective "
+            f"{run.effective_date:%-d %B %Y}.\n"
+        )
     body = (
-        f"Contract {contract.number} of {customer.name} ends ({run.reason}), effective "
-        f"{run.effective_date:%-d %B %Y}.\n"
+        opening
         + (f"A grace period of {run.grace_days} days applies as the contract grants.\n"
            if run.grace_days else "The contract grants no grace period.\n")
         + f"Access stops on {stops_on:%-d %B %Y} at every connected system.\n"
-        "Export your data before then. The notice (PDF, SHA-256 "
-        f"{run.notice_sha256}) is kept with the contract.\nQuestions: {SUPPORT_CONTACT}\n"
+        "Export your data before then. The notice is attached (PDF, SHA-256 "
+        f"{run.notice_sha256}) and kept with the contract.\nQuestions: {SUPPORT_CONTACT}\n"
     )  # fmt: skip
     return subject, body, recipients

@@ -488,11 +488,11 @@ def run_advance(*, run_id: int, on: date) -> Run:
 
 
 def _run_notify(run_id: int, *, on: date) -> None:
-    from .notice import notice_mail, render_notice
+    from .notice import notice_attachment, notice_mail, render_notice
 
-    run = Run.objects.select_related("contract__customer", "contract__account_manager").get(
-        pk=run_id
-    )
+    run = Run.objects.select_related(
+        "contract__customer", "contract__account_manager", "entitlement"
+    ).get(pk=run_id)
     pdf = render_notice(run, on=on)  # outside any transaction: rendering takes a while
     actor = licensing.system_actor()
     with transaction.atomic():
@@ -503,7 +503,8 @@ def _run_notify(run_id: int, *, on: date) -> None:
         run.notified_at = timezone.now()
         run.notify()
         subject, body, recipients = notice_mail(run)
-        mail_enqueue(kind="deprovisioning.notice", to=recipients, subject=subject, body=body)
+        mail_enqueue(kind="deprovisioning.notice", to=recipients, subject=subject, body=body,
+                     attachments=[notice_attachment(run)])  # fmt: skip
         _save_run(run, actor=actor, reason="Customer told before anything stops",
                   action="notify", data={"notice_sha256": run.notice_sha256,
                                          "recipients": recipients})  # fmt: skip
