@@ -211,3 +211,24 @@ def webhook_view(request, rest=None):
     }
     status, answer = receiver().handle(request.method, rest or "", headers, request.body)
     return JsonResponse(answer, status=status)
+
+
+def _mounted(environ: dict[str, Any], start_response: Any):
+    """The demo systems as one WSGI application at the paths the app mounts them under."""
+    path = environ.get("PATH_INFO", "")
+    for mount, app in ((SCIM_PATH, scim_application()[0]), (WEBHOOK_PATH, receiver())):
+        if path == mount or path.startswith(mount + "/"):
+            rest = path[len(mount) :] or "/"
+            return app({**environ, "SCRIPT_NAME": mount, "PATH_INFO": rest}, start_response)
+    start_response("404 Not Found", [("Content-Type", "text/plain")])
+    return [b"not a demo system"]
+
+
+def served_here():
+    """Within this block the demo systems answer in this process, at ``SITE_URL``: the seed
+    runs before runserver does, and its deliveries must still reach them (and be read back)."""
+    import httpx2
+
+    from .connectors.base import served_in_process
+
+    return served_in_process({settings.SITE_URL: httpx2.WSGITransport(app=_mounted)})

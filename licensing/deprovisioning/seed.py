@@ -58,6 +58,37 @@ def seed(*, stdout, password: str) -> None:
     http.close()
     stdout.write(f"Demo connected systems at {root}{demo.SCIM_PATH} and {root}"
                  f"{demo.WEBHOOK_PATH}: {count} holders assigned.")  # fmt: skip
+    _completed_run(stdout)
+
+
+# The contract the demo has already deprovisioned, so the dashboard and run pages show real
+# figures on first start; the READY contracts stay active for a newcomer to terminate.
+DONE = ("globex", "C-{year}-0999")
+
+
+def _completed_run(stdout) -> None:
+    """Terminate ``DONE`` through the services, as a person would, with its deliveries sent to
+    the demo systems in this process (runserver is not up yet) and confirmed by read-back."""
+    from celery import current_app
+    from django.utils import timezone
+
+    from .models import DeprovisioningRun
+
+    if not current_app.conf.task_always_eager:
+        stdout.write("Demo deprovisioning run skipped: tasks go to a broker, not run here.")
+        return
+    today = timezone.localdate()
+    contract = Contract.objects.get(number=DONE[1].format(year=today.replace(day=1).year))
+    manager = get_user_model().objects.get(username="manager")
+    with demo.served_here():
+        _contract, run = services.contract_terminate(
+            actor=manager, contract_id=contract.pk, on=today,
+            reason="Customer moved to a competitor; termination letter of the 1st.",
+        )  # fmt: skip
+    run = DeprovisioningRun.objects.get(pk=run.pk)
+    confirmed, total = run.deliveries.filter(state="confirmed").count(), run.deliveries.count()
+    stdout.write(f"Demo deprovisioning run {run.pk} of {contract.number}: {run.state}, "
+                 f"{confirmed} of {total} deliveries confirmed by read-back.")  # fmt: skip
 
 
 # Contracts whose every entitlement is active, ready to terminate: (customer, grace days).
@@ -84,11 +115,14 @@ def _ready_contracts() -> None:
     start = today.replace(day=1)
     end = date(start.year + 1, start.month, 1)
     plan = Plan.objects.filter(currency="USD", product__isnull=False).order_by("code").first()
-    for serial, (code, grace) in enumerate(READY, start=1):
+    ready = [(code, grace, f"C-{start.year}-09{n:02d}") for n, (code, grace) in
+             enumerate(READY, start=1)]  # fmt: skip
+    for serial, (code, grace, number) in enumerate([*ready, (DONE[0], 0, DONE[1].format(
+            year=start.year))], start=1):  # fmt: skip
         customer = Customer.objects.get(code=code)
         manager = get_user_model().objects.get(username="manager" if serial % 2 else "manager2")
         contract = licensing.contract_create(
-            actor=manager, customer=customer, number=f"C-{start.year}-09{serial:02d}",
+            actor=manager, customer=customer, number=number,
             term_start=start, term_end=end, lines=[licensing.LineSpec(plan=plan, quantity=25)],
             account_manager=manager, grace_days=grace,
         )  # fmt: skip

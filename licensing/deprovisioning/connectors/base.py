@@ -6,8 +6,11 @@ import datetime
 import functools
 import ssl
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 from typing import Protocol as TypingProtocol
 
 
@@ -82,6 +85,28 @@ class Connector(TypingProtocol):
     def list_holders(self, *, group_id: str | None = None) -> Iterator[Holder]: ...
 
     def close(self) -> None: ...
+
+
+# Base URLs answered inside this process rather than over the network: URL prefix -> an
+# httpx2 transport. Empty except while the demo's seed runs (runserver, which serves the demo
+# systems, is not up yet then); see ``demo.served_here``.
+_in_process: ContextVar[dict[str, Any] | None] = ContextVar("in_process", default=None)
+
+
+@contextmanager
+def served_in_process(routes: dict[str, Any]) -> Iterator[None]:
+    """Within this block, requests to a URL starting with a key of ``routes`` go to its value."""
+    token = _in_process.set({**(_in_process.get() or {}), **routes})
+    try:
+        yield
+    finally:
+        _in_process.reset(token)
+
+
+def transport_for(url: str) -> Any:
+    """The in-process transport serving ``url``, or ``None`` for the network."""
+    routes = _in_process.get() or {}
+    return next((t for prefix, t in routes.items() if url.startswith(prefix)), None)
 
 
 def connector_for(protocol: str, *, base_url: str, secret: str, timeout: float) -> Connector:

@@ -25,7 +25,13 @@ from scim2_models import (
     User,
 )
 
-from licensing.deprovisioning.connectors.base import Change, ConnectorError, Holder, tls_context
+from licensing.deprovisioning.connectors.base import (
+    Change,
+    ConnectorError,
+    Holder,
+    tls_context,
+    transport_for,
+)
 
 PAGE_SIZE = 100
 NOT_FOUND = 404
@@ -70,6 +76,7 @@ class ScimConnector:
             headers={"Authorization": f"Bearer {secret}"},
             timeout=timeout,
             verify=tls_context(),
+            transport=transport_for(self.base_url),
         )
         # Users and Groups as RFC 7643 defines them: no discovery round trip per delivery.
         self._scim = SyncSCIMClient(self._http, provider=ScimProvider(models=[User, Group]))

@@ -25,7 +25,13 @@ from urllib.parse import quote
 import httpx2
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
 
-from licensing.deprovisioning.connectors.base import Change, ConnectorError, Holder, tls_context
+from licensing.deprovisioning.connectors.base import (
+    Change,
+    ConnectorError,
+    Holder,
+    tls_context,
+    transport_for,
+)
 
 REVOKED = "entitlement.revoked"
 RESTORED = "entitlement.restored"
@@ -73,7 +79,9 @@ class WebhookConnector:
         check_webhook_secret(secret)
         self.base_url = base_url.rstrip("/")
         self._secret = secret
-        self._http = httpx2.Client(timeout=timeout, verify=tls_context())
+        self._http = httpx2.Client(
+            timeout=timeout, verify=tls_context(), transport=transport_for(self.base_url)
+        )
 
     def __repr__(self) -> str:
         return f"WebhookConnector({self.base_url!r})"

@@ -70,3 +70,35 @@ def test_outside_debug_the_demo_systems_do_not_exist(client, settings):
 
     assert client.get(f"{demo.SCIM_PATH}/v2/Users").status_code == 404
     assert client.post(demo.WEBHOOK_PATH, {}).status_code == 404
+
+
+def test_the_seed_leaves_one_run_completed_against_the_demo_systems_and_ready_contracts(
+    client, settings, tmp_path, monkeypatch
+):
+    # No server answers at the site's address while the seed runs (runserver starts after it):
+    # the demo systems answer in-process, so the run's deliveries still reach them.
+    settings.DEBUG = True
+    settings.SITE_URL = "http://127.0.0.1:9"
+    monkeypatch.setattr(demo, "state_dir", lambda: tmp_path)
+    call_command("seed_demo_licensing", password="demo", stdout=io.StringIO())
+
+    seed.seed(stdout=io.StringIO(), password="demo")
+
+    [run] = DeprovisioningRun.objects.all()
+    assert (run.state, run.contract.number.endswith("-0999")) == ("completed", True)
+    deliveries = list(run.deliveries.select_related("system"))
+    assert {d.system.name for d in deliveries} == {seed.DIRECTORY, seed.ROLES, seed.LICENSES}
+    assert {d.state for d in deliveries} == {Delivery.State.CONFIRMED}
+    _app, storage = demo.scim_application()
+    active = {r.id: getattr(r, "active", None) for r in storage.resources}
+    seats = [d.external_id for d in deliveries if d.system.name == seed.DIRECTORY]
+    assert seats and {active[s] for s in seats} == {False}
+    receiver = demo.receiver()
+    receiver.load()
+    assert not any(receiver.holders[d.external_id] for d in deliveries if d.system.name
+                   == seed.LICENSES)  # fmt: skip
+    ready = Contract.objects.filter(number__regex=r"-090[1-3]$", status="active")
+    assert ready.count() == 3
+    client.force_login(run.contract.account_manager)
+    page = client.get(f"/deprovisioning/runs/{run.pk}/").content.decode()
+    assert f"{len(deliveries)} of {len(deliveries)} confirmed by read-back" in page
