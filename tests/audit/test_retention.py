@@ -30,7 +30,7 @@ from .verifier import readme_verifier
 pytestmark = pytest.mark.django_db
 
 EVENTS = "/api/v1/audit/events/"
-KEEP = 2557  # retention/v1 keeps events this many days
+KEEP = 2557  # retention/v2 (in force) keeps events and history rows this many days
 
 
 def _append(n: int, *, object_type: str = "tests.thing", data=None) -> None:
@@ -78,7 +78,7 @@ def test_the_purge_is_itself_an_audit_event_naming_what_it_redacted(today):
 
     purge = AuditEvent.objects.get(action="audit.purge")
     assert report.purge_events == [purge.seq]
-    assert purge.policy_version == "retention/v1"
+    assert purge.policy_version == "retention/v2"
     assert purge.data == {"redacted": 4, "ranges": [[1, 4]], "held": 0}
     assert set(AuditEvent.objects.filter(seq__lte=4).values_list("redacted_by", flat=True)) == {
         purge.seq
@@ -283,7 +283,7 @@ def test_a_policy_is_published_by_somebody_other_than_its_drafter(admin_user, to
     with pytest.raises(RetentionError, match="other than its drafter"):
         retention_policy_publish(actor=admin_user, policy_id=draft.pk, reason="Mine", on=today)
 
-    assert retention_policy_in_force(on=today).number == 1
+    assert retention_policy_in_force(on=today).number == 2
 
 
 @pytest.mark.parametrize(
@@ -324,8 +324,8 @@ def test_the_purge_command_reports_what_it_did(pinned_clock):
     call_command("audit_purge", stdout=out)
     call_command("audit_purge", stdout=out)  # twice: the second finds nothing due
 
-    assert "retention/v1: 2 events redacted" in out.getvalue()
-    assert "retention/v1: 0 events redacted" in out.getvalue()
+    assert "retention/v2: 2 events redacted" in out.getvalue()
+    assert "retention/v2: 0 events redacted" in out.getvalue()
     assert AuditEvent.objects.filter(action="audit.purge").count() == 1
 
 
