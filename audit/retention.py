@@ -35,6 +35,7 @@ from .chain import (
     link_hash,
     redaction_mac,
 )
+from .history import model_label, object_types
 from .models import AuditEvent, ChainVerification, MerkleNode, RetentionPolicyVersion
 from .registry import HeldRecords, held_records
 from .retention_history import history_labels, retention_purge_history
@@ -143,14 +144,19 @@ def _stamp(policy, *, actor, reason: str) -> None:
 
 @transaction.atomic
 def retention_policy_draft(
-    *, actor, rules: dict, summary: str, effective_from: date, reason: str
+    *, actor, rules: dict, summary: str, effective_from: date, reason: str, on: date | None = None
 ) -> RetentionPolicyVersion:
+    """A new draft (the next number); `on` (today, from pages) refuses a date already past."""
     from .services import audit_record
 
     if not actor.has_perm("audit.add_retentionpolicyversion"):
         raise PermissionDenied("Your role may not draft retention policies.")
     if not (summary or "").strip():
         raise RetentionError("Say what changes: the summary is the changelog entry.", "summary")
+    if not (reason or "").strip():
+        raise RetentionError("Give a reason: every change records why it was made.", "reason")
+    if on is not None and effective_from < on:
+        raise RetentionError("A policy cannot take effect in the past.", "effective_from")
     parse_retention_rules(rules)
     number = (
         RetentionPolicyVersion.objects.order_by("-number").values_list("number", flat=True).first()
@@ -166,19 +172,31 @@ def retention_policy_draft(
     return policy
 
 
+def retention_policy_publish_refusal(actor, policy: RetentionPolicyVersion) -> str | None:
+    """Why `actor` may not publish `policy` now, or None: asked by pages, enforced below."""
+    if not actor.has_perm("audit.change_retentionpolicyversion"):
+        return "Your role may not publish retention policies."
+    if policy.status != RetentionPolicyVersion.Status.DRAFT:
+        return f"Retention policy v{policy.number} is {policy.status}; only a draft publishes."
+    if policy.drafted_by_id == actor.pk:
+        return "Somebody other than its drafter must publish a policy: you drafted this one."
+    return None
+
+
 @transaction.atomic
 def retention_policy_publish(*, actor, policy_id: int, reason: str, on: date):
     from .services import audit_record
 
     if not actor.has_perm("audit.change_retentionpolicyversion"):
         raise PermissionDenied("Your role may not publish retention policies.")
+    if not (reason or "").strip():
+        raise RetentionError("Give a reason: every change records why it was made.", "reason")
     policy = RetentionPolicyVersion.objects.select_for_update().filter(pk=policy_id).first()
     if policy is None:
         raise RetentionError(f"There is no retention policy {policy_id}.")
-    if policy.status != RetentionPolicyVersion.Status.DRAFT:
-        raise RetentionError(f"{policy.label} is {policy.status}; only a draft publishes.")
-    if policy.drafted_by_id == actor.pk:
-        raise RetentionError("Somebody other than its drafter must publish a policy.")
+    refusal = retention_policy_publish_refusal(actor, policy)
+    if refusal:
+        raise RetentionError(refusal)
     if policy.effective_from < on:
         raise RetentionError("A policy cannot take effect in the past.", "effective_from")
     parse_retention_rules(policy.rules)
@@ -221,7 +239,11 @@ def _held_q(holds: list[HeldRecords]) -> Q:
 def due_events(*, rules: dict, on: date) -> QuerySet[AuditEvent]:
     """Unredacted events older than their kind's keep_days on `on`, holds not yet applied."""
     rule = rules["audit.event"]
-    overrides = rule["by_object_type"]
+    # An override names a model's label; events about it may use a shorter alias (credits.change).
+    overrides: dict[str, int] = {}
+    for otype, days in rule["by_object_type"].items():
+        for name in (otype, *object_types(model_label(otype))):
+            overrides.setdefault(name, days)
     q = Q(occurred_at__lt=_start_of(on - timedelta(days=rule["keep_days"])))
     q &= ~Q(object_type__in=[PURGE_OBJECT_TYPE, *overrides])
     for otype, days in overrides.items():
