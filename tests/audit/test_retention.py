@@ -259,6 +259,24 @@ def test_an_object_type_may_be_kept_longer(admin_user, today):
     assert "tests.thing" in redacted and "tests.kept" not in redacted
 
 
+def test_an_override_on_a_model_also_keeps_the_events_naming_it_by_its_alias(admin_user, today):
+    _append(2, object_type="credits.change")  # events name change requests so
+    rules = {
+        "audit.event": {"keep_days": KEEP, "by_object_type": {"credits.changerequest": 2 * KEEP}},
+        "audit.verification": {"keep_days": 400},
+    }
+    second_admin = UserFactory(username="grace", is_superuser=True, is_staff=True)
+    draft = retention_policy_draft(actor=admin_user, rules=rules, summary="Keep changes",
+                                   effective_from=today, reason="Legal asked")  # fmt: skip
+    retention_policy_publish(actor=second_admin, policy_id=draft.pk, reason="Agreed", on=today)
+
+    retention_purge(on=_after_keep(today))
+
+    assert not AuditEvent.objects.filter(
+        object_type="credits.change", redacted_at__isnull=False
+    ).exists()
+
+
 def test_old_verification_results_are_deleted_but_the_latest_stays(today):
     _append(2)
     now = AuditEvent.objects.first().occurred_at
