@@ -25,3 +25,9 @@ def exports_for_user(*, user):
     require_audit_reader(user)
     jobs = ExportJob.objects.select_related("requested_by")
     return jobs if user.is_superuser else jobs.filter(requested_by=user)
+
+
+def require_retention_reader(user) -> None:
+    """Retention policies: managers and administrators write them, auditors read them."""
+    if not user.has_perm("audit.view_retentionpolicyversion"):
+        raise PermissionDenied("Retention policies are for managers, auditors and administrators.")

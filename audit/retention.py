@@ -10,6 +10,9 @@ Kinds of record and what happens when they are due:
   `verify_audit` checks a redacted event by its link and that MAC instead of its content. Events
   may be kept longer per object type (`by_object_type`). The purge's own events are never due.
 - `audit.verification`: stored chain verification results, deleted; the latest finished one stays.
+- `history`: the django-simple-history rows of every audited model, deleted (not redacted: why,
+  and what always stays, in audit/retention_history.py), kept longer per model (`by_model`).
+  A policy without this rule (retention/v1) keeps history for ever.
 
 Legal holds stop the purge for what they cover: apps register what their holds cover
 (`audit.registry.register_hold_source`), audit names none of them.
@@ -32,17 +35,33 @@ from .chain import (
     link_hash,
     redaction_mac,
 )
+from .history import model_label, object_types
 from .models import AuditEvent, ChainVerification, MerkleNode, RetentionPolicyVersion
 from .registry import HeldRecords, held_records
+from .retention_history import history_labels, retention_purge_history
 from .tree import CONTENT_FIELDS, content_of, leaf_of
 
 PURGE_OBJECT_TYPE = "audit.retention"
 MIN_DAYS, MAX_DAYS = 30, 100 * 366
 # What each kind may do when due.
-KINDS = {"audit.event": "redact", "audit.verification": "delete"}
-DEFAULT_RULES = {
+KINDS = {"audit.event": "redact", "audit.verification": "delete", "history": "delete"}
+# Kinds a policy may leave out: what it does not name is kept for ever (retention/v1 had none).
+OPTIONAL_KINDS = frozenset({"history"})
+# Each kind as pages name it.
+KIND_NAMES = {
+    "audit.event": "Audit events",
+    "audit.verification": "Chain verification results",
+    "history": "Change history rows",
+}
+# retention/v1 as it was published (immutable).
+V1_RULES = {
     "audit.event": {"keep_days": 2557, "then": "redact", "by_object_type": {}},
     "audit.verification": {"keep_days": 400, "then": "delete"},
+}
+# retention/v2 (audit migration 0008): history rows too, deleted after seven years.
+DEFAULT_RULES = {
+    **V1_RULES,
+    "history": {"keep_days": 2557, "then": "delete", "by_model": {}},
 }
 
 
@@ -72,10 +91,13 @@ def parse_retention_rules(rules) -> dict:
     parsed = {}
     for kind, then in KINDS.items():
         rule = rules.get(kind)
+        if rule is None and kind in OPTIONAL_KINDS:
+            continue
         if not isinstance(rule, dict):
             raise RetentionError(f"{kind}: say how long it is kept.", kind)
         if rule.get("then", then) != then:
-            raise RetentionError(f"{kind}: records of this kind can only be {then}ed.", kind)
+            done = {"redact": "redacted", "delete": "deleted"}[then]
+            raise RetentionError(f"{kind}: records of this kind can only be {done}.", kind)
         parsed[kind] = {"keep_days": _days(rule.get("keep_days"), kind), "then": then}
     overrides = rules["audit.event"].get("by_object_type", {})
     if not isinstance(overrides, dict):
@@ -85,7 +107,19 @@ def parse_retention_rules(rules) -> dict:
     parsed["audit.event"]["by_object_type"] = {
         str(otype): _days(days, f"audit.event:{otype}") for otype, days in overrides.items()
     }
+    if "history" in parsed:
+        parsed["history"]["by_model"] = _by_model(rules["history"].get("by_model", {}))
     return parsed
+
+
+def _by_model(overrides) -> dict[str, int]:
+    if not isinstance(overrides, dict):
+        raise RetentionError("history: by_model maps model labels to days.", "history")
+    known = history_labels()
+    for label in overrides:
+        if label not in known:
+            raise RetentionError(f"history: no history is kept for {label!r}.", "history")
+    return {label: _days(days, f"history:{label}") for label, days in overrides.items()}
 
 
 # The policy: drafted, published by somebody else, immutable from then on.
@@ -110,14 +144,19 @@ def _stamp(policy, *, actor, reason: str) -> None:
 
 @transaction.atomic
 def retention_policy_draft(
-    *, actor, rules: dict, summary: str, effective_from: date, reason: str
+    *, actor, rules: dict, summary: str, effective_from: date, reason: str, on: date | None = None
 ) -> RetentionPolicyVersion:
+    """A new draft (the next number); `on` (today, from pages) refuses a date already past."""
     from .services import audit_record
 
     if not actor.has_perm("audit.add_retentionpolicyversion"):
         raise PermissionDenied("Your role may not draft retention policies.")
     if not (summary or "").strip():
         raise RetentionError("Say what changes: the summary is the changelog entry.", "summary")
+    if not (reason or "").strip():
+        raise RetentionError("Give a reason: every change records why it was made.", "reason")
+    if on is not None and effective_from < on:
+        raise RetentionError("A policy cannot take effect in the past.", "effective_from")
     parse_retention_rules(rules)
     number = (
         RetentionPolicyVersion.objects.order_by("-number").values_list("number", flat=True).first()
@@ -133,19 +172,31 @@ def retention_policy_draft(
     return policy
 
 
+def retention_policy_publish_refusal(actor, policy: RetentionPolicyVersion) -> str | None:
+    """Why `actor` may not publish `policy` now, or None: asked by pages, enforced below."""
+    if not actor.has_perm("audit.change_retentionpolicyversion"):
+        return "Your role may not publish retention policies."
+    if policy.status != RetentionPolicyVersion.Status.DRAFT:
+        return f"Retention policy v{policy.number} is {policy.status}; only a draft publishes."
+    if policy.drafted_by_id == actor.pk:
+        return "Somebody other than its drafter must publish a policy: you drafted this one."
+    return None
+
+
 @transaction.atomic
 def retention_policy_publish(*, actor, policy_id: int, reason: str, on: date):
     from .services import audit_record
 
     if not actor.has_perm("audit.change_retentionpolicyversion"):
         raise PermissionDenied("Your role may not publish retention policies.")
+    if not (reason or "").strip():
+        raise RetentionError("Give a reason: every change records why it was made.", "reason")
     policy = RetentionPolicyVersion.objects.select_for_update().filter(pk=policy_id).first()
     if policy is None:
         raise RetentionError(f"There is no retention policy {policy_id}.")
-    if policy.status != RetentionPolicyVersion.Status.DRAFT:
-        raise RetentionError(f"{policy.label} is {policy.status}; only a draft publishes.")
-    if policy.drafted_by_id == actor.pk:
-        raise RetentionError("Somebody other than its drafter must publish a policy.")
+    refusal = retention_policy_publish_refusal(actor, policy)
+    if refusal:
+        raise RetentionError(refusal)
     if policy.effective_from < on:
         raise RetentionError("A policy cannot take effect in the past.", "effective_from")
     parse_retention_rules(policy.rules)
@@ -188,7 +239,11 @@ def _held_q(holds: list[HeldRecords]) -> Q:
 def due_events(*, rules: dict, on: date) -> QuerySet[AuditEvent]:
     """Unredacted events older than their kind's keep_days on `on`, holds not yet applied."""
     rule = rules["audit.event"]
-    overrides = rule["by_object_type"]
+    # An override names a model's label; events about it may use a shorter alias (credits.change).
+    overrides: dict[str, int] = {}
+    for otype, days in rule["by_object_type"].items():
+        for name in (otype, *object_types(model_label(otype))):
+            overrides.setdefault(name, days)
     q = Q(occurred_at__lt=_start_of(on - timedelta(days=rule["keep_days"])))
     q &= ~Q(object_type__in=[PURGE_OBJECT_TYPE, *overrides])
     for otype, days in overrides.items():
@@ -204,12 +259,16 @@ class PurgeReport:
     redacted: int = 0
     held: int = 0
     verifications_removed: int = 0
+    history_deleted: int = 0
+    history_held: int = 0
     refused: list[int] = field(default_factory=list)  # seqs that failed their own check
     purge_events: list[int] = field(default_factory=list)
 
     def __str__(self) -> str:
         text = (f"{self.policy}: {self.redacted} events redacted, {self.held} kept under hold, "
-                f"{self.verifications_removed} verification results removed")  # fmt: skip
+                f"{self.verifications_removed} verification results removed, "
+                f"{self.history_deleted} history rows deleted "
+                f"({self.history_held} kept under hold)")  # fmt: skip
         if self.refused:
             text += f"; {len(self.refused)} events NOT redacted: they fail verification"
         return text
@@ -296,7 +355,8 @@ def _redact_batch(*, actor, policy, seqs: list[int], held: int, report: PurgeRep
 
 
 def retention_purge(*, on: date, actor=None, batch_size: int = 5000) -> PurgeReport:
-    """Carry out the policy in force on `on`: redact due events, delete due verification results.
+    """Carry out the policy in force on `on`: redact due events, delete due verification results
+    and history rows.
 
     Safe to run twice: redacted events are no longer due, so a second run changes nothing and
     records nothing. Each batch is one transaction with its own `audit.purge` event naming the
@@ -319,6 +379,8 @@ def retention_purge(*, on: date, actor=None, batch_size: int = 5000) -> PurgeRep
         _redact_batch(actor=actor, policy=policy, seqs=seqs, held=report.held, report=report)
         after = seqs[-1]
     report.verifications_removed = _purge_verifications(rules, on=on, actor=actor, policy=policy)
+    history = retention_purge_history(rules=rules, on=on, actor=actor, policy=policy, holds=holds)
+    report.history_deleted, report.history_held = history.total, history.held
     return report
 
 

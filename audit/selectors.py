@@ -220,3 +220,10 @@ def chain_status() -> dict:
         "head": head, "events": size, "uncovered": size - head.tree_size if head else size,
         "recent": recent,
     }  # fmt: skip
+
+
+def retention_policies():
+    """Every retention policy version, newest first, with the people who drafted and published."""
+    from .models import RetentionPolicyVersion
+
+    return RetentionPolicyVersion.objects.select_related("drafted_by", "published_by")

@@ -14,4 +14,8 @@ urlpatterns = [
     path("exports/", views.exports, name="exports"),
     path("exports/<int:pk>/", views.export, name="export"),
     path("exports/<int:pk>/download/", views.export_download, name="export-download"),
+    path("retention/", views.retention, name="retention"),
+    path("retention/draft/", views.retention_draft, name="retention-draft"),
+    path("retention/<int:pk>/", views.retention_policy, name="retention-policy"),
+    path("retention/<int:pk>/publish/", views.retention_publish, name="retention-publish"),
 ]

@@ -11,12 +11,26 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import bundle
-from .access import export_for_user, exports_for_user, require_audit_reader
+from .access import (
+    export_for_user,
+    exports_for_user,
+    require_audit_reader,
+    require_retention_reader,
+)
 from .changes import event_changes, event_data, history_entry, history_event, record_name
-from .forms import ExportForm, TimelineFilterForm
+from .forms import ExportForm, RetentionDraftForm, RetentionPublishForm, TimelineFilterForm
 from .governance import PERIODS, governance_csv, governance_report, period_days
 from .models import AuditEvent, ExportJob
-from .selectors import chain_status
+from .retention import (
+    KIND_NAMES,
+    RetentionError,
+    retention_policy_draft,
+    retention_policy_in_force,
+    retention_policy_publish,
+    retention_policy_publish_refusal,
+)
+from .retention_history import history_labels
+from .selectors import chain_status, retention_policies
 from .services import chain_verification_request, export_request
 from .timeline import (
     action_label,
@@ -221,3 +235,153 @@ def governance_export(request):
     name = f"governance-{today.isoformat()}-{days}d.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# Retention policy versions ------------------------------------------------------------------
+
+
+def _period(days: int | None) -> str:
+    if days is None:
+        return "Kept for ever"
+    years = days / 365.25
+    about = (
+        f" (about {years:.0f} years)" if years >= 1.9 and abs(years - round(years)) < 0.05 else ""
+    )
+    return f"{days:,} days{about}"
+
+
+def retention_rule_rows(rules: dict, compared: dict | None) -> list[tuple[str, str, str, bool]]:
+    """A policy's rules as people read them, beside another version's: (rule, mine, theirs,
+    changed). Kinds and types by their names, never their codes."""
+    names = {"event": object_label, "history": lambda code: history_labels().get(code, code)}
+    rows = []
+
+    def row(label, get):
+        mine = _period(get(rules))
+        theirs = _period(get(compared)) if compared is not None else ""
+        rows.append((label, mine, theirs, compared is not None and mine != theirs))
+
+    def days(kind, key=None, code=None):
+        def get(r):
+            rule = r.get(kind)
+            if rule is None:
+                return None
+            if key is None:
+                return rule["keep_days"]
+            return rule.get(key, {}).get(code, rule["keep_days"])
+
+        return get
+
+    for kind, key, prefix, verb in (
+        ("audit.event", "by_object_type", "event", "redacted"),
+        ("audit.verification", None, None, "deleted"),
+        ("history", "by_model", "history", "deleted"),
+    ):
+        row(f"{KIND_NAMES[kind]}: {verb} after", days(kind))
+        if key is None:
+            continue
+        codes = {*((rules.get(kind) or {}).get(key, {})),
+                 *(((compared or {}).get(kind) or {}).get(key, {}))}  # fmt: skip
+        for code in sorted(codes, key=lambda c: str(names[prefix](c)).lower()):
+            name = str(names[prefix](code))
+            label = f"{'Events about' if prefix == 'event' else 'History of'} {name.lower()}"
+            row(f"{label}: {verb} after", days(kind, key, code))
+    return rows
+
+
+def _retention_context(request, form=None) -> dict:
+    today = timezone.localdate()
+    in_force = retention_policy_in_force(on=today)
+    may_draft = request.user.has_perm("audit.add_retentionpolicyversion")
+    if may_draft and form is None:
+        initial = {**RetentionDraftForm.initial_from(in_force.rules), "effective_from": today}
+        form = RetentionDraftForm(initial=initial, base_rules=in_force.rules)
+    return {"policies": list(retention_policies()), "in_force": in_force, "may_draft": may_draft,
+            "form": form, "tab": "retention"}  # fmt: skip
+
+
+@login_required
+@require_safe
+def retention(request):
+    require_retention_reader(request.user)
+    return render(request, "audit/retention_list.html", _retention_context(request))
+
+
+@login_required
+@require_POST
+def retention_draft(request):
+    require_retention_reader(request.user)
+    if not request.user.has_perm("audit.add_retentionpolicyversion"):
+        raise PermissionDenied("Your role may not draft retention policies.")
+    today = timezone.localdate()
+    form = RetentionDraftForm(request.POST, base_rules=retention_policy_in_force(on=today).rules)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            policy = retention_policy_draft(
+                actor=request.user, rules=form.rules(), summary=data["summary"],
+                effective_from=data["effective_from"], reason=data["reason"], on=today,
+            )  # fmt: skip
+        except RetentionError as error:
+            form.add_error(error.field if error.field in form.fields else None, str(error))
+        else:
+            messages.success(
+                request, f"Retention policy v{policy.number} is saved as a draft: somebody "
+                "other than you reviews and publishes it.",
+            )  # fmt: skip
+            return redirect("audit:retention-policy", pk=policy.pk)
+    context = _retention_context(request, form)
+    return render(request, "audit/retention_list.html", context, status=400)
+
+
+def _policy_for(pk: int):
+    policy = retention_policies().filter(pk=pk).first()
+    if policy is None:
+        raise Http404("No such retention policy.")
+    return policy
+
+
+@login_required
+@require_safe
+def retention_policy(request, pk: int):
+    require_retention_reader(request.user)
+    policy = _policy_for(pk)
+    in_force = retention_policy_in_force(on=timezone.localdate())
+    compared = in_force if in_force.pk != policy.pk else None
+    context = {
+        "policy": policy,
+        "in_force": in_force,
+        "compared": compared,
+        "rows": retention_rule_rows(policy.rules, compared.rules if compared else None),
+        "refusal": retention_policy_publish_refusal(request.user, policy),
+        "form": RetentionPublishForm(),
+        "tab": "retention",
+    }
+    return render(request, "audit/retention_policy.html", context)
+
+
+@login_required
+@require_POST
+def retention_publish(request, pk: int):
+    require_retention_reader(request.user)
+    if not request.user.has_perm("audit.change_retentionpolicyversion"):
+        raise PermissionDenied("Your role may not publish retention policies.")
+    policy = _policy_for(pk)
+    target = reverse("audit:retention-policy", args=[policy.pk])
+    form = RetentionPublishForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason: every change records why it was made.")
+        return redirect(target)
+    try:
+        policy = retention_policy_publish(
+            actor=request.user, policy_id=policy.pk, reason=form.cleaned_data["reason"],
+            on=timezone.localdate(),
+        )  # fmt: skip
+    except RetentionError as error:
+        messages.error(request, str(error))
+        return redirect(target)
+    messages.success(
+        request, f"Retention policy v{policy.number} is published and takes effect on "
+        f"{policy.effective_from:%-d %B %Y}; the nightly purge follows it from then on.",
+    )  # fmt: skip
+    return redirect(target)

@@ -19,6 +19,10 @@ class LicensingConfig(AppConfig):
         registry.register_nav("Governance", "audit:governance",
                               roles={Role.AUDITOR, Role.FINANCIAL_CONTROLLER, registry.ADMIN},
                               order=41)  # fmt: skip
+        # Managers draft retention policies, as the other policies; auditors and administrators
+        # reach them from the audit log's tabs.
+        registry.register_nav("Retention", "audit:retention", roles={Role.ACCOUNT_MANAGER},
+                              order=45)  # fmt: skip
         registry.register_nav("Overview", "portal:home", roles={Role.CUSTOMER}, order=10)
         registry.register_nav("Entitlements", "portal:entitlements", roles={Role.CUSTOMER},
                               order=20)  # fmt: skip

@@ -64,6 +64,16 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
 # customers, and customers themselves (their pages show only their own rows). Auditors do not.
 for _role in (Role.ACCOUNT_MANAGER, *FINANCE_ROLES, Role.CUSTOMER):
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], ("audit", "view_personal_data")]
+# Retention policies: managers draft and publish them (as the other policies), auditors read them.
+ROLE_PERMISSIONS[Role.ACCOUNT_MANAGER] += [
+    ("audit", p)
+    for p in (
+        "view_retentionpolicyversion",
+        "add_retentionpolicyversion",
+        "change_retentionpolicyversion",
+    )
+]
+ROLE_PERMISSIONS[Role.AUDITOR] += [("audit", "view_retentionpolicyversion")]
 # The governance dashboard: for management and auditors.
 for _role in (Role.FINANCIAL_CONTROLLER, Role.AUDITOR):
     ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], ("audit", "view_governance")]

@@ -1,7 +1,9 @@
 """What a legal hold keeps from the audit retention purge (registered in LicensingConfig.ready).
 
-A contract under an active legal hold keeps, unredacted, every audit event about the contract,
-its entitlements, its deprovisioning runs and holds, and any event whose data names it.
+A contract under an active legal hold (or data preservation hold: both exist to keep the record)
+keeps, unredacted, every audit event about the contract, its entitlements, its deprovisioning
+runs and holds, and any event whose data names it; and the purge keeps the change history of the
+contract and of every record leading to it (audit.retention_history reads the contract ids).
 """
 
 from datetime import date
@@ -11,12 +13,15 @@ from audit.registry import HeldRecords
 from ..models import Entitlement
 from .models import DeprovisioningHold, DeprovisioningRun
 
+# The hold kinds that keep records from the purge (an open dispute only pauses revocation).
+PRESERVING = (DeprovisioningHold.Kind.LEGAL_HOLD, DeprovisioningHold.Kind.DATA_PRESERVATION)
+
 
 def held_contract_ids() -> frozenset[int]:
     return frozenset(
-        DeprovisioningHold.objects.filter(
-            kind=DeprovisioningHold.Kind.LEGAL_HOLD, lifted_at__isnull=True
-        ).values_list("contract_id", flat=True)
+        DeprovisioningHold.objects.filter(kind__in=PRESERVING, lifted_at__isnull=True).values_list(
+            "contract_id", flat=True
+        )
     )
 
 

@@ -30,7 +30,7 @@ from .verifier import readme_verifier
 pytestmark = pytest.mark.django_db
 
 EVENTS = "/api/v1/audit/events/"
-KEEP = 2557  # retention/v1 keeps events this many days
+KEEP = 2557  # retention/v2 (in force) keeps events and history rows this many days
 
 
 def _append(n: int, *, object_type: str = "tests.thing", data=None) -> None:
@@ -78,7 +78,7 @@ def test_the_purge_is_itself_an_audit_event_naming_what_it_redacted(today):
 
     purge = AuditEvent.objects.get(action="audit.purge")
     assert report.purge_events == [purge.seq]
-    assert purge.policy_version == "retention/v1"
+    assert purge.policy_version == "retention/v2"
     assert purge.data == {"redacted": 4, "ranges": [[1, 4]], "held": 0}
     assert set(AuditEvent.objects.filter(seq__lte=4).values_list("redacted_by", flat=True)) == {
         purge.seq
@@ -259,6 +259,24 @@ def test_an_object_type_may_be_kept_longer(admin_user, today):
     assert "tests.thing" in redacted and "tests.kept" not in redacted
 
 
+def test_an_override_on_a_model_also_keeps_the_events_naming_it_by_its_alias(admin_user, today):
+    _append(2, object_type="credits.change")  # events name change requests so
+    rules = {
+        "audit.event": {"keep_days": KEEP, "by_object_type": {"credits.changerequest": 2 * KEEP}},
+        "audit.verification": {"keep_days": 400},
+    }
+    second_admin = UserFactory(username="grace", is_superuser=True, is_staff=True)
+    draft = retention_policy_draft(actor=admin_user, rules=rules, summary="Keep changes",
+                                   effective_from=today, reason="Legal asked")  # fmt: skip
+    retention_policy_publish(actor=second_admin, policy_id=draft.pk, reason="Agreed", on=today)
+
+    retention_purge(on=_after_keep(today))
+
+    assert not AuditEvent.objects.filter(
+        object_type="credits.change", redacted_at__isnull=False
+    ).exists()
+
+
 def test_old_verification_results_are_deleted_but_the_latest_stays(today):
     _append(2)
     now = AuditEvent.objects.first().occurred_at
@@ -283,7 +301,7 @@ def test_a_policy_is_published_by_somebody_other_than_its_drafter(admin_user, to
     with pytest.raises(RetentionError, match="other than its drafter"):
         retention_policy_publish(actor=admin_user, policy_id=draft.pk, reason="Mine", on=today)
 
-    assert retention_policy_in_force(on=today).number == 1
+    assert retention_policy_in_force(on=today).number == 2
 
 
 @pytest.mark.parametrize(
@@ -324,8 +342,8 @@ def test_the_purge_command_reports_what_it_did(pinned_clock):
     call_command("audit_purge", stdout=out)
     call_command("audit_purge", stdout=out)  # twice: the second finds nothing due
 
-    assert "retention/v1: 2 events redacted" in out.getvalue()
-    assert "retention/v1: 0 events redacted" in out.getvalue()
+    assert "retention/v2: 2 events redacted" in out.getvalue()
+    assert "retention/v2: 0 events redacted" in out.getvalue()
     assert AuditEvent.objects.filter(action="audit.purge").count() == 1
 
 

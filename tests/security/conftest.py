@@ -138,6 +138,14 @@ def _admins_export():
     return export_run(job_id=job.pk)
 
 
+def _retention_policy_in_force() -> int:
+    from django.utils import timezone
+
+    from audit.retention import retention_policy_in_force
+
+    return retention_policy_in_force(on=timezone.localdate()).pk
+
+
 @pytest.fixture
 def world(settings, tmp_path, customer_a, customer_b, manager, analyst, customer_user,
           other_customer_user):  # fmt: skip
@@ -157,6 +165,7 @@ def world(settings, tmp_path, customer_a, customer_b, manager, analyst, customer
         "rate": add_rate("EUR", "1.10").pk,
         "webhook_system": connected_system().pk,
         "export": _admins_export().pk,
+        "retention_policy": _retention_policy_in_force(),
     }
     ids = {}
     for customer, user in ((customer_a, customer_user), (customer_b, other_customer_user)):

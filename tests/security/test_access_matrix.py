@@ -138,6 +138,17 @@ ROUTES = {
         "302 403 403 403 403 200 200 403 403",
     ),
     "audit:chain": ("/audit/chain/", "302 403 403 403 403 200 200 403 403"),
+    # Retention policies: managers draft and publish (as the other policies), auditors read.
+    "audit:retention": ("/audit/retention/", "302 200 403 403 403 200 200 403 403"),
+    "audit:retention-draft": ("/audit/retention/draft/", "302 405 405 405 405 405 405 405 405"),
+    "audit:retention-policy": (
+        "/audit/retention/{retention_policy}/",
+        "302 200 403 403 403 200 200 403 403",
+    ),
+    "audit:retention-publish": (
+        "/audit/retention/{retention_policy}/publish/",
+        "302 405 405 405 405 405 405 405 405",
+    ),
     "audit:exports": ("/audit/exports/", "302 403 403 403 403 200 200 403 403"),
     "audit:export": ("/audit/exports/{export}/", "302 403 403 403 403 404 200 403 403"),
     "audit:export-download": (

@@ -784,6 +784,11 @@ PAGE_WRITES = {
     "deprovisioning:policy-publish": Write(
         "admin_user", "/deprovisioning/policies/{revocation_draft}/publish/", accepted=302,
         form={"reason": "Reviewed with legal"}),
+    "audit:retention-draft": Write("manager", "/audit/retention/draft/", accepted=302,
+                                   form={"(form)": "retention_form"}),
+    "audit:retention-publish": Write(
+        "admin_user", "/audit/retention/{retention_draft}/publish/", accepted=302,
+        form={"reason": "Reviewed with legal"}),
     # Breach cases (`breach_targets`).
     "breaches:case-move": Write("manager", "/breaches/cases/{detected_case}/move/review/",
                                 accepted=302, form={"review-reason": "Looking into it"}),
@@ -934,6 +939,31 @@ def page_targets(targets, customer_a, customer_user, manager, analyst, controlle
         "this_morning": f"{today.isoformat()}T08:30",
         **_more_page_targets(targets, paid_contract(customer_a, period=period), manager, today),
         **_review_targets(manager, customer_a),
+        **_retention_targets(manager, today),
+    }  # fmt: skip
+
+
+def _retention_targets(manager, today) -> dict:
+    """A retention policy drafted by the manager, and the draft form's values with an override
+    row of each kind filled in."""
+    from audit.forms import RetentionDraftForm
+    from audit.retention import retention_policy_draft, retention_policy_in_force
+
+    in_force = retention_policy_in_force(on=today)
+    draft = retention_policy_draft(
+        actor=manager, rules=in_force.rules, summary="Same rules, reviewed",
+        effective_from=today + timedelta(days=30), reason="Yearly review",
+    )  # fmt: skip
+    form = {k: str(v) for k, v in RetentionDraftForm.initial_from(in_force.rules).items()}
+    return {
+        "retention_draft": draft.pk,
+        "retention_form": {
+            **form, "summary": "Contracts' history kept ten years",
+            "effective_from": (today + timedelta(days=40)).isoformat(),
+            "event_type_1": "licensing.contract", "event_days_1": "3653",
+            "history_type_1": "licensing.contract", "history_days_1": "3653",
+            "reason": "Legal asks for ten years",
+        },
     }  # fmt: skip
 
 

@@ -8,7 +8,8 @@ class Command(BaseCommand):
     help = (
         "Carry out the retention policy in force today: redact due audit events (their hashes and "
         "leaf hashes stay, so the chain and the Merkle proofs still verify), delete old "
-        "verification results, leave what a legal hold covers. Safe to run twice."
+        "verification results and change history rows (each live record's newest row stays), leave "
+        "what a legal hold covers. Safe to run twice."
     )
 
     def handle(self, *args, **options):
