@@ -12,7 +12,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("licensing", "0018_entitlement_runs"),
+        ("licensing", "0019_delivery_covered_by"),
         ("audit", "0008_retention_policy_v2"),
     ]
 
