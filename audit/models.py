@@ -48,7 +48,7 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_id"]),
             models.Index(fields=["occurred_at"]),
-            models.Index(fields=["action"]),
+            models.Index(fields=["action", "occurred_at"], name="audit_event_action_time"),
             # The timeline filters these and orders by time: each index serves both.
             models.Index(fields=["actor", "occurred_at"], name="audit_event_actor_time"),
             models.Index(fields=["policy_version", "occurred_at"], name="audit_event_policy_time"),

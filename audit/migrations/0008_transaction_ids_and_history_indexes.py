@@ -1,4 +1,5 @@
-"""The transaction id on audit events and history rows (audit.transactions) and the timeline's history indexes.
+"""The transaction id on audit events and history rows (audit.transactions), and the timeline's
+indexes: who and what kind of change on the history table, the action on the events.
 
 The column is added empty first, then given its default: a volatile default in ADD COLUMN would
 fill every existing row with the migration's own transaction id, pairing all of them as one
@@ -18,6 +19,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # The timeline's action filter, ordered by time (replaces the index on action alone).
+        migrations.AddIndex(
+            model_name='auditevent',
+            index=models.Index(fields=['action', 'occurred_at'], name='audit_event_action_time'),
+        ),
+        migrations.RemoveIndex(
+            model_name='auditevent',
+            name='audit_audit_action_203f66_idx',
+        ),
         migrations.AddField(
             model_name='auditevent',
             name='transaction_id',
