@@ -6,7 +6,10 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail"
 
     def ready(self):
+        from . import transactions
         from .registry import register_event_names
+
+        transactions.connect()
 
         register_event_names({
             "audit.purge": "Redacted by the retention purge",

@@ -12,7 +12,8 @@ from .history import Source, model_label, object_types, source_for
 from .models import AuditEvent
 from .timeline import HISTORY_ACTION_NAMES
 
-# The history rows a service writes beside its event share its transaction: seconds apart.
+# Rows from before transaction ids were recorded are paired by time: a service writes its history
+# rows and its event in one transaction, seconds apart at most.
 SAME_CHANGE = timedelta(seconds=5)
 
 
@@ -128,8 +129,10 @@ def _object_events(label: str, key: str):
 
 
 def event_changes(event: AuditEvent) -> list[HistoryChange]:
-    """The history rows its service wrote with this event: the same record, in the moments
-    before the event (a service saves, then records) and after the record's previous event."""
+    """The history rows its service wrote with this event: the same record's rows written in
+    the event's database transaction (audit.transactions). Events from before transactions
+    were recorded fall back to time: the record's rows in the moments before the event, after
+    the record's previous event."""
     source = source_for(event.object_type)
     if source is None:
         return []
@@ -138,6 +141,31 @@ def event_changes(event: AuditEvent) -> list[HistoryChange]:
         key = pk.to_python(event.object_id)
     except Exception:  # noqa: BLE001 - an event about something that is not a row
         return []
+    rows = source.model.objects.select_related("history_user").filter(**{pk.attname: key})
+    if event.transaction_id is None:
+        rows = _same_moment(event, rows)
+    else:
+        rows = rows.filter(history_transaction_id=event.transaction_id)
+        # One transaction may record several events about the record (a create, then an
+        # activation): each takes the rows written since the one before it, the last one
+        # also the rows written after it.
+        times = _transaction_events(event.object_type, event.object_id, event.transaction_id)
+        before = [at for seq, at in times if seq < event.seq]
+        if before:
+            rows = rows.filter(history_date__gt=before[-1])
+        if any(seq > event.seq for seq, _ in times):
+            rows = rows.filter(history_date__lte=event.occurred_at)
+    return [history_change(source, row) for row in rows.order_by("history_date", "history_id")]
+
+
+def _transaction_events(object_type: str, object_id: str, transaction_id: int) -> list[tuple]:
+    """(seq, occurred_at) of the record's events in one transaction, in order: a few rows."""
+    events = _object_events(object_type, object_id).filter(transaction_id=transaction_id)
+    return list(events.order_by("seq").values_list("seq", "occurred_at"))
+
+
+def _same_moment(event: AuditEvent, rows):
+    """The fallback for rows written before transaction ids: a window of SAME_CHANGE."""
     since = event.occurred_at - SAME_CHANGE
     earlier = (
         _object_events(event.object_type, event.object_id)
@@ -146,11 +174,8 @@ def event_changes(event: AuditEvent) -> list[HistoryChange]:
         .values_list("occurred_at", flat=True)
         .first()
     )
-    rows = source.model.objects.select_related("history_user").filter(
-        **{pk.attname: key}, history_date__lte=event.occurred_at
-    )
-    rows = rows.filter(history_date__gt=earlier or since)
-    return [history_change(source, row) for row in rows.order_by("history_date", "history_id")]
+    rows = rows.filter(history_transaction_id__isnull=True, history_date__lte=event.occurred_at)
+    return rows.filter(history_date__gt=earlier or since)
 
 
 def event_data(event: AuditEvent) -> list[Change]:
@@ -166,16 +191,28 @@ def event_data(event: AuditEvent) -> list[Change]:
 
 
 def history_event(change: HistoryChange) -> AuditEvent | None:
-    """The event its service recorded after writing this history row: the record's next event
-    within the same few seconds."""
+    """The event its service recorded with this history row, in the same database transaction
+    (for rows from before transaction ids, the record's next event within a few seconds)."""
     row = change.row
     key = str(getattr(row, change.source.live._meta.pk.attname))
-    return (
-        _object_events(change.source.label, key)
-        .filter(occurred_at__gte=row.history_date, occurred_at__lte=row.history_date + SAME_CHANGE)
-        .order_by("seq")
-        .first()
-    )
+    if row.history_transaction_id is None:
+        return (
+            _object_events(change.source.label, key)
+            .filter(
+                transaction_id__isnull=True,
+                occurred_at__gte=row.history_date,
+                occurred_at__lte=row.history_date + SAME_CHANGE,
+            )
+            .order_by("seq")
+            .first()
+        )
+    # As event_changes shares a transaction's rows out: the first event at or after the row,
+    # else the transaction's last event about the record (recorded before the row was saved).
+    times = _transaction_events(change.source.label, key, row.history_transaction_id)
+    seq = next((seq for seq, at in times if at >= row.history_date), None)
+    if seq is None and times:
+        seq = times[-1][0]
+    return None if seq is None else AuditEvent.objects.filter(seq=seq).first()
 
 
 def record_name(object_type: str, object_id: str) -> str:

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
-from simple_history.models import HistoricalRecords
+
+from .transactions import AuditedHistory, transaction_field
 
 
 class AuditEvent(models.Model):
@@ -34,6 +35,9 @@ class AuditEvent(models.Model):
     leaf_hash = models.BinaryField(max_length=32, null=True, blank=True)
     # A database default too: rows written by raw SQL (bench baselines, tests) need none.
     redaction_mac = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # The database transaction that wrote the event, as its history rows record theirs
+    # (audit.transactions): the timeline pairs them by it. Not chained; null on older events.
+    transaction_id = transaction_field()
 
     class Meta:
         ordering = ["seq"]
@@ -44,7 +48,7 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_id"]),
             models.Index(fields=["occurred_at"]),
-            models.Index(fields=["action"]),
+            models.Index(fields=["action", "occurred_at"], name="audit_event_action_time"),
             # The timeline filters these and orders by time: each index serves both.
             models.Index(fields=["actor", "occurred_at"], name="audit_event_actor_time"),
             models.Index(fields=["policy_version", "occurred_at"], name="audit_event_policy_time"),
@@ -146,7 +150,7 @@ class RetentionPolicyVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     published_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["-number"]

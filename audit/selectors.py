@@ -1,3 +1,4 @@
+import hashlib
 import hmac
 import json
 from collections.abc import Iterator
@@ -38,23 +39,25 @@ def audit_events(*, object_type: str | None = None, object_id=None) -> QuerySet[
 # column's text), then the canonical text of `data` that was hashed (null on raw-SQL rows).
 _BOOKKEEPING = ("id", "prev_hash", "hash", "redaction_mac", "leaf_hash", "redacted_by")
 _DATA = len(_BOOKKEEPING) + CHAINED_FIELDS.index("data")
-_COPY_TYPES = ["int8", "text", "text", "text", "bytea", "int8", "int8", "text", "int8", "text",
-               "text", "text", "text", "text", "text", "text", "text"]  # fmt: skip
 # An event's time as `isoformat(timespec="microseconds")` of its UTC value, in the database.
 _UTC_ISO = "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
+# Rows per chunk of the stream: enough that psycopg's per-chunk work vanishes, few enough that
+# memory stays flat.
+_STREAM_CHUNK = 2000
 
 
-def _verify_rows_copy() -> Iterator[tuple]:
-    """PostgreSQL: one COPY of every event in seq order, its rows parsed by psycopg's C code.
-    COPY streams, so the database reads and formats rows on one core while this process
-    hashes on the other (a server-side cursor's fetches would take turns with the hashing)."""
+def _verify_rows_stream() -> Iterator[tuple]:
+    """PostgreSQL: every event in seq order as one streamed query (libpq's chunked rows mode),
+    each chunk's rows built into tuples by psycopg's C code. The server goes on sending while
+    this process hashes, so the database reads and formats rows on one core while the hashing
+    runs on the other; unlike COPY, there is no Python call per row to receive it, and unlike a
+    server-side cursor's fetches, the two sides do not take turns."""
     columns = [*_BOOKKEEPING, *(_UTC_ISO if name == "occurred_at" else "data::text"
                                 if name == "data" else name for name in CHAINED_FIELDS),
                "canonical_data"]  # fmt: skip
-    sql = f"COPY (SELECT {', '.join(columns)} FROM audit_auditevent ORDER BY seq) TO STDOUT"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        copy.set_types(_COPY_TYPES)
-        yield from copy.rows()
+    sql = f"SELECT {', '.join(columns)} FROM audit_auditevent ORDER BY seq"
+    with connection.cursor() as cursor:
+        yield from cursor.cursor.stream(sql, size=_STREAM_CHUNK)
 
 
 def _verify_rows_orm(chunk_size: int) -> Iterator[tuple]:
@@ -108,20 +111,23 @@ def audit_verify_chain(*, chunk_size: int = 20000) -> ChainReport:
     is checked by its link and its redaction MAC, as its content no longer recomputes its hash;
     the purge events it names must exist.
 
-    Tuned for a million events: one COPY stream on PostgreSQL (no model instances, no dicts per
-    column, no datetime objects: the time comes as the very text that was hashed), the stored
-    canonical text spliced into orjson's output unparsed (orjson.Fragment; json.dumps, which
-    defines the canonical bytes, decides wherever the two disagree), one C call per HMAC.
+    Tuned for a million events: one streamed query on PostgreSQL, read in chunks (no model
+    instances, no dicts per column, no datetime objects: the time comes as the very text that
+    was hashed), the stored canonical text spliced into orjson's output unparsed
+    (orjson.Fragment; json.dumps, which defines the canonical bytes, decides wherever the two
+    disagree), the HMAC resumed from a copy of the keyed state (the key is not re-hashed per
+    event), the JSON column's agreement tested inline by orjson before the careful comparison.
     """
     key = settings.AUDIT_HMAC_KEY.encode()
     expected_seq, prev = 1, GENESIS_HASH
     digest_of, same, dumps, fragment, loads = (hmac.digest, hmac.compare_digest, orjson.dumps,
                                                Fragment, orjson.loads)  # fmt: skip
+    keyed = hmac.new(key, digestmod=hashlib.sha256).copy
     sort, agrees, keys, data_at = orjson.OPT_SORT_KEYS, _agrees, CONTENT_KEYS, _DATA
     purges: dict[int, int] = {}  # purge event seq -> the first event it redacted
     on_postgres = connection.vendor == "postgresql"
-    rows = _verify_rows_copy() if on_postgres else _verify_rows_orm(chunk_size)
-    # A COPY left half-read holds the connection: a break closes the stream before returning.
+    rows = _verify_rows_stream() if on_postgres else _verify_rows_orm(chunk_size)
+    # A stream left half-read holds the connection: a break closes it before returning.
     try:
         for row in rows:
             pk, prev_hash, digest, mac, leaf, redacted_by, seq = row[:7]
@@ -152,16 +158,23 @@ def audit_verify_chain(*, chunk_size: int = 20000) -> ChainReport:
                     body = dumps(content, option=sort)
                 except (orjson.JSONDecodeError, TypeError):
                     body = b""
-                if not same(digest_of(key, prev.encode() + b"\n" + body, "sha256").hex(), digest):
+                mac_of = keyed()
+                mac_of.update(prev.encode() + b"\n" + body)
+                if not same(mac_of.hexdigest(), digest):
                     # The definition: json reads the text and json.dumps writes the canonical bytes
                     # (for text that is not canonical, or strings orjson writes otherwise).
                     content["data"] = json.loads(text)
                     message = prev.encode() + b"\n" + canonical(content)
                     if not same(digest_of(key, message, "sha256").hex(), digest):
                         return ChainReport(False, seq - 1, pk, "content does not match its hash")
-            if hashed is not None and not agrees(json_text, hashed):
-                # The hashed text holds, but the JSON column was changed after it was hashed.
-                return ChainReport(False, seq - 1, pk, "content does not match its hash")
+            if hashed is not None:
+                try:
+                    agreed = dumps(loads(json_text), option=sort) == hashed.encode()
+                except (orjson.JSONDecodeError, TypeError):
+                    agreed = False
+                if not agreed and not agrees(json_text, hashed):
+                    # The hashed text holds, but the JSON column was changed after it was hashed.
+                    return ChainReport(False, seq - 1, pk, "content does not match its hash")
             prev = digest
             expected_seq += 1
     finally:

@@ -326,8 +326,18 @@ def history_branch(kind: int, source: Source, flt: TimelineFilter) -> QuerySet |
     ).values(*COLUMNS)  # fmt: skip
 
 
-def timeline_rows(flt: TimelineFilter) -> QuerySet | None:
-    """Every matching entry as one UNION ALL, newest first; None when nothing can match."""
+NEWEST_FIRST = ("-t_at", "-t_kind", "-t_key")
+
+
+def timeline_rows(flt: TimelineFilter, *, top: int | None = None) -> QuerySet | None:
+    """Every matching entry as one UNION ALL, newest first; None when nothing can match.
+
+    With `top`, each branch is cut to its own newest `top` rows first (where the database
+    allows ordered branches: PostgreSQL does, SQLite not), which holds every row of the
+    timeline's first `top`. PostgreSQL merges unordered branches by their time indexes only
+    when no filter narrows them; with a filter (who, what action) it would read and sort every
+    matching row of a million, where a cut branch reads its filter's index from the newest.
+    """
     branches = [events_branch(flt)]
     branches += [history_branch(i, s, flt) for i, s in enumerate(history_sources(), start=1)]
     # No branch keeps its model's ordering: ordered subqueries cannot be merged, so PostgreSQL
@@ -336,8 +346,11 @@ def timeline_rows(flt: TimelineFilter) -> QuerySet | None:
     if not branches:
         return None
     first, *rest = branches
-    rows = first.union(*rest, all=True) if rest else first
-    return rows.order_by("-t_at", "-t_kind", "-t_key")
+    if not rest:
+        return first.order_by(*NEWEST_FIRST)
+    if top is not None and connection.features.supports_slicing_ordering_in_compound:
+        first, *rest = (b.order_by(*NEWEST_FIRST)[:top] for b in branches)
+    return first.union(*rest, all=True).order_by(*NEWEST_FIRST)
 
 
 def _entry(row: dict) -> Entry:
@@ -372,10 +385,10 @@ def timeline_page(flt: TimelineFilter, *, number: int = 1, per_page: int = 50) -
     """One page, without counting the whole timeline (a million rows would cost more than the
     page): one row beyond the page tells whether there is a next one."""
     number = max(1, number)
-    rows = timeline_rows(flt)
+    start = (number - 1) * per_page
+    rows = timeline_rows(flt, top=start + per_page + 1)
     if rows is None:
         return TimelinePage([], number, per_page, False)
-    start = (number - 1) * per_page
     found = [_entry(row) for row in rows[start : start + per_page + 1]]
     entries = found[:per_page]
     timeline_name(entries)

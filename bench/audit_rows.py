@@ -169,10 +169,11 @@ def export_csv_1m(ctx: Context) -> Samples:
 @benchmark(
     "verify_audit_1m",
     title=f"verify the audit chain of {MILLION:,} events (target < 20 s)",
-    measured="audit.selectors.audit_verify_chain(): one COPY stream of the events in seq order "
-    "(rows parsed by psycopg, the database formatting on the other core), the time as the "
-    "hashed text, the stored canonical data spliced into orjson's output, hmac.digest, the "
-    "JSON column checked against the hashed text, redaction and head checks",
+    measured="audit.selectors.audit_verify_chain(): one streamed query of the events in seq "
+    "order (libpq's chunked rows, 2,000 a chunk, built into tuples by psycopg's C code while "
+    "the database formats the next on the other core), the time as the hashed text, the "
+    "stored canonical data spliced into orjson's output, the HMAC resumed from a copy of the "
+    "keyed state, the JSON column checked against the hashed text, redaction and head checks",
     baseline="raw psycopg cursor streaming the same columns in order, the HMAC chain "
     "recomputed in a plain loop with json/hmac, chain head check (bench/rows.py)",
 )

@@ -188,7 +188,8 @@ def _history_sql(model, source: str) -> str:
     history = model.history.model
     columns, values = [], []
     for field in history._meta.concrete_fields:
-        if field.name == "history_id":
+        # The id and the writing transaction's id are the database's defaults, as for the ORM.
+        if field.name in ("history_id", "history_transaction_id"):
             continue
         columns.append(field.column)
         values.append({

@@ -17,9 +17,9 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
-from simple_history.models import HistoricalRecords
 
 from audit.limits import REASON_MAX_LENGTH
+from audit.transactions import AuditedHistory
 from licensing.models import Entitlement, Plan, PolicyVersion
 from licensing.money import money_field
 
@@ -39,7 +39,7 @@ class UsageReport(models.Model):
     figures = models.PositiveIntegerField(help_text="Figures stored: rows less repeated keys")
     replaced = models.PositiveIntegerField(help_text="Figures that replaced earlier ones")
     reason = models.TextField(max_length=REASON_MAX_LENGTH)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -66,7 +66,7 @@ class UsageFigure(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
     )
     replaced_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["entitlement_id", "metric", "day", "id"]
@@ -113,7 +113,7 @@ class UsageWarning(models.Model):
     dismissed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["-day", "entitlement_id", "metric", "threshold"]
@@ -229,7 +229,7 @@ class BreachCase(ConcurrentTransitionMixin, models.Model):
     # What licensing answered: e.g. "licensing.deprovisioningrun:12" or "licensing.entitlement:7".
     deprovision_reference = models.CharField(max_length=100, blank=True)
     version = models.PositiveIntegerField(default=1)
-    history = HistoricalRecords(excluded_fields=["version"])
+    history = AuditedHistory(excluded_fields=["version"])
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -369,7 +369,7 @@ class RemediationOption(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["case_id", "id"]
@@ -421,7 +421,7 @@ class EarlierOveruse(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["case_id", "period_start"]
@@ -464,7 +464,7 @@ class Milestone(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["case_id", "due_on", "id"]
@@ -500,7 +500,7 @@ class Communication(models.Model):
     )
     # Staff only: never in what a customer reads.
     staff_note = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["case_id", "occurred_at", "id"]
@@ -526,7 +526,7 @@ class CommunicationAttachment(models.Model):
     content = models.BinaryField()
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
-    history = HistoricalRecords(excluded_fields=["content"])
+    history = AuditedHistory(excluded_fields=["content"])
 
     class Meta:
         ordering = ["communication_id", "id"]
@@ -559,7 +559,7 @@ class BreachNotice(models.Model):
     communication = models.ForeignKey(
         Communication, null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
     )
-    history = HistoricalRecords(excluded_fields=["pdf"])
+    history = AuditedHistory(excluded_fields=["pdf"])
 
     class Meta:
         ordering = ["case_id", "created_at", "id"]

@@ -2,9 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
-from simple_history.models import HistoricalRecords
 
 from audit.sealing import EncryptedTextField
+from audit.transactions import AuditedHistory
 from licensing.models import Contract, ContractLine, Customer, InvoiceLine
 from licensing.money import money_field
 
@@ -46,7 +46,7 @@ class CreditPolicyVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     customers_notified_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["-number"]
@@ -82,7 +82,7 @@ class ChangeRequest(models.Model):
     currency = models.CharField(max_length=3)
     quote = models.JSONField(help_text="The engine's answer at request time, lines explained")
     total = money_field()
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["-requested_at"]
@@ -159,7 +159,7 @@ class Credit(ConcurrentTransitionMixin, models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
     )
     reversed_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["-created_at"]
@@ -227,7 +227,7 @@ class ApprovalStep(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     reason = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["credit_id", "order"]
@@ -306,7 +306,7 @@ class Dispute(models.Model):
     )
     reminded_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["due_on"]
@@ -357,7 +357,7 @@ class ExchangeRate(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["currency", "base", "-valid_from"]

@@ -5,9 +5,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
-from simple_history.models import HistoricalRecords
 
 from audit.sealing import EncryptedEmailField
+from audit.transactions import AuditedHistory
 
 from .money import money_field
 
@@ -31,7 +31,7 @@ class Customer(models.Model):
     # Personal data: sealed at rest (audit.sealing), shown by role (audit.personal).
     billing_email = EncryptedEmailField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["name"]
@@ -47,7 +47,7 @@ class CustomerMembership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_membership"
     )
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="members")
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.customer}"
@@ -57,7 +57,7 @@ class Product(models.Model):
     sku = models.CharField(max_length=40, unique=True)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["name"]
@@ -70,7 +70,7 @@ class Bundle(models.Model):
     code = models.CharField(max_length=40, unique=True)
     name = models.CharField(max_length=200)
     products = models.ManyToManyField(Product, through="BundleItem", related_name="bundles")
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["name"]
@@ -84,7 +84,7 @@ class BundleItem(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(default=1)
     standalone_price = money_field(help_text="Price of the component bought on its own")
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         constraints = [
@@ -125,7 +125,7 @@ class Plan(models.Model):
     pricing_model = models.CharField(max_length=20, choices=PricingModel.choices)
     unit_price = money_field(validators=[MinValueValidator(0)])
     unit_label = models.CharField(max_length=40, default="seat")
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["name"]
@@ -167,7 +167,7 @@ class ConnectedSystem(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(120)],
         help_text="Seconds to wait for the system to answer",
     )
-    history = HistoricalRecords(excluded_fields=["secret_sealed"])
+    history = AuditedHistory(excluded_fields=["secret_sealed"])
 
     class Meta:
         ordering = ["name"]
@@ -208,7 +208,7 @@ class PolicyVersion(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["kind", "-number"]
@@ -256,7 +256,7 @@ class Contract(ConcurrentTransitionMixin, models.Model):
     status = FSMField(default=Status.DRAFT, choices=Status.choices, protected=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["-term_start", "number"]
@@ -323,7 +323,7 @@ class ContractLine(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     unit_price = money_field(validators=[MinValueValidator(0)], help_text="Agreed price per period")
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["id"]
@@ -383,7 +383,7 @@ class Entitlement(ConcurrentTransitionMixin, models.Model):
     grace_ends_on = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     enforced_by = models.ManyToManyField(ConnectedSystem, blank=True, related_name="entitlements")
-    history = HistoricalRecords(excluded_fields=["version"])
+    history = AuditedHistory(excluded_fields=["version"])
 
     class Meta:
         ordering = ["contract_id", "id"]
@@ -506,7 +506,7 @@ class Assignment(models.Model):
     holder_name = models.CharField(max_length=255, blank=True)
     group_name = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["entitlement_id", "system_id", "external_id"]
@@ -552,7 +552,7 @@ class ApiToken(models.Model):
     renewed_by = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renews"
     )
-    history = HistoricalRecords(excluded_fields=["token_sealed"])
+    history = AuditedHistory(excluded_fields=["token_sealed"])
 
     class Meta:
         ordering = ["entitlement_id", "issued_at", "id"]
@@ -642,7 +642,7 @@ class ScheduledChange(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["effective_date", "id"]
@@ -697,7 +697,7 @@ class Invoice(models.Model):
     # Unpaid past this (plus the revocation policy's days), the contract is deprovisioned.
     due_on = models.DateField(help_text="Issue date plus the contract's payment terms")
     paid_on = models.DateField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["contract_id", "period_start"]
@@ -725,7 +725,7 @@ class InvoiceLine(models.Model):
     )
     quantity = models.PositiveIntegerField()
     amount = money_field(validators=[MinValueValidator(0)])
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["invoice_id", "id"]

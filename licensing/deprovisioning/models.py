@@ -11,7 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
-from simple_history.models import HistoricalRecords
+
+from audit.transactions import AuditedHistory
 
 # The states in which a run is open for the one-open-run rules (a failed run is not: a person
 # acts on it, and a new trigger starts afresh).
@@ -78,7 +79,7 @@ class DeprovisioningRun(ConcurrentTransitionMixin, models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     rollback_approved_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords(excluded_fields=["notice_pdf"])
+    history = AuditedHistory(excluded_fields=["notice_pdf"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -191,7 +192,7 @@ class Delivery(models.Model):
         "licensing.Reconciliation", null=True, blank=True, on_delete=models.PROTECT,
         related_name="deliveries",
     )  # fmt: skip
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["run_id", "scheduled_for", "id"]
@@ -237,7 +238,7 @@ class DeprovisioningHold(models.Model):
         "licensing.PolicyVersion", null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
     )  # fmt: skip
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["-placed_at", "-id"]
@@ -264,7 +265,7 @@ class BlackoutWindow(models.Model):
         "licensing.PolicyVersion", null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
     )  # fmt: skip
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["starts_on"]
@@ -340,7 +341,7 @@ class ReconciliationFinding(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     resolution = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["reconciliation_id", "id"]

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from audit.changes import Change, event_changes, history_entry
+from audit.changes import Change, event_changes, history_entry, history_event
 from audit.models import AuditEvent
 from licensing.models import Contract, Entitlement, Product
 from licensing.services import entitlement_transition
@@ -69,6 +69,60 @@ def test_an_event_opens_the_history_rows_written_with_it(suspended):
 
     assert [c.source.label for c in changes] == ["licensing.entitlement"]
     assert Change("State", "Active", "Suspended") in changes[0].changes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_a_moment_before_in_another_transaction_is_not_the_events(
+    customer_a, manager, pinned_clock
+):
+    # Given a seat count changed with no event of its own (a save that writes history only),
+    # in its own transaction, one second before the suspension
+    contract = paid_contract(customer_a)
+    seats = Entitlement.objects.get(contract=contract)
+    pinned_clock.shift(timedelta(minutes=10))
+    seats.quantity = 49
+    seats.save()
+    pinned_clock.shift(timedelta(seconds=1))
+    entitlement_transition(
+        actor=manager, entitlement_id=seats.pk, transition="suspend", reason="Invoice overdue"
+    )
+    event = AuditEvent.objects.get(action="entitlement.suspend")
+    quiet = Entitlement.history.get(id=seats.pk, quantity=49, state="active")
+
+    # When the suspension and the quiet change are opened
+    changes = event_changes(event)
+    quiet_event = history_event(history_entry("licensing.entitlement", quiet.history_id))
+
+    # Then each keeps to its own transaction
+    assert [row.history_transaction_id for row in (c.row for c in changes)] == [
+        event.transaction_id
+    ]
+    assert Change("State", "Active", "Suspended") in changes[0].changes
+    assert all(c.label != "Quantity" for c in changes[0].changes)
+    assert quiet.history_transaction_id != event.transaction_id
+    assert quiet_event is None
+
+
+def test_an_event_and_its_history_rows_record_the_same_transaction(suspended):
+    event = AuditEvent.objects.get(action="entitlement.suspend")
+    row = _latest(Entitlement, suspended.pk)
+
+    assert event.transaction_id is not None
+    assert row.history_transaction_id == event.transaction_id
+    assert history_event(history_entry("licensing.entitlement", row.history_id)) == event
+
+
+def test_rows_from_before_transaction_ids_are_paired_by_time(suspended):
+    # Given an event and its history row as the migration left them: no transaction id
+    event = AuditEvent.objects.get(action="entitlement.suspend")
+    AuditEvent.objects.all().update(transaction_id=None)
+    Entitlement.history.all().update(history_transaction_id=None)
+    event.refresh_from_db()
+    row = _latest(Entitlement, suspended.pk)
+
+    # Then they still find each other, by time
+    assert [c.row.history_id for c in event_changes(event)] == [row.history_id]
+    assert history_event(history_entry("licensing.entitlement", row.history_id)) == event
 
 
 def test_the_history_page_shows_before_and_after_with_the_actor_and_reason(

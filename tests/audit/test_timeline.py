@@ -69,6 +69,26 @@ def test_the_timeline_holds_events_and_history_rows_newest_first(world):
     assert times == sorted(times, reverse=True)
 
 
+@pytest.mark.parametrize("filtered", [False, True])
+def test_pages_cut_branch_by_branch_read_the_whole_timeline_in_order(world, manager, filtered):
+    # Given the whole timeline, newest first (read without any cut), with or without a filter
+    flt = TimelineFilter(actor=manager.pk) if filtered else TimelineFilter()
+    whole = [e.ref for e in reversed(_all(flt))]
+
+    # When it is read one entry a page
+    pages, number = [], 1
+    while True:
+        page = timeline_page(flt, number=number, per_page=1)
+        pages += [e.ref for e in page.entries]
+        if not page.has_next:
+            break
+        number += 1
+
+    # Then the pages hold every entry once, in the same order
+    assert len(whole) > 1
+    assert pages == whole
+
+
 def test_a_contract_filter_keeps_that_contracts_events_and_history_and_nothing_else(world):
     ours, theirs = world["ours"], world["theirs"]
 
