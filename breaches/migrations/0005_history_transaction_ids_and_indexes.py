@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('breaches', '0004_breach_policy_v1'),
-        ('licensing', '0019_history_transaction_ids_and_indexes'),
+        ('licensing', '0021_history_transaction_ids_and_indexes'),
         ('outbox', '0002_mail_html_attachments'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

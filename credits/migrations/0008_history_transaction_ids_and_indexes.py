@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('credits', '0007_personal_data_encrypted'),
-        ('licensing', '0019_history_transaction_ids_and_indexes'),
+        ('licensing', '0021_history_transaction_ids_and_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

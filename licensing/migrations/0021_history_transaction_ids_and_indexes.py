@@ -13,7 +13,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0018_entitlement_runs'),
+        ('licensing', '0020_retention_policy_permissions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

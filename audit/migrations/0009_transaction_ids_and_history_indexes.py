@@ -14,7 +14,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0007_canonical_data'),
+        ('audit', '0008_retention_policy_v2'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
