@@ -3,6 +3,7 @@ rest and read in clear only by the roles that work with customers (audit.persona
 
 import importlib
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from audit.personal import MASK
 from audit.sealing import TOKEN_PREFIX
 from breaches.models import BreachCase, Communication, Milestone
@@ -101,6 +103,9 @@ def test_an_emailed_communication_and_its_mail_are_sealed_and_the_mail_goes_out_
     assert sent.to == [CONTACT_EMAIL] and "Jane, happy to talk this week." in sent.body
     assert "Jane, happy to talk this week." in sent.alternatives[0][0]
     assert Mail.objects.get(pk=entry.mail_id).sent_at is not None
+    # The append-only (and exported) audit chain says how many were written to, not who.
+    event = AuditEvent.objects.get(action="communication.email", object_id=str(entry.pk))
+    assert event.data["recipient_count"] == 1 and CONTACT_EMAIL not in json.dumps(event.data)
 
 
 def test_staff_notes_and_milestone_contacts_are_sealed_in_rows_and_history(
