@@ -10,6 +10,8 @@ from django.utils import formats, timezone
 
 from .history import Source, model_label, object_types, source_for
 from .models import AuditEvent
+from .personal import MASK, for_user, personal_data_visible
+from .sealing import EncryptedJSONField, EncryptedTextField
 from .timeline import HISTORY_ACTION_NAMES
 
 # Rows from before transaction ids were recorded are paired by time: a service writes its history
@@ -91,7 +93,21 @@ def _related_names(fields: list[Field], rows: list) -> dict:
     return names
 
 
-def history_change(source: Source, row) -> HistoryChange:
+_UNREAD = object()  # no reader named: values as stored (code, tests), never for a page
+
+
+def _shown(field: Field, value: str, reader) -> str:
+    """A sealed field's readable value, masked for a reader who may not read personal data."""
+    if reader is _UNREAD or not isinstance(field, EncryptedTextField) or value in ("", "—"):
+        return value
+    if isinstance(field, EncryptedJSONField):  # a list of addresses, read as one JSON text
+        return value if personal_data_visible(reader) else MASK
+    return for_user(value, reader)
+
+
+def history_change(source: Source, row, *, reader=_UNREAD) -> HistoryChange:
+    """What the row changed; a page names its `reader`, so sealed personal fields
+    (audit.sealing) read as audit.personal decides for them."""
     previous = _previous(source, row) if row.history_type != "+" else None
     fields = source.tracked_fields()
     if row.history_type == "-":
@@ -104,23 +120,24 @@ def history_change(source: Source, row) -> HistoryChange:
     names = _related_names(changed, [row, previous])
     changes = []
     for f in changed:
-        value = readable(f, getattr(row, f.attname), names)
+        value = _shown(f, readable(f, getattr(row, f.attname), names), reader)
         if row.history_type == "-":
             before, after = value, ""
         elif previous is None:
             before, after = "", value
         else:
-            before, after = readable(f, getattr(previous, f.attname), names), value
+            before = _shown(f, readable(f, getattr(previous, f.attname), names), reader)
+            after = value
         changes.append(Change(str(f.verbose_name).capitalize(), before, after))
     return HistoryChange(source, row, previous, changes)
 
 
-def history_entry(label: str, history_id: int) -> HistoryChange | None:
+def history_entry(label: str, history_id: int, *, reader=_UNREAD) -> HistoryChange | None:
     source = source_for(label)
     if source is None:
         return None
     row = source.model.objects.select_related("history_user").filter(history_id=history_id).first()
-    return None if row is None else history_change(source, row)
+    return None if row is None else history_change(source, row, reader=reader)
 
 
 def _object_events(label: str, key: str):
@@ -128,7 +145,7 @@ def _object_events(label: str, key: str):
     return AuditEvent.objects.filter(object_type__in=types, object_id=key)
 
 
-def event_changes(event: AuditEvent) -> list[HistoryChange]:
+def event_changes(event: AuditEvent, *, reader=_UNREAD) -> list[HistoryChange]:
     """The history rows its service wrote with this event: the same record's rows written in
     the event's database transaction (audit.transactions). Events from before transactions
     were recorded fall back to time: the record's rows in the moments before the event, after
@@ -155,7 +172,8 @@ def event_changes(event: AuditEvent) -> list[HistoryChange]:
             rows = rows.filter(history_date__gt=before[-1])
         if any(seq > event.seq for seq, _ in times):
             rows = rows.filter(history_date__lte=event.occurred_at)
-    return [history_change(source, row) for row in rows.order_by("history_date", "history_id")]
+    rows = rows.order_by("history_date", "history_id")
+    return [history_change(source, row, reader=reader) for row in rows]
 
 
 def _transaction_events(object_type: str, object_id: str, transaction_id: int) -> list[tuple]:

@@ -25,9 +25,12 @@ def mask(value: str) -> str:
 
 
 def for_user(value, user):
-    """`value` in clear for those who may read it, masked for everybody else."""
+    """`value` in clear for those who may read it, masked for everybody else; a list (of
+    addresses) is masked item by item."""
     if value in (None, "") or personal_data_visible(user):
         return value
+    if isinstance(value, list | tuple):
+        return [mask(str(item)) for item in value]
     return mask(str(value))
 
 

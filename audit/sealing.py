@@ -9,6 +9,8 @@ Settings are read at call time, never at import.
 - `PERSONAL_DATA_KEYS`: personal data in model fields (`EncryptedTextField` below).
 """
 
+import json
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -82,6 +84,41 @@ class EncryptedEmailField(EncryptedTextField):
 
         # Field's, not TextField's: an address is one line, not a text area.
         return models.Field.formfield(self, **{"form_class": forms.EmailField, **kwargs})
+
+
+class EncryptedJSONField(EncryptedTextField):
+    """A JSON value (a list of e-mail addresses) sealed like `EncryptedTextField`: the column
+    is a text column holding one Fernet token of the JSON text; Python sees the decoded value.
+    Every value is sealed, an empty list too, so nothing in the column is readable."""
+
+    description = "JSON encrypted at rest (Fernet, rotating keys)"
+
+    def get_prep_value(self, value):
+        # Not TextField's: it would turn a list into its repr.
+        if value is None:
+            return value
+        return seal(json.dumps(value, sort_keys=True), setting=PERSONAL_DATA)
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        return json.loads(unseal(value, setting=PERSONAL_DATA))
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+    def value_to_string(self, obj):
+        return json.dumps(self.value_from_object(obj), sort_keys=True)
+
+    def formfield(self, **kwargs):
+        from django import forms
+
+        return models.Field.formfield(self, **{"form_class": forms.JSONField, **kwargs})
 
 
 # Migrations and key rotation work on the raw column, so no model code (and no history row) is

@@ -92,7 +92,7 @@ def event_entry(request, seq: int):
         "object": object_label(event.object_type),
         "name": record_name(event.object_type, event.object_id),
         "data": event_data(event),
-        "changes": event_changes(event),
+        "changes": event_changes(event, reader=request.user),
         "back": request.GET.get("back", ""),
     }
     return render(request, "audit/event_entry.html", context)
@@ -102,7 +102,7 @@ def event_entry(request, seq: int):
 @require_safe
 def history_row(request, label: str, history_id: int):
     require_audit_reader(request.user)
-    change = history_entry(label, history_id)
+    change = history_entry(label, history_id, reader=request.user)
     if change is None:
         raise Http404("No such history row.")
     row, event = change.row, history_event(change)

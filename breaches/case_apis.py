@@ -40,7 +40,7 @@ def case_answer(request, case: BreachCase, *, status_code: int = 200) -> Respons
     """The case as this user may read it, freshly loaded with its prefetches."""
     case = selectors.breach_case_detail(base=BreachCase.objects.filter(pk=case.pk)).get()
     if access.is_customer(request.user):
-        data = CustomerBreachCaseOutput(case).data
+        data = CustomerBreachCaseOutput(case, context={"request": request}).data
     else:
         data = BreachCaseOutput(case, context={"request": request}).data
     return Response(data, status=status_code)
@@ -170,7 +170,10 @@ class BreachCaseMilestonesApi(APIView):
             actor=request.user, case_id=case.pk, on=timezone.localdate(),
             our_contact_id=data.pop("our_contact", None), **data,
         )  # fmt: skip
-        return Response(MilestoneOutput(milestone).data, status=status.HTTP_201_CREATED)
+        return Response(
+            MilestoneOutput(milestone, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class BreachMilestoneCompleteApi(APIView):
@@ -188,7 +191,7 @@ class BreachMilestoneCompleteApi(APIView):
             actor=request.user, milestone_id=milestone.pk, on=timezone.localdate(),
             reason=body.validated_data["reason"],
         )  # fmt: skip
-        return Response(MilestoneOutput(milestone).data)
+        return Response(MilestoneOutput(milestone, context={"request": request}).data)
 
 
 class BreachCaseCommunicationsApi(APIView):
@@ -203,7 +206,9 @@ class BreachCaseCommunicationsApi(APIView):
         case = access.case_for_user(user=request.user, pk=pk)
         _staff_only(request)
         entries = case.communications.select_related("logged_by").prefetch_related("attachments")
-        return Response(CommunicationOutput(entries.order_by("occurred_at", "pk"), many=True).data)
+        entries = entries.order_by("occurred_at", "pk")
+        context = {"request": request}  # what was said is masked for auditors (audit.personal)
+        return Response(CommunicationOutput(entries, many=True, context=context).data)
 
     @extend_schema(request=CommunicationInput, responses={201: CommunicationOutput})
     def post(self, request, pk: int):
@@ -236,7 +241,10 @@ class BreachCaseCommunicationsApi(APIView):
                 participants=values.get("participants", ""),
                 staff_note=values.get("staff_note", ""), attachments=files,
             )  # fmt: skip
-        return Response(CommunicationOutput(entry).data, status=status.HTTP_201_CREATED)
+        return Response(
+            CommunicationOutput(entry, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class BreachAttachmentApi(APIView):

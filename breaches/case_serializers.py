@@ -11,6 +11,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from audit.limits import REASON_MAX_LENGTH
+from audit.personal import MaskPersonalData, personal_email_field
 from licensing.money import round_money
 from licensing.validation import DateField
 
@@ -97,15 +98,19 @@ class EarlierOveruseOutput(serializers.Serializer):
         return _money(item.amount, item.currency)
 
 
-class MilestoneOutput(serializers.Serializer):
+class MilestoneOutput(MaskPersonalData, serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     due_on = serializers.DateField()
     is_final = serializers.BooleanField()
     our_contact = serializers.SerializerMethodField()
     customer_contact_name = serializers.CharField()
-    customer_contact_email = serializers.EmailField()
+    # A plain string: masked for a reader without the permission, no longer an address.
+    customer_contact_email = personal_email_field()
     done_on = serializers.DateField(allow_null=True)
+
+    class Meta:
+        personal_fields = ["customer_contact_name", "customer_contact_email"]
 
     def get_our_contact(self, milestone) -> str:
         return _name(milestone.our_contact)
@@ -138,7 +143,7 @@ class AttachmentOutput(serializers.Serializer):
     sha256 = serializers.CharField()
 
 
-class CommunicationOutput(serializers.Serializer):
+class CommunicationOutput(MaskPersonalData, serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     template = serializers.CharField()
@@ -150,6 +155,9 @@ class CommunicationOutput(serializers.Serializer):
     logged_by = serializers.SerializerMethodField()
     staff_note = serializers.CharField()
     attachments = AttachmentOutput(many=True)
+
+    class Meta:
+        personal_fields = ["body", "recipients", "participants", "staff_note"]
 
     def get_logged_by(self, entry) -> str:
         return _name(entry.logged_by)
@@ -172,8 +180,12 @@ class _CaseBase(serializers.Serializer):
         return case.agreed_option.kind if case.agreed_option_id else None
 
 
-class BreachCaseOutput(_CaseBase):
-    """What staff read."""
+class BreachCaseOutput(MaskPersonalData, _CaseBase):
+    """What staff read; notes, contacts and what was said masked for roles that may not read
+    personal data (audit.personal)."""
+
+    class Meta:
+        personal_fields = ["staff_notes"]
 
     customer = serializers.CharField(source="entitlement.contract.customer.name")
     severity = serializers.CharField()

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from audit.limits import REASON_MAX_LENGTH
+from audit.sealing import EncryptedEmailField, EncryptedJSONField, EncryptedTextField
 from audit.transactions import AuditedHistory
 from licensing.models import Entitlement, Plan, PolicyVersion
 from licensing.money import money_field
@@ -193,8 +194,9 @@ class BreachCase(ConcurrentTransitionMixin, models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     classified_at = models.DateTimeField(null=True, blank=True)
-    # Staff only: never in what a customer reads.
-    staff_notes = models.TextField(blank=True)
+    # Staff only: never in what a customer reads. Personal data (it names people): sealed at
+    # rest (audit.sealing), shown by role (audit.personal).
+    staff_notes = EncryptedTextField(blank=True)
     # The agreement: which option, who agreed (a customer user or a manager for them), when.
     agreed_option = models.ForeignKey(
         "RemediationOption", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -452,8 +454,9 @@ class Milestone(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
         help_text="Who answers for us",
     )  # fmt: skip
-    customer_contact_name = models.CharField(max_length=200)
-    customer_contact_email = models.EmailField()
+    # Personal data: sealed at rest (audit.sealing), shown by role (audit.personal).
+    customer_contact_name = EncryptedTextField(max_length=200)
+    customer_contact_email = EncryptedEmailField()
     done_on = models.DateField(null=True, blank=True)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -487,9 +490,11 @@ class Communication(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     template = models.CharField(max_length=60, blank=True, help_text="For an e-mail")
     subject = models.CharField(max_length=300)
-    body = models.TextField(help_text="What was sent, or what was said")
-    recipients = models.JSONField(default=list, blank=True)
-    participants = models.CharField(max_length=500, blank=True, help_text="Calls and meetings")
+    # Personal data (what was said, to whom, who took part): sealed at rest (audit.sealing),
+    # shown by role (audit.personal), so never filtered or sorted on.
+    body = EncryptedTextField(help_text="What was sent, or what was said")
+    recipients = EncryptedJSONField(default=list, blank=True)
+    participants = EncryptedTextField(max_length=500, blank=True, help_text="Calls and meetings")
     occurred_at = models.DateTimeField()
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -498,8 +503,8 @@ class Communication(models.Model):
     mail = models.ForeignKey(
         "outbox.Mail", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Staff only: never in what a customer reads.
-    staff_note = models.TextField(blank=True)
+    # Staff only: never in what a customer reads. Sealed like the body.
+    staff_note = EncryptedTextField(blank=True)
     history = AuditedHistory()
 
     class Meta:

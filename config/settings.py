@@ -43,8 +43,9 @@ CONNECTOR_SECRET_KEYS = env_fernet_keys(
     required=False,
 )
 # Fernet keys sealing personal data in model fields (audit.sealing.EncryptedTextField: contacts,
-# notes, dispute texts), comma-separated, the first sealing and all opening. Production has no
-# default and stops here without them: data sealed under a lost key is lost.
+# notes, dispute texts, breach communications, outbox mail), comma-separated, the first sealing
+# and all opening. Production has no default and stops here without them: data sealed under a
+# lost key is lost.
 PERSONAL_DATA_KEYS = env_fernet_keys(
     "PERSONAL_DATA_KEYS",
     dev_salt=f"personal-data:{SECRET_KEY}" if DEBUG or TESTING else None,

@@ -120,7 +120,9 @@ def _log(case: BreachCase, entry: Communication, files, *, actor, reason: str) -
           summary=f"{entry.get_kind_display()}: {entry.subject}", communication=entry,
           data={"attachments": [a.filename for a in kept]})  # fmt: skip
     audit(actor, f"communication.{entry.kind}", entry, reason=reason, data={
-        "case": case.pk, "subject": entry.subject, "recipients": entry.recipients,
+        # How many, not who: the chain is append-only and exported; the addresses are sealed
+        # on the entry and its mail (audit.sealing).
+        "case": case.pk, "subject": entry.subject, "recipient_count": len(entry.recipients),
         "attachments": [{"filename": a.filename, "sha256": a.sha256} for a in kept],
     })  # fmt: skip
     return entry

@@ -95,7 +95,8 @@ def usage_warnings_raise(
                     "day": w.day,
                     "figure": w.figure,
                     "quantity": w.quantity,
-                    "recipients": w.mail.recipients if w.mail else [],
+                    # How many, not who: addresses are sealed on the mail (audit.sealing).
+                    "recipient_count": len(w.mail.recipients) if w.mail else 0,
                 },
             )  # fmt: skip
             for w in created

@@ -503,11 +503,13 @@ def _run_notify(run_id: int, *, on: date) -> None:
         run.notified_at = timezone.now()
         run.notify()
         subject, body, recipients = notice_mail(run)
-        mail_enqueue(kind="deprovisioning.notice", to=recipients, subject=subject, body=body,
-                     attachments=[notice_attachment(run)])  # fmt: skip
+        sent = mail_enqueue(kind="deprovisioning.notice", to=recipients, subject=subject,
+                            body=body, attachments=[notice_attachment(run)])  # fmt: skip
+        # How many were told, not who: the addresses are sealed on the mail (audit.sealing).
+        told = len(sent.recipients) if sent else 0
         _save_run(run, actor=actor, reason="Customer told before anything stops",
                   action="notify", data={"notice_sha256": run.notice_sha256,
-                                         "recipients": recipients})  # fmt: skip
+                                         "recipient_count": told})  # fmt: skip
 
 
 def _run_try_execute(run: Run, *, on: date, actor=None, reason: str = "") -> None:

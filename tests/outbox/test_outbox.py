@@ -1,10 +1,12 @@
+import importlib
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.sealing import TOKEN_PREFIX
 from outbox import services, tasks
 from outbox.models import Mail
 from tests.outbox.backends import FlakyBackend
@@ -122,3 +124,43 @@ def test_the_sweep_sends_mail_whose_job_was_lost():
     assert tasks.send_unsent_mail.delay().get() == 1
     assert tasks.send_unsent_mail.delay().get() == 0
     assert len(mail.outbox) == 1
+
+
+def _raw_mail(mail_id: int, column: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM outbox_mail WHERE id = %s", [mail_id])
+        return cursor.fetchone()[0]
+
+
+def test_a_mail_is_sealed_at_rest_and_sent_in_clear(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = enqueue(to=["jane@example.com"], body="Dear Jane, ...", html="<p>Dear Jane</p>")
+
+    for column in ("body", "html", "recipients"):
+        stored = _raw_mail(queued.pk, column)
+        assert stored.startswith(TOKEN_PREFIX) and "Jane" not in stored and "jane" not in stored
+    [sent] = mail.outbox
+    assert (sent.to, sent.body) == (["jane@example.com"], "Dear Jane, ...")
+    assert sent.alternatives[0][0] == "<p>Dear Jane</p>"
+
+
+def test_the_migration_seals_mail_written_in_clear_before_it():
+    queued = Mail.objects.create(kind="test", subject="s", body="x", recipients=["x@example.com"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE outbox_mail SET body = %s, html = %s, recipients = %s WHERE id = %s",
+            ["Dear Jane", "<p>Dear Jane</p>", '["jane@example.com"]', queued.pk],
+        )
+    migration = importlib.import_module("outbox.migrations.0003_personal_data_encrypted")
+
+    migration.seal_existing(None, connection.schema_editor())
+    migration.seal_existing(None, connection.schema_editor())  # twice: nothing sealed twice
+
+    for column in ("body", "html", "recipients"):
+        assert _raw_mail(queued.pk, column).startswith(TOKEN_PREFIX)
+    stored = Mail.objects.get(pk=queued.pk)
+    assert (stored.body, stored.html, stored.recipients) == (
+        "Dear Jane",
+        "<p>Dear Jane</p>",
+        ["jane@example.com"],
+    )
