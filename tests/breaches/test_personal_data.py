@@ -209,7 +209,7 @@ def test_the_migrations_seal_rows_written_in_clear_before_them(call, milestone, 
                        "WHERE id = %s", [SAID, '["jane@northwind.test"]', call.pk])  # fmt: skip
         cursor.execute("UPDATE breaches_milestone SET customer_contact_email = %s WHERE id = %s",
                        [CONTACT_EMAIL, milestone.pk])  # fmt: skip
-    migration = importlib.import_module("breaches.migrations.0005_personal_data_encrypted")
+    migration = importlib.import_module("breaches.migrations.0006_personal_data_encrypted")
 
     migration.seal_existing(None, connection.schema_editor())
     migration.seal_existing(None, connection.schema_editor())  # twice: nothing sealed twice

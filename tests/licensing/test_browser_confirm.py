@@ -32,7 +32,7 @@ def test_a_confirmation_dialog_guards_terminate(browser_page, manager, customer_
     expect(terminate).to_be_visible()
     assert len(questions) == 1
     assert questions[0].startswith(f"Terminate {contract.number} of Northwind Traders?")
-    assert "every entitlement is revoked" in questions[0]
+    assert "1 entitlement is revoked" in questions[0]
     contract.refresh_from_db()
     assert contract.status == Contract.Status.ACTIVE
 
