@@ -41,6 +41,8 @@ class DeprovisioningRun(ConcurrentTransitionMixin, models.Model):
 
     S = State
     OPEN_STATES = (S.PLANNED, S.NOTIFIED, S.ON_HOLD, S.EXECUTING, S.VERIFYING, S.FAILED)
+    # Open runs a new trigger joins: a failed run waits for a person, so it is not joined.
+    JOINABLE_STATES = (S.PLANNED, S.NOTIFIED, S.ON_HOLD, S.EXECUTING, S.VERIFYING)
 
     contract = models.ForeignKey(
         "licensing.Contract", on_delete=models.PROTECT, related_name="deprovisioning_runs"

@@ -245,7 +245,7 @@ def termination_preview(
     # a failed run is not joined), and one-entitlement runs it goes on beside.
     open_runs = list(
         DeprovisioningRun.objects.filter(
-            contract_id=contract.pk, state__in=DeprovisioningRun.OPEN_STATES[:-1]
+            contract_id=contract.pk, state__in=DeprovisioningRun.JOINABLE_STATES
         ).select_related("entitlement").defer("notice_pdf").order_by("-created_at", "-pk")
     )  # fmt: skip
     open_run = next((r for r in open_runs if r.entitlement_id is None), None)

@@ -398,7 +398,7 @@ def run_start(
         raise DomainError(refusal, field="trigger")
     open_run = (
         Run.objects.select_for_update()
-        .filter(contract=contract, state__in=Run.OPEN_STATES[:-1], entitlement__isnull=True)
+        .filter(contract=contract, state__in=Run.JOINABLE_STATES, entitlement__isnull=True)
         .first()
     )  # fmt: skip
     if open_run is not None:
@@ -1075,7 +1075,7 @@ def entitlement_deprovision(
     contract = entitlement.contract
     open_run = (
         Run.objects.select_for_update(of=("self",))
-        .filter(contract=contract, state__in=Run.OPEN_STATES[:-1])
+        .filter(contract=contract, state__in=Run.JOINABLE_STATES)
         .filter(Q(entitlement__isnull=True) | Q(entitlement=entitlement))
         .order_by("pk").first()
     )  # fmt: skip
