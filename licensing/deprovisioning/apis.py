@@ -41,6 +41,10 @@ class ConnectedSystemViewSet(
             return ConnectedSystem.objects.none()
         return selectors.systems()
 
+    def list(self, request, *args, **kwargs):
+        _staff_only(request.user)
+        return super().list(request, *args, **kwargs)
+
     def create(self, request, *args, **kwargs):
         _staff_only(request.user)
         if not request.user.is_superuser:

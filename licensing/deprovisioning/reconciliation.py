@@ -29,7 +29,7 @@ from ..models import Assignment, ConnectedSystem, Entitlement
 from ..services._common import _require_reason, _stamp
 from .connectors import ConnectorError
 from .models import Delivery, DeprovisioningRun, Reconciliation, ReconciliationFinding
-from .selectors import run_entitlements
+from .selectors import run_taken
 from .services import _audit, _connector, _locked, _save_run, revocation_policy
 
 Finding = ReconciliationFinding
@@ -338,7 +338,9 @@ def rollback_approve(*, actor, run_id: int, reason: str, on: date) -> Deprovisio
                   data={"requested_by": run.rollback_requested_by_id})  # fmt: skip
         why = f"Rollback of deprovisioning run {run.pk}: {reason}"
         restored = []
-        for entitlement in run_entitlements(run).order_by("pk"):
+        # Only what this run took: an entitlement another run or a person revoked stays so.
+        taken = list(run_taken(run).order_by("pk"))
+        for entitlement in taken:
             renewal = _renewal_before(entitlement, run)
             if entitlement.state == Entitlement.State.GRACE:
                 licensing.entitlement_transition(
@@ -356,7 +358,9 @@ def rollback_approve(*, actor, run_id: int, reason: str, on: date) -> Deprovisio
                 entitlement.renewal = renewal
                 _stamp(entitlement, actor=actor, reason=why)
                 entitlement.save()
-        revoked = run.deliveries.filter(action=Delivery.Action.REVOKE, reconciliation=None)
+        revoked = run.deliveries.filter(
+            action=Delivery.Action.REVOKE, reconciliation=None, entitlement__in=taken
+        )
         restores = Delivery.objects.bulk_create(
             Delivery(
                 run=run,

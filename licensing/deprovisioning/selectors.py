@@ -47,6 +47,21 @@ def run_entitlements(run: DeprovisioningRun) -> QuerySet[Entitlement]:
     return entitlements
 
 
+def run_reason_prefix(run: DeprovisioningRun) -> str:
+    """How every transition a run makes begins its reason, so the ledger names the run."""
+    return f"Deprovisioning run {run.pk}:"
+
+
+def run_taken(run: DeprovisioningRun) -> QuerySet[Entitlement]:
+    """What the run itself moved to grace or revoked (its ledger entries name it): not what
+    another run, a person or the nightly expiry had taken already. A rollback gives back this."""
+    return (
+        run_entitlements(run)
+        .filter(ledger__reason__startswith=run_reason_prefix(run))
+        .distinct()
+    )
+
+
 def run_plan(run: DeprovisioningRun) -> list[PlannedAction]:
     """The dry run: each holder at each system, what happens there, and when.
 
@@ -307,7 +322,7 @@ def run_steps(run: DeprovisioningRun) -> list[PlanStep]:
     entitlements = (
         run_entitlements(run)
         .exclude(state=Entitlement.State.PENDING)
-        .filter(~Q(state__in=gone) | Q(ledger__reason__startswith=f"Deprovisioning run {run.pk}:"))
+        .filter(~Q(state__in=gone) | Q(ledger__reason__startswith=run_reason_prefix(run)))
         .distinct().prefetch_related("enforced_by").order_by("pk")
     )  # fmt: skip
     when = run.execute_on + timedelta(days=run.grace_days)

@@ -36,7 +36,7 @@ from ..services._common import _require_reason, _stamp
 from .connectors import Change, ConnectorError, connector_for
 from .connectors.webhook import check_webhook_secret
 from .models import BlackoutWindow, Delivery, DeprovisioningHold, DeprovisioningRun
-from .selectors import run_entitlements
+from .selectors import run_entitlements, run_reason_prefix
 from .systems import base_url_refusal, open_secret, seal_secret
 
 Run = DeprovisioningRun
@@ -540,7 +540,7 @@ def _reschedule(run: Run) -> None:
 def _transition_entitlements(run: Run, *, actor, on: date) -> None:
     """Kind by kind in the policy's order: grace where the contract grants it, else revoke."""
     transition = "start_grace" if run.grace_days else "revoke"
-    reason = f"Deprovisioning run {run.pk}: {run.reason}"
+    reason = f"{run_reason_prefix(run)} {run.reason}"
     # The run's policy decides, so ledger and audit name it; grace is the run's (capped) days.
     only = [run.entitlement_id] if run.entitlement_id else None
     for kind in revoke_order(run.policy):

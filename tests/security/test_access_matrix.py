@@ -329,7 +329,7 @@ ROUTES = {
         "403 405 405 405 405 405 405 405 405",
     ),
     "hold-lift": ("/api/v1/holds/{hold}/lift/", "403 405 405 405 405 405 405 405 405"),
-    "connected-system-list": ("/api/v1/connected-systems/", "403 200 200 200 200 200 200 200 200"),
+    "connected-system-list": ("/api/v1/connected-systems/", "403 200 200 200 200 200 200 404 404"),
     "connected-system-detail": (
         "/api/v1/connected-systems/{system}/",
         "403 200 200 200 200 200 200 404 404",

@@ -154,3 +154,31 @@ def test_another_entitlement_in_grace_does_not_hold_up_a_one_entitlement_run(man
 
     assert run.state == "completed"
     assert Entitlement.objects.get(pk=seats.pk).state == "grace"
+
+
+def test_rolling_back_the_contracts_run_leaves_what_a_breach_run_took_revoked(
+    manager, manager2, estate, directory, flaky_receiver
+):
+    from licensing.deprovisioning.reconciliation import rollback_approve, rollback_request
+
+    seats, key, role = estate["entitlements"]
+    scoped = deprovision(manager, key)
+    _contract, whole = services.contract_terminate(
+        actor=manager, contract_id=estate["contract"].pk, reason="Terminated",
+        on=timezone.localdate(),
+    )  # fmt: skip
+    assert DeprovisioningRun.objects.get(pk=whole.pk).state == "completed"
+
+    rollback_request(actor=manager, run_id=whole.pk, reason="Paid after all")
+    rollback_approve(actor=manager2, run_id=whole.pk, reason="Confirmed", on=timezone.localdate())
+
+    # The contract's run gives back what it took; the breach run's revocation stands.
+    states = dict(Entitlement.objects.values_list("pk", "state"))
+    assert (states[seats.pk], states[role.pk], states[key.pk]) == ("restored", "restored", "revoked")
+    assert DeprovisioningRun.objects.get(pk=scoped.pk).state == "completed"
+    restores = Delivery.objects.filter(run=whole, action="restore")
+    assert sorted(d.external_id for d in restores) == sorted([estate["user"], estate["member"]])
+    assert flaky_receiver.holders["acct-7"] is False
+    assert directory.user(estate["user"]).active is True
+    event = AuditEvent.objects.get(action="deprovisioning.rollback")
+    assert sorted(event.data["entitlements"]) == sorted([seats.pk, role.pk])
