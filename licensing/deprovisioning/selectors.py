@@ -56,9 +56,7 @@ def run_taken(run: DeprovisioningRun) -> QuerySet[Entitlement]:
     """What the run itself moved to grace or revoked (its ledger entries name it): not what
     another run, a person or the nightly expiry had taken already. A rollback gives back this."""
     return (
-        run_entitlements(run)
-        .filter(ledger__reason__startswith=run_reason_prefix(run))
-        .distinct()
+        run_entitlements(run).filter(ledger__reason__startswith=run_reason_prefix(run)).distinct()
     )
 
 

@@ -174,7 +174,7 @@ def test_rolling_back_the_contracts_run_leaves_what_a_breach_run_took_revoked(
 
     # The contract's run gives back what it took; the breach run's revocation stands.
     states = dict(Entitlement.objects.values_list("pk", "state"))
-    assert (states[seats.pk], states[role.pk], states[key.pk]) == ("restored", "restored", "revoked")
+    assert [states[e.pk] for e in (seats, role, key)] == ["restored", "restored", "revoked"]
     assert DeprovisioningRun.objects.get(pk=scoped.pk).state == "completed"
     restores = Delivery.objects.filter(run=whole, action="restore")
     assert sorted(d.external_id for d in restores) == sorted([estate["user"], estate["member"]])
