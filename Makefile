@@ -24,8 +24,11 @@ run: $(STAMP)
 	@echo "LicenseDesk is at http://127.0.0.1:8000  (Ctrl-C stops it)"
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# One pytest process per core (pytest-xdist), each on its own test database and Redis database;
+# TEST_WORKERS=0 runs in this one process, as a debugger needs.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Django's deployment checklist with production settings: debug off, throwaway secrets.
 DEPLOY_ENV := DJANGO_DEBUG=0 ALLOWED_HOSTS=licensedesk.example.com DATABASE_URL=sqlite:///:memory: \

@@ -4,6 +4,7 @@ import re
 import shutil
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.db import connection, connections
@@ -49,6 +50,20 @@ def _reference_data(request):
         install_reference_data(create_perms=False)
         install_credit_reference_data(create_perms=False)
         install_breach_reference_data(create_perms=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_broker_database():
+    """Under pytest-xdist every process has its own test database, so it takes its own Redis
+    database too: a real worker started by one process never runs another's tasks."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not (worker.startswith("gw") and os.environ.get("CELERY_BROKER_URL")):
+        return
+    # Celery reads the variable before its own settings, so the variable is what changes.
+    base = urlsplit(os.environ["CELERY_BROKER_URL"])
+    first = int(base.path.strip("/") or 0)
+    own = urlunsplit(base._replace(path=f"/{first + 1 + int(worker[2:])}"))
+    os.environ["CELERY_BROKER_URL"] = own
 
 
 @pytest.fixture(autouse=True)
