@@ -41,12 +41,7 @@ def seed(*, stdout, password: str) -> None:
     folder = demo.state_dir()
     for name in ("scim.json", "webhooks.json"):  # a new database starts a new directory
         (folder / name).unlink(missing_ok=True)
-    app, _storage = demo.scim_application()
-    # The seed is the directory's own admin: it speaks SCIM to the application in-process.
-    http = httpx2.Client(
-        transport=httpx2.WSGITransport(app=app), base_url="http://demo-directory/v2",
-        headers={"Authorization": f"Bearer {demo.scim_token()}"},
-    )  # fmt: skip
+    http = _directory_admin()
     scim = SyncSCIMClient(http, provider=ScimProvider(models=[User, Group]))
     receiver = demo.receiver()
     receiver.load()
@@ -59,6 +54,15 @@ def seed(*, stdout, password: str) -> None:
     stdout.write(f"Demo connected systems at {root}{demo.SCIM_PATH} and {root}"
                  f"{demo.WEBHOOK_PATH}: {count} holders assigned.")  # fmt: skip
     _completed_run(stdout)
+
+
+def _directory_admin() -> httpx2.Client:
+    """The directory's own admin: the seed speaks SCIM to the application in-process."""
+    app, _storage = demo.scim_application()
+    return httpx2.Client(
+        transport=httpx2.WSGITransport(app=app), base_url="http://demo-directory/v2",
+        headers={"Authorization": f"Bearer {demo.scim_token()}"},
+    )  # fmt: skip
 
 
 # The contract the demo has already deprovisioned, so the dashboard and run pages show real
@@ -89,6 +93,26 @@ def _completed_run(stdout) -> None:
     confirmed, total = run.deliveries.filter(state="confirmed").count(), run.deliveries.count()
     stdout.write(f"Demo deprovisioning run {run.pk} of {contract.number}: {run.state}, "
                  f"{confirmed} of {total} deliveries confirmed by read-back.")  # fmt: skip
+    _drift_repaired(run, actor=manager, on=today, stdout=stdout)
+
+
+def _drift_repaired(run, *, actor, on, stdout) -> None:
+    """A directory admin turns one of the run's users back on behind our back; the directory's
+    reconciliation finds it and re-revokes, so the dashboard's drift chart has a real day."""
+    from .reconciliation import reconcile_system
+
+    seat = run.deliveries.filter(system__name=DIRECTORY).order_by("pk").first()
+    if seat is None:
+        return
+    with _directory_admin() as http:
+        http.patch(f"/Users/{seat.external_id}", json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "active", "value": True}],
+        }).raise_for_status()  # fmt: skip
+    with demo.served_here():
+        done = reconcile_system(actor=actor, system_id=seat.system_id, on=on)
+    stdout.write(f"Demo reconciliation of {seat.system.name}: {done.checked} holders checked, "
+                 f"{done.drift} drifted, {done.repaired} repaired.")  # fmt: skip
 
 
 # Contracts whose every entitlement is active, ready to terminate: (customer, grace days).

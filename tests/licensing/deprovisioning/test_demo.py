@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from licensing.deprovisioning import demo, seed, services
-from licensing.deprovisioning.models import Delivery, DeprovisioningRun
+from licensing.deprovisioning.models import Delivery, DeprovisioningRun, Reconciliation
 from licensing.models import Assignment, ConnectedSystem, Contract
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -93,6 +93,9 @@ def test_the_seed_leaves_one_run_completed_against_the_demo_systems_and_ready_co
     active = {r.id: getattr(r, "active", None) for r in storage.resources}
     seats = [d.external_id for d in deliveries if d.system.name == seed.DIRECTORY]
     assert seats and {active[s] for s in seats} == {False}
+    # One seat was turned back on behind our back; the directory's reconciliation repaired it.
+    [done] = Reconciliation.objects.all()
+    assert (done.system.name, done.drift, done.repaired) == (seed.DIRECTORY, 1, 1)
     receiver = demo.receiver()
     receiver.load()
     assert not any(receiver.holders[d.external_id] for d in deliveries if d.system.name
