@@ -558,3 +558,15 @@ def test_rollback_pending_is_false_once_approved(manager, manager2, estate):
     )
 
     assert not reconciliation.rollback_pending(run)
+
+
+@pytest.mark.parametrize("seconds, words", [
+    (None, "—"), (0.2, "under 1 s"), (42, "42 s"), (125, "2 min 5 s"), (3 * 3600 + 60, "3 h 1 min"),
+    (3 * 86400 + 7200, "3 days 2 h"),
+])  # fmt: skip
+def test_the_dashboard_says_times_to_revoke_as_a_person_would(seconds, words):
+    from datetime import timedelta
+
+    from licensing.deprovisioning.views import _fmt
+
+    assert _fmt(None if seconds is None else timedelta(seconds=seconds)) == words
