@@ -256,6 +256,8 @@ def assignment_create(
     )  # fmt: skip
     _stamp(assignment, actor=actor, reason=reason)
     assignment.save()
+    # A holder there means the system enforces it: pages list it under "enforced by".
+    entitlement.enforced_by.add(system)
     data = {"entitlement": entitlement.pk, "system": system.pk, "external_id": external_id}
     _audit(actor, "assignment.create", assignment, reason=reason, data=data)
     unnamed = not assignment.holder_name or (group_id and not assignment.group_name)
