@@ -120,10 +120,13 @@ class TimelineOutput(serializers.Serializer):
     at = serializers.DateTimeField()
     kind = serializers.CharField()
     action = serializers.CharField()
-    summary = serializers.CharField()
+    summary = serializers.SerializerMethodField()
     from_state = serializers.CharField()
     to_state = serializers.CharField()
     communication = serializers.IntegerField(source="communication_id", allow_null=True)
+
+    def get_summary(self, entry) -> str:
+        return entry.line_for(getattr(self.context.get("request"), "user", None))
 
 
 class StaffTimelineOutput(TimelineOutput):
@@ -157,7 +160,7 @@ class CommunicationOutput(MaskPersonalData, serializers.Serializer):
     attachments = AttachmentOutput(many=True)
 
     class Meta:
-        personal_fields = ["body", "recipients", "participants", "staff_note"]
+        personal_fields = ["subject", "body", "recipients", "participants", "staff_note"]
 
     def get_logged_by(self, entry) -> str:
         return _name(entry.logged_by)
@@ -214,7 +217,9 @@ class BreachCaseOutput(MaskPersonalData, _CaseBase):
         return case.deprovision_requested_at is not None
 
     def get_timeline(self, case) -> list[dict]:
-        return StaffTimelineOutput(selectors.case_timeline(case), many=True).data
+        return StaffTimelineOutput(
+            selectors.case_timeline(case), many=True, context=self.context
+        ).data
 
     def get_allowed_transitions(self, case) -> list[str]:
         from .services import allowed_transitions
@@ -237,7 +242,9 @@ class CustomerBreachCaseOutput(_CaseBase):
         return OptionOutput(selectors.offered_options(case), many=True).data
 
     def get_timeline(self, case) -> list[dict]:
-        return TimelineOutput(selectors.case_timeline(case, customer_view=True), many=True).data
+        return TimelineOutput(
+            selectors.case_timeline(case, customer_view=True), many=True, context=self.context
+        ).data
 
 
 # Input

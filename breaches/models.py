@@ -19,6 +19,7 @@ from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from audit.limits import REASON_MAX_LENGTH
+from audit.personal import for_user
 from audit.sealing import EncryptedEmailField, EncryptedJSONField, EncryptedTextField
 from audit.transactions import AuditedHistory
 from licensing.models import Entitlement, Plan, PolicyVersion
@@ -489,9 +490,9 @@ class Communication(models.Model):
     case = models.ForeignKey(BreachCase, on_delete=models.PROTECT, related_name="communications")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     template = models.CharField(max_length=60, blank=True, help_text="For an e-mail")
-    subject = models.CharField(max_length=300)
-    # Personal data (what was said, to whom, who took part): sealed at rest (audit.sealing),
-    # shown by role (audit.personal), so never filtered or sorted on.
+    # Personal data (what it was about, what was said, to whom, who took part): sealed at rest
+    # (audit.sealing), shown by role (audit.personal), so never filtered or sorted on.
+    subject = EncryptedTextField(max_length=300)
     body = EncryptedTextField(help_text="What was sent, or what was said")
     recipients = EncryptedJSONField(default=list, blank=True)
     participants = EncryptedTextField(max_length=500, blank=True, help_text="Calls and meetings")
@@ -613,3 +614,10 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"Case {self.case_id}: {self.summary}"
+
+    def line_for(self, user) -> str:
+        """The entry's line as ``user`` may read it: a communication's says what it was about
+        (the entry's sealed subject), masked for a reader who may not see personal data."""
+        if self.communication_id is None:
+            return self.summary
+        return f"{self.summary}: {for_user(self.communication.subject, user)}"

@@ -116,14 +116,15 @@ def _log(case: BreachCase, entry: Communication, files, *, actor, reason: str) -
     stamp(entry, actor=actor, reason=reason)
     entry.save()
     kept = _attach(entry, files, actor=actor, reason=reason)
+    # The timeline and the chain name the entry, never what it says: its subject and its files'
+    # names may name people, and both are append-only and exported; the entry is sealed
+    # (audit.sealing) and read through `communication_line`.
     event(case, kind=CaseEvent.Kind.COMMUNICATION, action=entry.kind, actor=actor, reason=reason,
-          summary=f"{entry.get_kind_display()}: {entry.subject}", communication=entry,
-          data={"attachments": [a.filename for a in kept]})  # fmt: skip
+          summary=entry.get_kind_display(), communication=entry,
+          data={"attachment_count": len(kept)})  # fmt: skip
     audit(actor, f"communication.{entry.kind}", entry, reason=reason, data={
-        # How many, not who: the chain is append-only and exported; the addresses are sealed
-        # on the entry and its mail (audit.sealing).
-        "case": case.pk, "subject": entry.subject, "recipient_count": len(entry.recipients),
-        "attachments": [{"filename": a.filename, "sha256": a.sha256} for a in kept],
+        "case": case.pk, "recipient_count": len(entry.recipients),
+        "attachments": [{"sha256": a.sha256, "size": a.size} for a in kept],
     })  # fmt: skip
     return entry
 

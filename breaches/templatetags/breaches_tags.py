@@ -6,6 +6,12 @@ register = template.Library()
 
 
 @register.filter
+def event_line(event, user) -> str:
+    """A timeline entry's line as the reader may read it (`CaseEvent.line_for`)."""
+    return event.line_for(user)
+
+
+@register.filter
 def case_state(value: str) -> str:
     """A case state as people read it: `remediation_offered` reads "Remediation offered"."""
     try:

@@ -28,6 +28,7 @@ from tests.breaches.support import march_case
 
 pytestmark = pytest.mark.django_db
 
+SUBJECT = "Call with Jane Doe about the seats"
 SAID = "Jane Doe (CFO) will remove 10 users by Friday"
 WHO = "Jane Doe, Maya"
 NOTE = "Jane prefers calls after 4pm"
@@ -55,7 +56,7 @@ def case(manager, customer_a):
 @pytest.fixture
 def call(manager, case):
     return communication_log(
-        actor=manager, case_id=case.pk, kind="call", subject="First call", body=SAID,
+        actor=manager, case_id=case.pk, kind="call", subject=SUBJECT, body=SAID,
         occurred_at=timezone.now() - timedelta(hours=1), reason="Call notes",
         participants=WHO, staff_note=NOTE,
     )  # fmt: skip
@@ -72,13 +73,21 @@ def milestone(manager, case):
 
 
 def test_a_logged_call_is_sealed_in_its_row_and_its_history(call):
-    for column, clear in (("body", SAID), ("participants", WHO), ("staff_note", NOTE)):
+    sealed = (("subject", SUBJECT), ("body", SAID), ("participants", WHO), ("staff_note", NOTE))
+    for column, clear in sealed:
         assert _sealed(_raw("breaches_communication", column, "id = %s", [call.pk]), clear)
         history = _raw("breaches_historicalcommunication", column, "id = %s", [call.pk])
         assert _sealed(history, clear)
 
     stored = Communication.objects.get(pk=call.pk)
-    assert (stored.body, stored.participants, stored.staff_note) == (SAID, WHO, NOTE)
+    assert (stored.subject, stored.body, stored.participants, stored.staff_note) == (
+        SUBJECT, SAID, WHO, NOTE
+    )  # fmt: skip
+    # The timeline and the chain name the entry, not what it was about.
+    [line] = call.case.events.filter(communication=call).values_list("summary", flat=True)
+    assert line == "Call"
+    event = AuditEvent.objects.get(action="communication.call")
+    assert "Jane" not in json.dumps(event.data)
 
 
 def test_an_emailed_communication_and_its_mail_are_sealed_and_the_mail_goes_out_in_clear(
@@ -136,7 +145,7 @@ def test_the_case_page_shows_what_was_said_in_clear_only_to_roles_that_need_it(
 
     page = client.get(f"/breaches/cases/{case.pk}/").text
 
-    for text in (SAID, WHO, CONTACT):
+    for text in (SUBJECT, SAID, WHO, CONTACT):
         assert (text in page) is clear
     assert (MASK in page) is not clear
 
@@ -151,9 +160,11 @@ def test_the_case_api_masks_communications_notes_and_contacts_for_auditors(
 
     [entry] = answer["communications"]
     [contact] = answer["milestones"]
-    shown = (entry["body"], entry["participants"], entry["staff_note"], answer["staff_notes"],
-             contact["customer_contact_name"])  # fmt: skip
-    assert shown == ((SAID, WHO, NOTE, NOTE, CONTACT) if clear else (MASK,) * 5)
+    shown = (entry["subject"], entry["body"], entry["participants"], entry["staff_note"],
+             answer["staff_notes"], contact["customer_contact_name"])  # fmt: skip
+    assert shown == ((SUBJECT, SAID, WHO, NOTE, NOTE, CONTACT) if clear else (MASK,) * 6)
+    [line] = [e["summary"] for e in answer["timeline"] if e["communication"] == entry["id"]]
+    assert line == f"Call: {SUBJECT if clear else MASK}"
     assert contact["customer_contact_email"] == (CONTACT_EMAIL if clear else "j•••@northwind.test")
 
 
@@ -232,4 +243,24 @@ def test_the_audit_trails_before_and_after_masks_what_was_said_for_auditors(
     for text in (SAID, WHO, NOTE):
         assert (text in page) is clear
     assert (MASK in page) is not clear
-    assert "First call" in page  # the subject is not personal data: shown to both
+    assert (SUBJECT in page) is clear
+
+
+def test_the_migration_seals_subjects_and_takes_them_out_of_the_timeline(call):
+    from django.apps import apps
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE breaches_communication SET subject = %s WHERE id = %s",
+                       [SUBJECT, call.pk])  # fmt: skip
+    call.case.events.filter(communication=call).update(
+        summary=f"Call: {SUBJECT}", data={"attachments": ["jane-doe-users.csv"]}
+    )
+    migration = importlib.import_module("breaches.migrations.0007_communication_subject_sealed")
+
+    migration.seal_existing(apps, connection.schema_editor())
+    migration.timeline_names_the_entry_only(apps, connection.schema_editor())
+
+    assert _sealed(_raw("breaches_communication", "subject", "id = %s", [call.pk]), "Jane")
+    assert Communication.objects.get(pk=call.pk).subject == SUBJECT
+    [event] = call.case.events.filter(communication=call)
+    assert (event.summary, event.data) == ("Call", {"attachment_count": 1})
