@@ -118,7 +118,7 @@ def _log(case: BreachCase, entry: Communication, files, *, actor, reason: str) -
     kept = _attach(entry, files, actor=actor, reason=reason)
     # The timeline and the chain name the entry, never what it says: its subject and its files'
     # names may name people, and both are append-only and exported; the entry is sealed
-    # (audit.sealing) and read through `communication_line`.
+    # (audit.sealing) and read through `CaseEvent.line_for`.
     event(case, kind=CaseEvent.Kind.COMMUNICATION, action=entry.kind, actor=actor, reason=reason,
           summary=entry.get_kind_display(), communication=entry,
           data={"attachment_count": len(kept)})  # fmt: skip
